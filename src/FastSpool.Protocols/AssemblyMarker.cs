@@ -1,0 +1,2 @@
+namespace FastSpool;
+internal static class ProtocolsAssemblyMarker;

@@ -1,0 +1,1 @@
+return FastSpool.Cli.CommandLine.Run(args);
