@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.Threading.Channels;
+using FASTER.core;
+
+namespace FastSpool.Queue;
+
+/// <summary><see cref="IQueueLog"/> on a FasterLog: one committer loop shares each commit among all waiting
+/// appenders (group commit). See notes on FasterLog: EnqueueAndWaitForCommitAsync never commits by itself,
+/// Dispose does not commit, and after a device error the log stays failed.</summary>
+public sealed class FasterQueueLog : IQueueLog
+{
+    private const string CommitDirectoryName = "log-commits";
+    private const string SegmentPrefix = "q.log";
+
+    private readonly IDevice _device;
+    private readonly DeviceLogCommitCheckpointManager _commitManager;
+    private readonly FasterLog _log;
+    private readonly Channel<bool> _commitSignal = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Task _committer;
+    private volatile Exception? _failure;
+    private int _disposed;
+
+    private FasterQueueLog(IDevice device, DeviceLogCommitCheckpointManager commitManager, FasterLog log)
+    {
+        _device = device;
+        _commitManager = commitManager;
+        _log = log;
+        _committer = Task.Run(CommitLoopAsync);
+    }
+
+    /// <summary>Opens (and recovers) the log in <see cref="QueueLogOptions.Directory"/>. Refuses to come up empty
+    /// over segment files whose commit cannot be found.</summary>
+    public static async Task<FasterQueueLog> OpenAsync(QueueLogOptions options, CancellationToken cancellationToken = default)
+    {
+        string dir = Path.GetFullPath(options.Directory);
+        Directory.CreateDirectory(dir);
+        bool hadSegments = Directory.EnumerateFiles(dir, SegmentPrefix + ".*").Any();
+        string commitDir = Path.Combine(dir, CommitDirectoryName);
+        bool hadCommits = Directory.Exists(commitDir) && Directory.EnumerateFiles(commitDir, "commit.*").Any();
+        if (hadSegments && !hadCommits)
+            throw new QueueOpenException($"the queue in {dir} has segment files but no commit record: refusing to start with an empty queue (move the directory aside to start anew)");
+
+        IDevice device = Devices.CreateLogDevice(Path.Combine(dir, SegmentPrefix), preallocateFile: false, deleteOnClose: false);
+        var commitManager = new DeviceLogCommitCheckpointManager(
+            new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(dir),
+            removeOutdated: true, fastCommitThrottleFreq: options.FastCommit ? Math.Max(1, options.CommitFileInterval) : 0);
+        FasterLog log;
+        try
+        {
+            log = new FasterLog(new FasterLogSettings
+            {
+                LogDevice = device,
+                PageSizeBits = options.PageSizeBits,
+                MemorySizeBits = options.MemorySizeBits,
+                SegmentSizeBits = options.SegmentSizeBits,
+                LogCommitManager = commitManager,
+                LogChecksum = LogChecksumType.PerEntry,
+                FastCommitMode = options.FastCommit,
+                TryRecoverLatest = true,
+                AutoRefreshSafeTailAddress = false,
+            });
+        }
+        catch (Exception e)
+        {
+            commitManager.Dispose();
+            device.Dispose();
+            throw new QueueOpenException($"the queue in {dir} cannot be recovered: {e.Message}", e);
+        }
+
+        if (hadSegments && log.TailAddress <= log.BeginAddress && log.BeginAddress <= 64)
+        {
+            log.Dispose();
+            commitManager.Dispose();
+            device.Dispose();
+            throw new QueueOpenException($"the queue in {dir} has segment files but nothing could be recovered from them: refusing to start with an empty queue");
+        }
+
+        var queueLog = new FasterQueueLog(device, commitManager, log);
+        if (!hadCommits)
+        {
+            // A first commit at once, so that a crash from now on always finds a commit file to recover from.
+            await log.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return queueLog;
+    }
+
+    public long BeginAddress => _log.BeginAddress;
+
+    public long TailAddress => _log.TailAddress;
+
+    /// <summary>The failure that stopped commits, if any.</summary>
+    public Exception? Failure => _failure;
+
+    public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFailed();
+        if (_log.TryEnqueue(record.Span, out long address))
+            return new ValueTask<long>(address);
+        return _log.EnqueueAsync(record, cancellationToken);
+    }
+
+    public async ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFailed();
+        ValueTask<long> pending = _log.EnqueueAndWaitForCommitAsync(record, cancellationToken);
+        RequestCommit();
+        try
+        {
+            return await pending.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Fail(e);
+            throw new QueueUnavailableException("queue commit failed: " + e.Message, e);
+        }
+    }
+
+    public void RequestCommit() => _commitSignal.Writer.TryWrite(true);
+
+    public async ValueTask<(IMemoryOwner<byte> Owner, int Length)> ReadAsync(long address, CancellationToken cancellationToken = default)
+    {
+        (IMemoryOwner<byte> owner, int length) = await _log.ReadAsync(address, MemoryPool<byte>.Shared, 0, cancellationToken).ConfigureAwait(false);
+        if (owner is null)
+            throw new IOException($"queue record at {address} could not be read");
+        return (owner, length);
+    }
+
+    public async ValueTask ScanAsync(long fromAddress, QueueRecordVisitor visitor, CancellationToken cancellationToken = default)
+    {
+        long end = _log.TailAddress;
+        if (fromAddress >= end)
+            return;
+        using FasterLogScanIterator iterator = _log.Scan(Math.Max(fromAddress, _log.BeginAddress), end, recover: false);
+        while (true)
+        {
+            while (iterator.GetNext(MemoryPool<byte>.Shared, out IMemoryOwner<byte> entry, out int length, out long address, out _))
+            {
+                using (entry)
+                    visitor(address, entry.Memory.Span[..length]);
+            }
+            if (!await iterator.WaitAsync(cancellationToken).ConfigureAwait(false))
+                break;
+        }
+    }
+
+    public void TruncateUntil(long address)
+    {
+        if (address > _log.BeginAddress)
+        {
+            _log.TruncateUntil(address);
+            RequestCommit();
+        }
+    }
+
+    private async Task CommitLoopAsync()
+    {
+        ChannelReader<bool> signals = _commitSignal.Reader;
+        while (await signals.WaitToReadAsync().ConfigureAwait(false))
+        {
+            signals.TryRead(out _);
+            if (_failure is not null)
+                continue;
+            try
+            {
+                await _log.CommitAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException) when (_disposed != 0)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
+        }
+    }
+
+    private void Fail(Exception e) => Interlocked.CompareExchange(ref _failure, e, null);
+
+    private void ThrowIfFailed()
+    {
+        Exception? failure = _failure;
+        if (failure is not null)
+            throw new QueueUnavailableException("queue commit failed earlier: " + failure.Message, failure);
+    }
+
+    /// <summary>Commits what was appended (a clean stop must not lose lazily committed state), then closes.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        if (_failure is null)
+        {
+            try
+            {
+                await _log.CommitAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
+        }
+        _commitSignal.Writer.TryComplete();
+        await _committer.ConfigureAwait(false);
+        _log.Dispose();
+        _commitManager.Dispose();
+        _device.Dispose();
+    }
+}

@@ -1,0 +1,57 @@
+using System.Buffers.Binary;
+
+namespace FastSpool.Queue;
+
+/// <summary>The fixed header that starts every queue record, and the record checksum.
+/// Layout (little endian): type u8, version u8, reserved u16, crc32c u32 (of everything after it),
+/// queue id u64, index u32, body length u32, then the body, then type-specific fields.</summary>
+public static class QueueRecord
+{
+    public const int HeaderSize = 24;
+    public const byte Version = 1;
+
+    /// <summary>Largest record body (chunk) the queue writes; well below the log's page size so that page padding
+    /// stays small.</summary>
+    public const int MaxChunkBody = 256 * 1024;
+
+    public static void WriteHeader(Span<byte> record, QueueRecordType type, ulong queueId, uint index, int bodyLength)
+    {
+        record[0] = (byte)type;
+        record[1] = Version;
+        BinaryPrimitives.WriteUInt16LittleEndian(record[2..], 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(record[8..], queueId);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[16..], index);
+        BinaryPrimitives.WriteInt32LittleEndian(record[20..], bodyLength);
+    }
+
+    /// <summary>Computes and stores the checksum; call when the record is complete.</summary>
+    public static void Seal(Span<byte> record) =>
+        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc32C.Compute(record[8..]));
+
+    /// <summary>Checks the header and checksum; false for a record that is torn, foreign or from a newer version.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> record, out QueueRecordHeader header)
+    {
+        header = default;
+        if (record.Length < HeaderSize || record[1] != Version)
+            return false;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) != Crc32C.Compute(record[8..]))
+            return false;
+        int bodyLength = BinaryPrimitives.ReadInt32LittleEndian(record[20..]);
+        if (bodyLength < 0 || bodyLength > record.Length - HeaderSize)
+            return false;
+        header = new QueueRecordHeader(
+            (QueueRecordType)record[0],
+            BinaryPrimitives.ReadUInt64LittleEndian(record[8..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(record[16..]),
+            bodyLength);
+        return true;
+    }
+
+    public static ReadOnlySpan<byte> Body(ReadOnlySpan<byte> record, in QueueRecordHeader header) =>
+        record.Slice(HeaderSize, header.BodyLength);
+
+    public static ReadOnlySpan<byte> Fields(ReadOnlySpan<byte> record, in QueueRecordHeader header) =>
+        record[(HeaderSize + header.BodyLength)..];
+}
+
+public readonly record struct QueueRecordHeader(QueueRecordType Type, ulong QueueId, uint Index, int BodyLength);
