@@ -1,0 +1,22 @@
+namespace FastSpool.Configuration;
+
+/// <summary>Configuration section <c>Delivery</c>.</summary>
+public sealed class DeliveryOptions
+{
+    /// <summary>Directory of the mbox files, one per user (default DataDirectory/mail).</summary>
+    public string? MailDirectory { get; set; }
+
+    /// <summary>Mailboxes written at the same time.</summary>
+    public int Concurrency { get; set; } = 4;
+
+    /// <summary>Most messages appended to one mailbox under one lock and one fsync.</summary>
+    public int MaxBatch { get; set; } = 256;
+
+    /// <summary>How long to try for a mailbox's locks before the delivery is deferred.</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>First retry after a temporary failure; doubled on each failure up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(67);
+}

@@ -1,0 +1,51 @@
+namespace FastSpool.Configuration;
+
+/// <summary>The whole configuration, bound from the JSON file, FASTSPOOL__ environment variables and
+/// --Section:Key=value arguments. Lists are null until bound so that configured lists replace the defaults
+/// instead of being merged into them; <see cref="ApplyDefaults"/> fills what is left.</summary>
+public sealed class FastSpoolOptions
+{
+    public string DataDirectory { get; set; } = "./var";
+
+    public List<string>? LocalDomains { get; set; }
+
+    public SmtpOptions Smtp { get; set; } = new();
+
+    public DeliveryOptions Delivery { get; set; } = new();
+
+    public UsersOptions Users { get; set; } = new();
+
+    public QueueOptions Queue { get; set; } = new();
+
+    public string AliasesPath => Path.Combine(DataDirectory, "aliases");
+
+    public string QueueDirectory => Path.Combine(DataDirectory, "queue");
+
+    public void ApplyDefaults()
+    {
+        DataDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? "./var" : DataDirectory);
+        string machine = MachineName();
+        if (LocalDomains is null || LocalDomains.Count == 0)
+            LocalDomains = machine == "localhost" ? ["localhost"] : ["localhost", machine];
+        if (Smtp.Listen is null || Smtp.Listen.Count == 0)
+            Smtp.Listen = ["127.0.0.1:2525"];
+        if (string.IsNullOrWhiteSpace(Smtp.Hostname))
+            Smtp.Hostname = machine;
+        Delivery.MailDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(Delivery.MailDirectory)
+            ? Path.Combine(DataDirectory, "mail")
+            : Delivery.MailDirectory);
+    }
+
+    public static string MachineName()
+    {
+        try
+        {
+            string name = System.Net.Dns.GetHostName();
+            return string.IsNullOrWhiteSpace(name) ? "localhost" : name.ToLowerInvariant();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return "localhost";
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Net;
+
+namespace FastSpool.Configuration;
+
+/// <summary>Checks the options at start; every message names the configuration key.</summary>
+public static class OptionsValidator
+{
+    public static List<string> Validate(FastSpoolOptions o)
+    {
+        var errors = new List<string>();
+        foreach (string listen in o.Smtp.Listen ?? [])
+        {
+            if (!TryParseEndpoint(listen, out _))
+                errors.Add($"Smtp:Listen: '{listen}' is not an endpoint (use 127.0.0.1:2525, [::1]:2525 or *:2525)");
+        }
+        foreach (string domain in o.LocalDomains ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(domain) || domain.Contains('@') || domain.Contains(' '))
+                errors.Add($"LocalDomains: '{domain}' is not a domain name");
+        }
+        if (o.Smtp.MaxMessageSize < 1024)
+            errors.Add($"Smtp:MaxMessageSize: {o.Smtp.MaxMessageSize} is too small (at least 1024 octets)");
+        if (o.Smtp.MaxRecipients < 1)
+            errors.Add($"Smtp:MaxRecipients: must be at least 1 (RFC 5321 asks for 100)");
+        if (o.Smtp.Timeout <= TimeSpan.Zero)
+            errors.Add("Smtp:Timeout: must be positive");
+        if (o.Smtp.MinDataRate < 0)
+            errors.Add("Smtp:MinDataRate: must not be negative");
+        if (o.Smtp.MaxErrors < 1)
+            errors.Add("Smtp:MaxErrors: must be at least 1");
+        if (o.Smtp.MaxLineLength < 80)
+            errors.Add("Smtp:MaxLineLength: must be at least 80");
+        if (o.Smtp.MaxReceivedHeaders < 1)
+            errors.Add("Smtp:MaxReceivedHeaders: must be at least 1");
+        if (o.Smtp.GreetPause < TimeSpan.Zero || o.Smtp.GreetPause > TimeSpan.FromMinutes(1))
+            errors.Add("Smtp:GreetPause: must be between 0 and 1 minute");
+        if (o.Smtp.MaxConnections < 1)
+            errors.Add("Smtp:MaxConnections: must be at least 1");
+        if (o.Delivery.Concurrency is < 1 or > 256)
+            errors.Add("Delivery:Concurrency: must be between 1 and 256");
+        if (o.Delivery.MaxBatch < 1)
+            errors.Add("Delivery:MaxBatch: must be at least 1");
+        if (o.Delivery.LockTimeout < TimeSpan.Zero)
+            errors.Add("Delivery:LockTimeout: must not be negative");
+        if (o.Delivery.RetryDelay <= TimeSpan.Zero)
+            errors.Add("Delivery:RetryDelay: must be positive");
+        if (o.Delivery.MaxRetryDelay < o.Delivery.RetryDelay)
+            errors.Add("Delivery:MaxRetryDelay: must not be shorter than Delivery:RetryDelay");
+        if (o.Queue.PageSizeBits is < 16 or > 28)
+            errors.Add("Queue:PageSizeBits: must be between 16 and 28");
+        if (o.Queue.PageSizeBits < 20)
+            errors.Add("Queue:PageSizeBits: a page must hold a 256 KiB chunk (at least 20)");
+        if (o.Queue.MemorySizeBits < o.Queue.PageSizeBits + 1)
+            errors.Add("Queue:MemorySizeBits: must be at least Queue:PageSizeBits + 1");
+        if (o.Queue.SegmentSizeBits < o.Queue.PageSizeBits || o.Queue.SegmentSizeBits > 32)
+            errors.Add("Queue:SegmentSizeBits: must be between Queue:PageSizeBits and 32");
+        if (o.Queue.CommitFileInterval < 1)
+            errors.Add("Queue:CommitFileInterval: must be at least 1");
+        return errors;
+    }
+
+    public static bool TryParseEndpoint(string text, out IPEndPoint endpoint)
+    {
+        endpoint = null!;
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !ushort.TryParse(text.AsSpan(colon + 1), out ushort port) || port == 0)
+            return false;
+        ReadOnlySpan<char> host = text.AsSpan(0, colon);
+        if (host.Length >= 2 && host[0] == '[' && host[^1] == ']')
+            host = host[1..^1];
+        IPAddress? address;
+        if (host is "*")
+            address = IPAddress.IPv6Any;
+        else if (host is "localhost")
+            address = IPAddress.Loopback;
+        else if (!IPAddress.TryParse(host, out address))
+            return false;
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+}
