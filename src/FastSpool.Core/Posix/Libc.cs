@@ -1,0 +1,190 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace FastSpool.Posix;
+
+/// <summary>The few glibc calls that .NET does not expose the way mail delivery needs them: O_NOFOLLOW/O_EXCL
+/// opens, statx without following links, open-file-description locks, posix_fallocate and shared mappings.
+/// Every call returns 0 or the errno value (the convention of <c>posix_fallocate</c>) and never throws, because
+/// most failures here (EEXIST, ELOOP, EAGAIN) are expected answers; <see cref="ThrowIO"/> turns the unexpected
+/// ones into an <see cref="IOException"/>. EINTR is retried.</summary>
+public static partial class Libc
+{
+    private const string Library = "libc";
+
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxBasicStats = 0x7FF;
+
+    private const int FOfdSetLock = 37;
+    private const short SeekSet = 0;
+
+    private const int ProtRead = 0x1;
+    private const int ProtWrite = 0x2;
+    private const int MapShared = 0x1;
+    private const int MsSync = 4;
+
+    /// <summary><c>open(2)</c>. On success <paramref name="handle"/> owns the descriptor.</summary>
+    public static int Open(string path, OpenFlags flags, UnixFileMode mode, out SafeFileHandle? handle)
+    {
+        int fd;
+        int errno;
+        do
+        {
+            fd = open(path, (int)flags, (uint)mode);
+            errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+        while (errno == Errno.EINTR);
+        handle = fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+        return errno;
+    }
+
+    /// <summary><c>fstat(2)</c>, through <c>statx</c> with AT_EMPTY_PATH.</summary>
+    public static unsafe int FStat(SafeFileHandle handle, out UnixFileStatus status)
+    {
+        Statx buffer = default;
+        int errno = ErrnoOf(statx(handle, "", AtEmptyPath, StatxBasicStats, &buffer));
+        status = errno == 0 ? buffer.ToStatus() : default;
+        return errno;
+    }
+
+    /// <summary><c>lstat(2)</c>, through <c>statx</c> with AT_SYMLINK_NOFOLLOW.</summary>
+    public static unsafe int LStat(string path, out UnixFileStatus status)
+    {
+        Statx buffer = default;
+        int errno = ErrnoOf(statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, &buffer));
+        status = errno == 0 ? buffer.ToStatus() : default;
+        return errno;
+    }
+
+    /// <summary>Sets or clears an open-file-description lock without waiting (<c>F_OFD_SETLK</c>); EAGAIN or
+    /// EACCES means another holder. OFD locks conflict with classic <c>F_SETLK</c> locks (mutt, mailx) and, unlike
+    /// those, also between two opens in one process. <paramref name="length"/> 0 means "to the end of the file,
+    /// however it grows".</summary>
+    public static int OfdSetLock(SafeFileHandle handle, FileLockType type, long start = 0, long length = 0)
+    {
+        var request = new Flock { Type = (short)type, Whence = SeekSet, Start = start, Length = length, ProcessId = 0 };
+        int errno;
+        do errno = ErrnoOf(fcntl(handle, FOfdSetLock, ref request));
+        while (errno == Errno.EINTR);
+        return errno;
+    }
+
+    /// <summary><c>posix_fallocate(3)</c>: reserves the blocks, so that writing a mapping of them later cannot
+    /// fail with SIGBUS for lack of space, and extends the file size when needed.</summary>
+    public static int PosixFallocate(SafeFileHandle handle, long offset, long length)
+    {
+        int errno;
+        do errno = posix_fallocate(handle, offset, length); // returns the error number; errno is not set
+        while (errno == Errno.EINTR);
+        return errno;
+    }
+
+    /// <summary><c>ftruncate(2)</c>.</summary>
+    public static int FTruncate(SafeFileHandle handle, long length)
+    {
+        int errno;
+        do errno = ErrnoOf(ftruncate(handle, length));
+        while (errno == Errno.EINTR);
+        return errno;
+    }
+
+    /// <summary><c>mmap(2)</c> of a shared, readable and writable view; <paramref name="offset"/> must be a
+    /// multiple of <see cref="Environment.SystemPageSize"/>.</summary>
+    public static int MMap(SafeFileHandle handle, long offset, nuint length, out nint address)
+    {
+        address = mmap(0, length, ProtRead | ProtWrite, MapShared, handle, offset);
+        if (address != -1) // MAP_FAILED
+            return 0;
+        address = 0;
+        return Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary><c>munmap(2)</c>.</summary>
+    public static int MUnmap(nint address, nuint length) => ErrnoOf(munmap(address, length));
+
+    /// <summary><c>msync(2)</c> with MS_SYNC: returns once the pages are written.</summary>
+    public static int MSync(nint address, nuint length)
+    {
+        int errno;
+        do errno = ErrnoOf(msync(address, length, MsSync));
+        while (errno == Errno.EINTR);
+        return errno;
+    }
+
+    /// <summary><c>fsync(2)</c>.</summary>
+    public static int FSync(SafeFileHandle handle)
+    {
+        int errno;
+        do errno = ErrnoOf(fsync(handle));
+        while (errno == Errno.EINTR);
+        return errno;
+    }
+
+    /// <summary><c>mkdir(2)</c>; the mode is reduced by the umask.</summary>
+    public static int MkDir(string path, UnixFileMode mode) => ErrnoOf(mkdir(path, (uint)mode));
+
+    /// <summary><c>unlink(2)</c>.</summary>
+    public static int Unlink(string path) => ErrnoOf(unlink(path));
+
+    /// <summary><c>geteuid(2)</c>.</summary>
+    public static uint GetEffectiveUserId() => geteuid();
+
+    /// <summary>The <c>strerror</c> text for an errno value.</summary>
+    public static string ErrorMessage(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+
+    /// <summary>Describes a failed call: <c>PATH: OPERATION: strerror text</c>.</summary>
+    public static string Describe(string path, string operation, int errno) =>
+        $"{path}: {operation}: {ErrorMessage(errno)}";
+
+    /// <summary>Throws an <see cref="IOException"/> (HResult = errno) with <see cref="Describe"/>'s message, for
+    /// failures that are not expected answers.</summary>
+    [DoesNotReturn]
+    public static void ThrowIO(string path, string operation, int errno) =>
+        throw new IOException(Describe(path, operation, errno), errno);
+
+    private static int ErrnoOf(int result) => result == -1 ? Marshal.GetLastPInvokeError() : 0;
+
+    // open and fcntl are variadic in C. On the Linux ABIs we run on (x86_64, arm64) a variadic integer or pointer
+    // argument is passed exactly like a fixed one, so a fixed-arity import is correct there.
+    [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int fcntl(SafeFileHandle fd, int command, ref Flock request);
+
+    [LibraryImport(Library, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int statx(SafeFileHandle directory, string path, int flags, uint mask, Statx* buffer);
+
+    [LibraryImport(Library, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int statx(int directory, string path, int flags, uint mask, Statx* buffer);
+
+    [LibraryImport(Library, EntryPoint = "posix_fallocate")]
+    private static partial int posix_fallocate(SafeFileHandle fd, long offset, long length);
+
+    [LibraryImport(Library, EntryPoint = "ftruncate", SetLastError = true)]
+    private static partial int ftruncate(SafeFileHandle fd, long length);
+
+    [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]
+    private static partial nint mmap(nint address, nuint length, int protection, int flags, SafeFileHandle fd, long offset);
+
+    [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
+    private static partial int munmap(nint address, nuint length);
+
+    [LibraryImport(Library, EntryPoint = "msync", SetLastError = true)]
+    private static partial int msync(nint address, nuint length, int flags);
+
+    [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
+    private static partial int fsync(SafeFileHandle fd);
+
+    [LibraryImport(Library, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkdir(string path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int unlink(string path);
+
+    [LibraryImport(Library, EntryPoint = "geteuid")]
+    private static partial uint geteuid();
+}
