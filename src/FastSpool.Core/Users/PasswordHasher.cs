@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace FastSpool.Users;
+
+/// <summary>Password hashes in the form <c>$pbkdf2-sha256$&lt;iterations&gt;$&lt;salt b64&gt;$&lt;hash b64&gt;</c>.</summary>
+public static class PasswordHasher
+{
+    public const int Iterations = 210_000;
+    public const string Prefix = "$pbkdf2-sha256$";
+
+    private const int SaltSize = 16;
+    private const int HashSize = 32;
+    // Stored values come from an administrator-owned file, but a corrupt count must not stall a login for minutes.
+    private const int MaxIterations = 10_000_000;
+    private const int MaxEncodedBytes = 64;
+
+    public static string Hash(ReadOnlySpan<char> password)
+    {
+        Span<byte> salt = stackalloc byte[SaltSize];
+        Span<byte> hash = stackalloc byte[HashSize];
+        RandomNumberGenerator.Fill(salt);
+        Rfc2898DeriveBytes.Pbkdf2(password, salt, hash, Iterations, HashAlgorithmName.SHA256);
+        string result = string.Concat(
+            Prefix,
+            Iterations.ToString(CultureInfo.InvariantCulture), "$",
+            Convert.ToBase64String(salt), "$",
+            Convert.ToBase64String(hash));
+        CryptographicOperations.ZeroMemory(hash);
+        return result;
+    }
+
+    /// <summary>True when <paramref name="password"/> matches <paramref name="stored"/>; false for any malformed
+    /// stored value (including the empty hash of a receive-only user).</summary>
+    public static bool Verify(ReadOnlySpan<char> password, string stored)
+    {
+        ReadOnlySpan<char> rest = stored.AsSpan();
+        if (!rest.StartsWith(Prefix, StringComparison.Ordinal))
+            return false;
+        rest = rest[Prefix.Length..];
+
+        int end = rest.IndexOf('$');
+        if (end <= 0
+            || !int.TryParse(rest[..end], NumberStyles.None, CultureInfo.InvariantCulture, out int iterations)
+            || iterations is < 1 or > MaxIterations)
+            return false;
+        rest = rest[(end + 1)..];
+
+        end = rest.IndexOf('$');
+        Span<byte> salt = stackalloc byte[MaxEncodedBytes];
+        if (end <= 0 || !Convert.TryFromBase64Chars(rest[..end], salt, out int saltLength) || saltLength == 0)
+            return false;
+
+        Span<byte> expected = stackalloc byte[MaxEncodedBytes];
+        if (!Convert.TryFromBase64Chars(rest[(end + 1)..], expected, out int hashLength) || hashLength < 16)
+            return false;
+
+        Span<byte> actual = stackalloc byte[hashLength];
+        Rfc2898DeriveBytes.Pbkdf2(password, salt[..saltLength], actual, iterations, HashAlgorithmName.SHA256);
+        bool equal = CryptographicOperations.FixedTimeEquals(actual, expected[..hashLength]);
+        CryptographicOperations.ZeroMemory(actual);
+        return equal;
+    }
+}
