@@ -1,2 +1,0 @@
-namespace FastSpool;
-internal static class ServerAssemblyMarker;

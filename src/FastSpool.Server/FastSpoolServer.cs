@@ -1,0 +1,130 @@
+using System.Net;
+using FastSpool.Configuration;
+using FastSpool.Queue;
+using FastSpool.Server.Delivery;
+using FastSpool.Server.Logging;
+using FastSpool.Server.Smtp;
+using FastSpool.Users;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace FastSpool.Server;
+
+/// <summary>The running server: the queue, the queue manager and the SMTP listeners on Kestrel, in one process.</summary>
+public sealed class FastSpoolServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ServerLock _lock;
+    private readonly MailQueue _queue;
+    private readonly QueueManager _manager;
+    private readonly CancellationTokenSource _stopping = new();
+
+    private FastSpoolServer(WebApplication app, ServerLock serverLock, MailQueue queue, QueueManager manager, LocalRecipients recipients)
+    {
+        Recipients = recipients;
+        _app = app;
+        _lock = serverLock;
+        _queue = queue;
+        _manager = manager;
+    }
+
+    /// <summary>Opens the data directory (lock, queue recovery), then binds the listeners. Throws with a message
+    /// for the admin when something stops it from starting.</summary>
+    public static async Task<FastSpoolServer> StartAsync(FastSpoolOptions options, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(options.DataDirectory);
+        loggers ??= CreateLoggerFactory();
+        ILogger log = loggers.CreateLogger("fastspool");
+        ServerLock serverLock = ServerLock.Acquire(options.DataDirectory);
+        FasterQueueLog? queueLog = null;
+        try
+        {
+            queueLog = await FasterQueueLog.OpenAsync(new QueueLogOptions
+            {
+                Directory = options.QueueDirectory,
+                PageSizeBits = options.Queue.PageSizeBits,
+                MemorySizeBits = options.Queue.MemorySizeBits,
+                SegmentSizeBits = options.Queue.SegmentSizeBits,
+                FastCommit = options.Queue.FastCommit,
+                CommitFileInterval = options.Queue.CommitFileInterval,
+            }, cancellationToken).ConfigureAwait(false);
+            (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueLog, cancellationToken).ConfigureAwait(false);
+
+            var recipients = new LocalRecipients(
+                new UserStore(options.DataDirectory),
+                new AliasTable(options.DataDirectory),
+                options.Users.System ? new SystemAccounts(options.Users.PasswdFile) : null,
+                options.Users.System);
+            Directory.CreateDirectory(options.Delivery.MailDirectory!);
+            TimeProvider time = TimeProvider.System;
+            var agent = new LocalDeliveryAgent(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time);
+            var manager = new QueueManager(queue, agent, recipients, options.Delivery, loggers, time);
+            var stopping = new CancellationTokenSource();
+            var context = new SmtpServerContext(options, recipients, queue, manager, loggers, time);
+
+            WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            builder.Services.AddSingleton(loggers);
+            builder.Services.AddSingleton(context);
+            builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+            {
+                kestrel.Limits.MaxConcurrentConnections = options.Smtp.MaxConnections;
+                kestrel.AddServerHeader = false;
+                foreach (string listen in options.Smtp.Listen!)
+                {
+                    if (!OptionsValidator.TryParseEndpoint(listen, out IPEndPoint endpoint))
+                        throw new InvalidOperationException($"Smtp:Listen: '{listen}' is not an endpoint");
+                    kestrel.Listen(endpoint, l => l.UseConnectionHandler<SmtpConnectionHandler>());
+                }
+            });
+            builder.Services.AddSingleton<SmtpConnectionHandler>();
+            WebApplication app = builder.Build();
+
+            manager.Start(recovered);
+            var server = new FastSpoolServer(app, serverLock, queue, manager, recipients);
+            context.Stopping = server._stopping.Token;
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}, local domains {Domains}, {Messages} messages in queue",
+                options.DataDirectory, string.Join(", ", options.Smtp.Listen!), string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
+            return server;
+        }
+        catch
+        {
+            if (queueLog is not null)
+                await queueLog.DisposeAsync().ConfigureAwait(false);
+            serverLock.Dispose();
+            throw;
+        }
+    }
+
+    internal QueueManager Manager => _manager;
+
+    internal MailQueue Queue => _queue;
+
+    internal LocalRecipients Recipients { get; }
+
+    public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information) =>
+        LoggerFactory.Create(b => b
+            .SetMinimumLevel(minimum)
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddConsole(o => o.FormatterName = MailLogFormatter.FormatterName)
+            .AddConsoleFormatter<MailLogFormatter, ConsoleFormatterOptions>());
+
+    /// <summary>Stops listening, tells open sessions 421, stops the delivery workers and commits the queue.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await _manager.DisposeAsync().ConfigureAwait(false);
+        await _queue.DisposeAsync().ConfigureAwait(false);
+        _lock.Dispose();
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,46 @@
+namespace FastSpool.Server;
+
+/// <summary>One FastSpool per data directory (DESIGN invariant 6): an exclusive lock on DataDirectory/fastspool.pid,
+/// held for the life of the process (FileShare.None is an flock on Linux, released by the kernel on any exit).</summary>
+internal sealed class ServerLock : IDisposable
+{
+    private readonly FileStream _file;
+
+    private ServerLock(FileStream file) => _file = file;
+
+    public static ServerLock Acquire(string dataDirectory)
+    {
+        string path = Path.Combine(dataDirectory, "fastspool.pid");
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.None,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException)
+        {
+            string other = "";
+            try
+            {
+                using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+                other = reader.ReadLine()?.Trim() ?? "";
+            }
+            catch (IOException)
+            {
+            }
+            throw new InvalidOperationException($"another FastSpool (pid {(other.Length > 0 ? other : "unknown")}) is running on the data directory {dataDirectory}");
+        }
+        file.SetLength(0);
+        byte[] pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n");
+        file.Write(pid);
+        file.Flush(flushToDisk: true);
+        return new ServerLock(file);
+    }
+
+    public void Dispose() => _file.Dispose();
+}

@@ -1,0 +1,59 @@
+namespace FastSpool.Server.Smtp;
+
+/// <summary>Fixed SMTP replies (RFC 5321 §4.2, enhanced codes RFC 3463), worded like Postfix's so that admins
+/// and log parsers recognise them. Replies with variable parts are assembled by <see cref="SmtpReplyWriter"/>.</summary>
+internal static class SmtpReplies
+{
+    public static ReadOnlySpan<byte> MailOk => "250 2.1.0 Ok\r\n"u8;
+    public static ReadOnlySpan<byte> RcptOk => "250 2.1.5 Ok\r\n"u8;
+    public static ReadOnlySpan<byte> Ok => "250 2.0.0 Ok\r\n"u8;
+    public static ReadOnlySpan<byte> StartMailInput => "354 End data with <CR><LF>.<CR><LF>\r\n"u8;
+    public static ReadOnlySpan<byte> Vrfy => "252 2.0.0 Send some mail, I'll try my best\r\n"u8;
+    public static ReadOnlySpan<byte> Help => "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP\r\n"u8;
+
+    public static ReadOnlySpan<byte> CommandUnrecognized => "500 5.5.2 Error: command not recognized\r\n"u8;
+    public static ReadOnlySpan<byte> LineTooLong => "500 5.5.2 Error: line too long\r\n"u8;
+    public static ReadOnlySpan<byte> CommandBareLf => "500 5.5.2 Error: bare <LF> received\r\n"u8;
+    public static ReadOnlySpan<byte> NotImplemented => "502 5.5.1 Error: command not implemented\r\n"u8;
+    public static ReadOnlySpan<byte> HeloSyntax => "501 5.5.4 Syntax: HELO hostname\r\n"u8;
+    public static ReadOnlySpan<byte> EhloSyntax => "501 5.5.4 Syntax: EHLO hostname\r\n"u8;
+    public static ReadOnlySpan<byte> MailSyntax => "501 5.5.4 Syntax: MAIL FROM:<address>\r\n"u8;
+    public static ReadOnlySpan<byte> RcptSyntax => "501 5.5.4 Syntax: RCPT TO:<address>\r\n"u8;
+    public static ReadOnlySpan<byte> BdatSyntax => "501 5.5.4 Syntax: BDAT chunk-size [LAST]\r\n"u8;
+    public static ReadOnlySpan<byte> NoArguments => "501 5.5.4 Syntax: no arguments allowed\r\n"u8;
+    public static ReadOnlySpan<byte> BadSender => "501 5.1.7 Bad sender address syntax\r\n"u8;
+    public static ReadOnlySpan<byte> SenderTooLong => "501 5.1.7 Bad sender address syntax: path too long\r\n"u8;
+    public static ReadOnlySpan<byte> BadRecipient => "501 5.1.3 Bad recipient address syntax\r\n"u8;
+    public static ReadOnlySpan<byte> RecipientTooLong => "501 5.1.3 Bad recipient address syntax: path too long\r\n"u8;
+    public static ReadOnlySpan<byte> BadParameterValue => "501 5.5.4 Bad parameter value\r\n"u8;
+    public static ReadOnlySpan<byte> NoExtensions => "555 5.5.4 Unsupported option: no SMTP extensions after HELO\r\n"u8;
+    public static ReadOnlySpan<byte> SendHeloFirst => "503 5.5.1 Error: send HELO/EHLO first\r\n"u8;
+    public static ReadOnlySpan<byte> NestedMail => "503 5.5.1 Error: nested MAIL command\r\n"u8;
+    public static ReadOnlySpan<byte> NeedMail => "503 5.5.1 Error: need MAIL command\r\n"u8;
+    public static ReadOnlySpan<byte> NeedRcpt => "503 5.5.1 Error: need RCPT command\r\n"u8;
+    public static ReadOnlySpan<byte> MixedDataBdat => "503 5.5.1 Error: DATA and BDAT cannot be mixed in one transaction\r\n"u8;
+    public static ReadOnlySpan<byte> NoValidRecipients => "554 5.5.1 Error: no valid recipients\r\n"u8;
+    public static ReadOnlySpan<byte> TooManyRecipients => "452 4.5.3 Error: too many recipients\r\n"u8;
+    public static ReadOnlySpan<byte> DeclaredSizeTooBig => "552 5.3.4 Message size exceeds fixed limit\r\n"u8;
+    public static ReadOnlySpan<byte> MessageTooBig => "552 5.3.4 Error: message file too big\r\n"u8;
+    public static ReadOnlySpan<byte> TextLineTooLong => "554 5.6.0 Error: message contains a line longer than the limit (RFC 5321 4.5.3.1.6)\r\n"u8;
+    public static ReadOnlySpan<byte> TooManyHops => "554 5.4.0 Error: too many hops\r\n"u8;
+    public static ReadOnlySpan<byte> QueueWriteError => "451 4.3.0 Error: queue file write error\r\n"u8;
+    public static ReadOnlySpan<byte> DataBareCr => "550 5.5.2 Error: bare <CR> received\r\n"u8;
+    public static ReadOnlySpan<byte> DataBareLf => "550 5.5.2 Error: bare <LF> received\r\n"u8;
+    public static ReadOnlySpan<byte> DataNul => "550 5.6.0 Error: NUL character received\r\n"u8;
+    public static ReadOnlySpan<byte> ProtocolSynchronization => "554 5.5.0 Error: SMTP protocol synchronization\r\n"u8;
+
+    // Replies that name the server: "<code> <hostname> <text>".
+    public static ReadOnlySpan<byte> ClosingPrefix => "221 2.0.0 Bye\r\n"u8;
+    public static ReadOnlySpan<byte> TimeoutText => " Error: timeout exceeded\r\n"u8;
+    public static ReadOnlySpan<byte> TooManyErrorsText => " Error: too many errors\r\n"u8;
+    public static ReadOnlySpan<byte> ShuttingDownText => " Service shutting down, closing transmission channel\r\n"u8;
+    public static ReadOnlySpan<byte> RelayDeniedText => ": Relay access denied\r\n"u8;
+    public static ReadOnlySpan<byte> UserUnknownText => ": Recipient address rejected: User unknown in local recipient table\r\n"u8;
+    public static ReadOnlySpan<byte> UnsupportedOptionPrefix => "555 5.5.4 Unsupported option: "u8;
+    public static ReadOnlySpan<byte> QueuedAsPrefix => "250 2.0.0 Ok: queued as "u8;
+    public static ReadOnlySpan<byte> ChunkOkPrefix => "250 2.0.0 Ok: "u8;
+    public static ReadOnlySpan<byte> ChunkOkSuffix => " octets received\r\n"u8;
+    public static ReadOnlySpan<byte> Crlf => "\r\n"u8;
+}

@@ -1,0 +1,47 @@
+using System.Text;
+using FastSpool.Configuration;
+using FastSpool.Queue;
+using FastSpool.Users;
+using Microsoft.Extensions.Logging;
+
+namespace FastSpool.Server.Smtp;
+
+/// <summary>What every SMTP session shares: options, precomputed reply bytes, the local recipient tables, the
+/// queue and the hand-off to the queue manager.</summary>
+internal sealed class SmtpServerContext
+{
+    public SmtpServerContext(FastSpoolOptions options, LocalRecipients recipients, MailQueue queue,
+        IMessageSink sink, ILoggerFactory loggers, TimeProvider time)
+    {
+        Options = options.Smtp;
+        Recipients = recipients;
+        Queue = queue;
+        Sink = sink;
+        Logger = loggers.CreateLogger("smtpd");
+        Time = time;
+        Domains = new DomainSet(options.LocalDomains ?? []);
+        Hostname = Encoding.UTF8.GetBytes(options.Smtp.Hostname ?? "localhost");
+        Greeting = Encoding.UTF8.GetBytes($"220 {options.Smtp.Hostname} ESMTP FastSpool\r\n");
+        HeloReply = Encoding.UTF8.GetBytes($"250 {options.Smtp.Hostname}\r\n");
+        EhloReply = Encoding.UTF8.GetBytes(
+            $"250-{options.Smtp.Hostname}\r\n250-PIPELINING\r\n250-SIZE {options.Smtp.MaxMessageSize}\r\n" +
+            "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
+        Closing = Encoding.UTF8.GetBytes($"221 2.0.0 Bye\r\n");
+    }
+
+    public SmtpOptions Options { get; }
+    public LocalRecipients Recipients { get; }
+    public MailQueue Queue { get; }
+    public IMessageSink Sink { get; }
+    public ILogger Logger { get; }
+    public TimeProvider Time { get; }
+    public DomainSet Domains { get; }
+    public byte[] Hostname { get; }
+    public byte[] Greeting { get; }
+    public byte[] HeloReply { get; }
+    public byte[] EhloReply { get; }
+    public byte[] Closing { get; }
+
+    /// <summary>Cancelled when the server stops: sessions answer 421 and close.</summary>
+    public CancellationToken Stopping { get; set; }
+}

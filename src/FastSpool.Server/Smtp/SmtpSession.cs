@@ -1,0 +1,780 @@
+// RFC 5321 (SMTP) server side: §3 transactions, §4.1 commands, §4.2 replies, §4.5.3 limits and timeouts;
+// RFC 2920 (PIPELINING), RFC 1870 (SIZE), RFC 6152 (8BITMIME), RFC 2034/3463 (ENHANCEDSTATUSCODES),
+// RFC 6531 (SMTPUTF8), RFC 3030 (CHUNKING/BDAT).
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using FastSpool.Protocols.Smtp;
+using FastSpool.Queue;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace FastSpool.Server.Smtp;
+
+/// <summary>One SMTP connection. State is allocated once per connection and reset per transaction; commands are
+/// parsed from the pipe's buffers without a string per command. Message text is streamed into pooled chunk
+/// buffers that become queue records; the reply to the end of data is sent only after the envelope's commit.</summary>
+internal sealed class SmtpSession
+{
+    private const int MaxCommandLine = 512;
+    private const int ReplyBufferHint = 256;
+    private static readonly byte[] DiscardBuffer = new byte[64 * 1024];
+
+    private readonly SmtpServerContext _server;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly string _clientAddress;
+    private readonly byte[] _clientAddressBytes;
+    private readonly CancellationTokenSource _timeout;
+    private readonly CancellationToken _connectionClosed;
+
+    private readonly byte[] _lineBuffer = new byte[MaxCommandLine];
+    private readonly byte[] _helo = new byte[MaxCommandLine];
+    private readonly byte[] _sender = new byte[MaxCommandLine];
+    private readonly RecipientList _recipients = new();
+    private readonly List<long> _chunkAddresses = [];
+    private CommandLineReader _lineReader;
+
+    // Session state (RFC 5321 §4.1.4).
+    private int _heloLength;
+    private bool _greeted;
+    private bool _extended;
+    private int _errors;
+    private int _messages;
+
+    // Transaction state, reset by RSET, EHLO and the end of each message.
+    private bool _mailGiven;
+    private int _senderLength;
+    private bool _eightBitMime;
+    private bool _smtpUtf8;
+    private bool _rcptAttempted;
+
+    // Message reception.
+    private ReceiveMode _mode;
+    private MessageTextScanner _scanner;
+    private byte[]? _chunk;
+    private int _chunkLength;
+    private long _size;
+    private bool _tooBig;
+    private QueueId _id;
+    private long _reception = -1;
+    private DateTimeOffset _arrival;
+    private long _dataStarted;
+    private long _dataBytes;
+    private long _bdatRemaining;
+    private bool _bdatLast;
+    private bool _bdatUsed;
+    private byte _lastByte;
+    private byte _beforeLastByte;
+
+    public SmtpSession(SmtpServerContext server, ConnectionContext connection)
+    {
+        _server = server;
+        _input = connection.Transport.Input;
+        _output = connection.Transport.Output;
+        _clientAddress = connection.RemoteEndPoint switch
+        {
+            IPEndPoint ip => ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4().ToString() : ip.Address.ToString(),
+            { } other => other.ToString() ?? "unknown",
+            null => "unknown",
+        };
+        _clientAddressBytes = Encoding.ASCII.GetBytes(_clientAddress);
+        _connectionClosed = connection.ConnectionClosed;
+        _timeout = CancellationTokenSource.CreateLinkedTokenSource(server.Stopping, connection.ConnectionClosed);
+    }
+
+    private enum ReceiveMode : byte { Command, Data, Bdat, BdatDiscard }
+
+    private enum Step : byte { NeedMore, Continue, AppendChunk, Commit, Close }
+
+    public async Task RunAsync()
+    {
+        _server.Logger.LogInformation("connect from [{Client}]", _clientAddress);
+        try
+        {
+            if (await GreetAsync().ConfigureAwait(false))
+                await CommandLoopAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_server.Stopping.IsCancellationRequested)
+        {
+            await TryWriteAndFlushAsync(ReplyWithHost("421 4.3.2 "u8, SmtpReplies.ShuttingDownText)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_connectionClosed.IsCancellationRequested)
+        {
+            _server.Logger.LogInformation("lost connection with [{Client}]", _clientAddress);
+        }
+        catch (OperationCanceledException) when (_timeout.IsCancellationRequested)
+        {
+            _server.Logger.LogInformation("timeout after {State} from [{Client}]", _mode == ReceiveMode.Command ? "command" : "message data", _clientAddress);
+            await TryWriteAndFlushAsync(ReplyWithHost("421 4.4.2 "u8, SmtpReplies.TimeoutText)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
+        {
+            _server.Logger.LogInformation("lost connection with [{Client}]: {Reason}", _clientAddress, e.Message);
+        }
+        finally
+        {
+            AbortMessage();
+            _timeout.Dispose();
+            _server.Logger.LogInformation("disconnect from [{Client}] messages={Messages} errors={Errors}", _clientAddress, _messages, _errors);
+        }
+    }
+
+    private async Task<bool> GreetAsync()
+    {
+        if (_server.Options.GreetPause > TimeSpan.Zero)
+            await Task.Delay(_server.Options.GreetPause, _server.Time, _timeout.Token).ConfigureAwait(false);
+        // A client that talks before the greeting is not waiting for replies (RFC 5321 §4.3.1).
+        if (_input.TryRead(out ReadResult early))
+        {
+            bool talked = !early.Buffer.IsEmpty;
+            _input.AdvanceTo(early.Buffer.Start);
+            if (talked)
+            {
+                _server.Logger.LogInformation("reject: pre-greeting traffic from [{Client}]: 554 5.5.0 Error: SMTP protocol synchronization", _clientAddress);
+                await TryWriteAndFlushAsync(SmtpReplies.ProtocolSynchronization.ToArray()).ConfigureAwait(false);
+                return false;
+            }
+        }
+        _output.Write(_server.Greeting);
+        await _output.FlushAsync(_timeout.Token).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task CommandLoopAsync()
+    {
+        while (true)
+        {
+            ArmTimeout();
+            ReadResult result = await _input.ReadAsync(_timeout.Token).ConfigureAwait(false);
+            _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            bool close = false;
+            while (!close)
+            {
+                switch (Process(ref buffer))
+                {
+                    case Step.NeedMore:
+                        goto consumed;
+                    case Step.Continue:
+                        break;
+                    case Step.AppendChunk:
+                        await AppendChunkAsync().ConfigureAwait(false);
+                        break;
+                    case Step.Commit:
+                        await CommitMessageAsync().ConfigureAwait(false);
+                        break;
+                    case Step.Close:
+                        close = true;
+                        break;
+                }
+            }
+        consumed:
+            _input.AdvanceTo(buffer.Start, buffer.End);
+            // Replies are flushed when the input is used up, so a pipelining client gets them in one batch.
+            await _output.FlushAsync(_timeout.Token).ConfigureAwait(false);
+            if (close)
+                return;
+            if (result.IsCompleted)
+            {
+                if (_mode != ReceiveMode.Command)
+                    _server.Logger.LogInformation("lost connection after {State} from [{Client}]", _mode == ReceiveMode.Data ? "DATA" : "BDAT", _clientAddress);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Arms the read timeout: the command timeout, or during message data the time the minimum data rate
+    /// still allows (a trickling client is cut off like an idle one).</summary>
+    private void ArmTimeout()
+    {
+        TimeSpan timeout = _server.Options.Timeout;
+        if (_mode != ReceiveMode.Command && _server.Options.MinDataRate > 0)
+        {
+            TimeSpan elapsed = _server.Time.GetElapsedTime(_dataStarted);
+            TimeSpan allowed = timeout + TimeSpan.FromSeconds((double)_dataBytes / _server.Options.MinDataRate);
+            TimeSpan left = allowed - elapsed;
+            if (left < timeout)
+                timeout = left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
+        }
+        _timeout.CancelAfter(timeout);
+    }
+
+    private Step Process(ref ReadOnlySequence<byte> buffer) => _mode switch
+    {
+        ReceiveMode.Command => ProcessCommand(ref buffer),
+        ReceiveMode.Data => ProcessData(ref buffer),
+        _ => ProcessBdat(ref buffer),
+    };
+
+    private Step ProcessCommand(ref ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        LineReadStatus status = _lineReader.TryReadLine(ref reader, MaxCommandLine, out ReadOnlySequence<byte> line);
+        buffer = buffer.Slice(reader.Position);
+        switch (status)
+        {
+            case LineReadStatus.NeedMore:
+                return Step.NeedMore;
+            case LineReadStatus.TooLong:
+                return Reject(SmtpReplies.LineTooLong);
+            case LineReadStatus.BareLf:
+                return Reject(SmtpReplies.CommandBareLf);
+        }
+        ReadOnlySpan<byte> span;
+        if (line.IsSingleSegment)
+        {
+            span = line.FirstSpan;
+        }
+        else
+        {
+            line.CopyTo(_lineBuffer);
+            span = _lineBuffer.AsSpan(0, (int)line.Length);
+        }
+        return HandleCommand(span, moreInput: !buffer.IsEmpty);
+    }
+
+    private Step HandleCommand(ReadOnlySpan<byte> line, bool moreInput)
+    {
+        SmtpVerb verb = SmtpCommandParser.ParseVerb(line, out ReadOnlySpan<byte> argument);
+        // RFC 2920 §3.1: EHLO, DATA, QUIT and friends end a pipelined group; without PIPELINING (a HELO client) no
+        // command may be pipelined at all. Text behind them is a client that does not wait for replies.
+        if (moreInput && (!_extended || verb is SmtpVerb.Ehlo or SmtpVerb.Helo or SmtpVerb.Data or SmtpVerb.Quit or SmtpVerb.StartTls or SmtpVerb.Auth))
+        {
+            if (verb != SmtpVerb.Quit)
+                return ProtocolViolation(verb);
+        }
+        switch (verb)
+        {
+            case SmtpVerb.Ehlo:
+            case SmtpVerb.Helo:
+                return Helo(argument, verb == SmtpVerb.Ehlo);
+            case SmtpVerb.Mail:
+                return Mail(argument);
+            case SmtpVerb.Rcpt:
+                return Rcpt(argument);
+            case SmtpVerb.Data:
+                return argument.IsEmpty ? Data() : Reject(SmtpReplies.NoArguments);
+            case SmtpVerb.Bdat:
+                return Bdat(argument);
+            case SmtpVerb.Rset:
+                if (!argument.IsEmpty)
+                    return Reject(SmtpReplies.NoArguments);
+                ResetTransaction();
+                return Reply(SmtpReplies.Ok);
+            case SmtpVerb.Noop:
+                return Reply(SmtpReplies.Ok);
+            case SmtpVerb.Quit:
+                _output.Write(_server.Closing);
+                return Step.Close;
+            case SmtpVerb.Vrfy:
+                return argument.IsEmpty ? Reject("501 5.5.4 Syntax: VRFY address\r\n"u8) : Reply(SmtpReplies.Vrfy);
+            case SmtpVerb.Help:
+                return Reply(SmtpReplies.Help);
+            case SmtpVerb.Expn:
+            case SmtpVerb.StartTls:
+            case SmtpVerb.Auth:
+                return Reject(SmtpReplies.NotImplemented);
+            default:
+                return Reject(SmtpReplies.CommandUnrecognized);
+        }
+    }
+
+    private Step Helo(ReadOnlySpan<byte> argument, bool extended)
+    {
+        if (!SmtpCommandParser.IsValidHeloArgument(argument))
+            return Reject(extended ? SmtpReplies.EhloSyntax : SmtpReplies.HeloSyntax);
+        ResetTransaction();
+        argument.CopyTo(_helo);
+        _heloLength = argument.Length;
+        _greeted = true;
+        _extended = extended;
+        _output.Write(extended ? _server.EhloReply : _server.HeloReply);
+        return Step.Continue;
+    }
+
+    private Step Mail(ReadOnlySpan<byte> argument)
+    {
+        if (!_greeted)
+            return Reject(SmtpReplies.SendHeloFirst);
+        if (_mailGiven)
+            return Reject(SmtpReplies.NestedMail);
+        ArgumentError error = SmtpCommandParser.TryParseMailFrom(argument, out MailFromCommand mail);
+        switch (error)
+        {
+            case ArgumentError.Syntax:
+                return Reject(SmtpReplies.MailSyntax);
+            case ArgumentError.BadAddress:
+                return Reject(SmtpReplies.BadSender);
+            case ArgumentError.PathTooLong:
+                return Reject(SmtpReplies.SenderTooLong);
+            case ArgumentError.UnsupportedParameter:
+                return RejectUnsupported(mail.GetError(argument));
+            case ArgumentError.BadParameterValue:
+                return Reject(SmtpReplies.BadParameterValue);
+        }
+        if (!_extended && (mail.Size >= 0 || mail.Body != BodyType.Unspecified || mail.SmtpUtf8))
+            return Reject(SmtpReplies.NoExtensions);
+        if (mail.Size > _server.Options.MaxMessageSize)
+            return Reject(SmtpReplies.DeclaredSizeTooBig);
+        if (!_server.Queue.IsHealthy)
+            return Reject(SmtpReplies.QueueWriteError);
+        ReadOnlySpan<byte> path = mail.GetReversePath(argument);
+        path.CopyTo(_sender);
+        _senderLength = path.Length;
+        _eightBitMime = mail.Body == BodyType.EightBitMime;
+        _smtpUtf8 = mail.SmtpUtf8;
+        _mailGiven = true;
+        return Reply(SmtpReplies.MailOk);
+    }
+
+    private Step Rcpt(ReadOnlySpan<byte> argument)
+    {
+        if (!_mailGiven)
+            return Reject(SmtpReplies.NeedMail);
+        _rcptAttempted = true;
+        ArgumentError error = SmtpCommandParser.TryParseRcptTo(argument, _smtpUtf8, out RcptToCommand rcpt);
+        switch (error)
+        {
+            case ArgumentError.Syntax:
+                return Reject(SmtpReplies.RcptSyntax);
+            case ArgumentError.BadAddress:
+                return Reject(SmtpReplies.BadRecipient);
+            case ArgumentError.PathTooLong:
+                return Reject(SmtpReplies.RecipientTooLong);
+            case ArgumentError.UnsupportedParameter:
+                return RejectUnsupported(rcpt.GetError(argument));
+            case ArgumentError.BadParameterValue:
+                return Reject(SmtpReplies.BadParameterValue);
+        }
+        ReadOnlySpan<byte> path = rcpt.GetForwardPath(argument);
+        if (_recipients.Count >= _server.Options.MaxRecipients)
+            return Reject(SmtpReplies.TooManyRecipients);
+        if (!rcpt.IsBarePostmaster)
+        {
+            if (!_server.Domains.Contains(rcpt.GetDomain(argument)))
+                return RejectAddress("554 5.7.1 <"u8, path, SmtpReplies.RelayDeniedText);
+            if (!_server.Recipients.IsDeliverable(rcpt.GetLocalPart(argument)))
+                return RejectAddress("550 5.1.1 <"u8, path, SmtpReplies.UserUnknownText);
+        }
+        if (!_recipients.Contains(path))
+            _recipients.Add(path);
+        return Reply(SmtpReplies.RcptOk);
+    }
+
+    private Step Data()
+    {
+        if (!_mailGiven)
+            return Reject(SmtpReplies.NeedMail);
+        if (_recipients.Count == 0)
+            return Reject(_rcptAttempted ? SmtpReplies.NoValidRecipients : SmtpReplies.NeedRcpt);
+        if (_bdatUsed)
+            return Reject(SmtpReplies.MixedDataBdat);
+        BeginMessage();
+        _scanner = MessageTextScanner.ForData(_server.Options.MaxLineLength);
+        _mode = ReceiveMode.Data;
+        return Reply(SmtpReplies.StartMailInput);
+    }
+
+    private Step Bdat(ReadOnlySpan<byte> argument)
+    {
+        if (SmtpCommandParser.TryParseBdat(argument, out long size, out bool last) != BdatParseResult.Ok)
+        {
+            // Without a valid size the chunk's end is unknown: the session cannot stay in step.
+            _output.Write(SmtpReplies.BdatSyntax);
+            return Step.Close;
+        }
+        _bdatRemaining = size;
+        _bdatLast = last;
+        _dataStarted = _server.Time.GetTimestamp();
+        _dataBytes = 0;
+        if (!_mailGiven || _recipients.Count == 0 || (_reception < 0 && _bdatUsed))
+        {
+            _mode = ReceiveMode.BdatDiscard;
+            return Step.Continue;
+        }
+        if (!_bdatUsed)
+        {
+            _bdatUsed = true;
+            BeginMessage();
+            _scanner = MessageTextScanner.ForBdat(_server.Options.MaxLineLength);
+        }
+        _mode = ReceiveMode.Bdat;
+        return Step.Continue;
+    }
+
+    private void BeginMessage()
+    {
+        _id = _server.Queue.NextId();
+        _arrival = _server.Time.GetUtcNow();
+        _reception = _server.Queue.BeginReception();
+        _chunk ??= ArrayPool<byte>.Shared.Rent(QueueRecord.HeaderSize + QueueRecord.MaxChunkBody + 4096);
+        _chunkLength = 0;
+        _chunkAddresses.Clear();
+        _size = 0;
+        _tooBig = false;
+        _dataStarted = _server.Time.GetTimestamp();
+        _dataBytes = 0;
+        _lastByte = (byte)'\n';
+        _beforeLastByte = (byte)'\r';
+        _chunkLength = ReceivedHeader.Write(_chunk.AsSpan(QueueRecord.HeaderSize), this.ReceivedFields());
+    }
+
+    private ReceivedHeader.Fields ReceivedFields() => new()
+    {
+        Helo = _helo.AsSpan(0, _heloLength),
+        ClientAddress = _clientAddressBytes,
+        Hostname = _server.Hostname,
+        Protocol = _smtpUtf8 ? "UTF8SMTP"u8 : _extended ? "ESMTP"u8 : "SMTP"u8,
+        Id = _id,
+        Recipient = _recipients.Count == 1 ? _recipients[0] : default,
+        Time = _arrival,
+    };
+
+    private Span<byte> ChunkSpace => _tooBig
+        ? DiscardBuffer
+        : _chunk.AsSpan(QueueRecord.HeaderSize + _chunkLength, QueueRecord.MaxChunkBody - _chunkLength);
+
+    private Step ProcessData(ref ReadOnlySequence<byte> buffer)
+    {
+        while (!buffer.IsEmpty)
+        {
+            ReadOnlySpan<byte> input = buffer.FirstSpan;
+            TextScanStatus status = _scanner.Scan(input, ChunkSpace, out int consumed, out int written);
+            buffer = buffer.Slice(consumed);
+            _dataBytes += consumed;
+            Account(written);
+            switch (status)
+            {
+                case TextScanStatus.NeedMoreInput:
+                    continue;
+                case TextScanStatus.OutputFull:
+                    if (!_tooBig)
+                        return Step.AppendChunk;
+                    continue;
+                case TextScanStatus.EndOfData:
+                    _mode = ReceiveMode.Command;
+                    return FinishMessage();
+                default:
+                    return BadMessageText(status);
+            }
+        }
+        return Step.NeedMore;
+    }
+
+    private Step ProcessBdat(ref ReadOnlySequence<byte> buffer)
+    {
+        while (_bdatRemaining > 0)
+        {
+            if (buffer.IsEmpty)
+                return Step.NeedMore;
+            ReadOnlySpan<byte> input = buffer.FirstSpan;
+            if (input.Length > _bdatRemaining)
+                input = input[..(int)_bdatRemaining];
+            int consumed;
+            if (_mode == ReceiveMode.BdatDiscard)
+            {
+                consumed = input.Length;
+            }
+            else
+            {
+                TextScanStatus status = _scanner.Scan(input, ChunkSpace, out consumed, out int written);
+                Account(written);
+                if (status is TextScanStatus.BareCr or TextScanStatus.BareLf or TextScanStatus.Nul)
+                    return BadMessageText(status);
+                if (status == TextScanStatus.OutputFull && !_tooBig)
+                {
+                    buffer = buffer.Slice(consumed);
+                    _bdatRemaining -= consumed;
+                    _dataBytes += consumed;
+                    return Step.AppendChunk;
+                }
+            }
+            buffer = buffer.Slice(consumed);
+            _bdatRemaining -= consumed;
+            _dataBytes += consumed;
+        }
+
+        if (_mode == ReceiveMode.BdatDiscard)
+        {
+            _mode = ReceiveMode.Command;
+            return Reject(!_mailGiven ? SmtpReplies.NeedMail : _recipients.Count == 0 ? (_rcptAttempted ? SmtpReplies.NoValidRecipients : SmtpReplies.NeedRcpt) : SmtpReplies.NeedMail);
+        }
+        if (!_bdatLast)
+        {
+            _mode = ReceiveMode.Command;
+            if (_tooBig)
+            {
+                // RFC 3030 §2: after an error the rest of the transaction's chunks are discarded.
+                AbortMessage();
+                ResetTransaction();
+                return Reject(SmtpReplies.MessageTooBig);
+            }
+            return ChunkAccepted();
+        }
+        if (_scanner.Finish() != TextScanStatus.EndOfData)
+            return BadMessageText(TextScanStatus.BareCr);
+        if (!_tooBig && !(_beforeLastByte == '\r' && _lastByte == '\n'))
+        {
+            // A BDAT message must end with a line end; add one rather than store a truncated last line.
+            if (QueueRecord.MaxChunkBody - _chunkLength < 2)
+                return Step.AppendChunk; // makes room; the LAST chunk is finished on the next pass
+            "\r\n"u8.CopyTo(ChunkSpace);
+            Account(2);
+        }
+        _mode = ReceiveMode.Command;
+        return FinishMessage();
+    }
+
+    private Step ChunkAccepted()
+    {
+        Span<byte> reply = stackalloc byte[64];
+        int n = 0;
+        SmtpReplies.ChunkOkPrefix.CopyTo(reply);
+        n += SmtpReplies.ChunkOkPrefix.Length;
+        (_dataBytes).TryFormat(reply[n..], out int w);
+        n += w;
+        SmtpReplies.ChunkOkSuffix.CopyTo(reply[n..]);
+        n += SmtpReplies.ChunkOkSuffix.Length;
+        _output.Write(reply[..n]);
+        return Step.Continue;
+    }
+
+    private void Account(int written)
+    {
+        if (written == 0)
+            return;
+        if (!_tooBig)
+        {
+            Span<byte> data = _chunk.AsSpan(QueueRecord.HeaderSize + _chunkLength, written);
+            if (written >= 2)
+                _beforeLastByte = data[^2];
+            else
+                _beforeLastByte = _lastByte;
+            _lastByte = data[^1];
+            _chunkLength += written;
+        }
+        _size += written;
+        if (!_tooBig && _size > _server.Options.MaxMessageSize)
+            _tooBig = true;
+    }
+
+    private Step FinishMessage()
+    {
+        if (_tooBig)
+            return FailMessage(SmtpReplies.MessageTooBig);
+        if (_scanner.LineTooLong)
+            return FailMessage(SmtpReplies.TextLineTooLong);
+        if (_scanner.ReceivedHeaders >= _server.Options.MaxReceivedHeaders)
+            return FailMessage(SmtpReplies.TooManyHops);
+        return Step.Commit;
+    }
+
+    private Step FailMessage(ReadOnlySpan<byte> reply)
+    {
+        AbortMessage();
+        ResetTransaction();
+        return Reject(reply);
+    }
+
+    private Step BadMessageText(TextScanStatus status)
+    {
+        ReadOnlySpan<byte> reply = status switch
+        {
+            TextScanStatus.BareCr => SmtpReplies.DataBareCr,
+            TextScanStatus.BareLf => SmtpReplies.DataBareLf,
+            _ => SmtpReplies.DataNul,
+        };
+        LogReject(_mode == ReceiveMode.Data ? "DATA" : "BDAT", reply);
+        AbortMessage();
+        ResetTransaction();
+        _mode = ReceiveMode.Command;
+        _output.Write(reply);
+        return Step.Close;
+    }
+
+    private async ValueTask AppendChunkAsync()
+    {
+        long address = await _server.Queue.AppendChunkAsync(_chunk, _id, (uint)_chunkAddresses.Count, _chunkLength).ConfigureAwait(false);
+        _chunkAddresses.Add(address);
+        _chunkLength = 0;
+    }
+
+    private async ValueTask CommitMessageAsync()
+    {
+        int length = WriteEnvelope();
+        QueuedMessage message;
+        try
+        {
+            long address = await _server.Queue.CommitEnvelopeAsync(_chunk.AsMemory(0, length), _timeout.Token).ConfigureAwait(false);
+            QueueRecord.TryRead(_chunk.AsSpan(0, length), out QueueRecordHeader header);
+            message = MailQueue.ReadEnvelope(address, _chunk.AsSpan(0, length), header);
+            message.FirstAddress = Math.Min(message.FirstAddress, _reception);
+            _server.Sink.Accept(message);
+        }
+        catch (QueueUnavailableException e)
+        {
+            _server.Logger.LogError("{Id}: queue write failed, message refused with 451: {Reason}", _id, e.Message);
+            AbortMessage();
+            ResetTransaction();
+            Reject(SmtpReplies.QueueWriteError);
+            return;
+        }
+        _messages++;
+        Span<byte> reply = stackalloc byte[64];
+        SmtpReplies.QueuedAsPrefix.CopyTo(reply);
+        int n = SmtpReplies.QueuedAsPrefix.Length;
+        _id.TryFormat(reply[n..], out int w);
+        n += w;
+        SmtpReplies.Crlf.CopyTo(reply[n..]);
+        _output.Write(reply[..(n + 2)]);
+        if (_server.Logger.IsEnabled(LogLevel.Information))
+        {
+            _server.Logger.LogInformation("{Id}: client=[{Client}], helo=<{Helo}>", _id, _clientAddress, Encoding.UTF8.GetString(_helo, 0, _heloLength));
+            _server.Logger.LogInformation("{Id}: from=<{Sender}>, size={Size}, nrcpt={Count} ({Protocol})", _id, message.Sender, _size, message.Recipients.Length, _bdatUsed ? "BDAT" : "DATA");
+        }
+        ResetTransaction();
+    }
+
+    /// <summary>Completes the envelope record in the current chunk buffer, after the body's last part.</summary>
+    private int WriteEnvelope()
+    {
+        var fields = new EnvelopeFields
+        {
+            Id = _id,
+            Arrival = _arrival,
+            Size = _size,
+            Sender = _sender.AsSpan(0, _senderLength),
+            Recipients = _recipients,
+            ClientAddress = _clientAddressBytes,
+            ClientHelo = _helo.AsSpan(0, _heloLength),
+            ChunkAddresses = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_chunkAddresses),
+            EightBitMime = _eightBitMime,
+            SmtpUtf8 = _smtpUtf8,
+        };
+        int needed = QueueRecord.HeaderSize + _chunkLength + MailQueue.EnvelopeFieldsSize(fields);
+        if (needed > _chunk!.Length)
+        {
+            byte[] larger = ArrayPool<byte>.Shared.Rent(needed);
+            _chunk.AsSpan(0, QueueRecord.HeaderSize + _chunkLength).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_chunk);
+            _chunk = larger;
+        }
+        return MailQueue.WriteEnvelope(_chunk, fields, _chunkLength);
+    }
+
+    /// <summary>Drops a message being received: its chunks become garbage for truncation; the buffer goes back
+    /// to the pool (an idle connection holds no message buffer).</summary>
+    private void AbortMessage()
+    {
+        if (_reception >= 0)
+        {
+            _server.Queue.EndReception(_reception);
+            _reception = -1;
+        }
+        if (_chunk is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_chunk);
+            _chunk = null;
+        }
+    }
+
+    private void ResetTransaction()
+    {
+        AbortMessage();
+        _mailGiven = false;
+        _senderLength = 0;
+        _eightBitMime = false;
+        _smtpUtf8 = false;
+        _rcptAttempted = false;
+        _recipients.Clear();
+        _chunkAddresses.Clear();
+        _bdatUsed = false;
+        _tooBig = false;
+    }
+
+    private Step Reply(ReadOnlySpan<byte> reply)
+    {
+        _output.Write(reply);
+        return Step.Continue;
+    }
+
+    private Step Reject(ReadOnlySpan<byte> reply)
+    {
+        _output.Write(reply);
+        if (++_errors >= _server.Options.MaxErrors)
+        {
+            _server.Logger.LogInformation("too many errors from [{Client}]", _clientAddress);
+            _output.Write(ReplyWithHost("421 4.7.0 "u8, SmtpReplies.TooManyErrorsText));
+            return Step.Close;
+        }
+        return Step.Continue;
+    }
+
+    private Step RejectAddress(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> address, ReadOnlySpan<byte> text)
+    {
+        int length = prefix.Length + address.Length + 1 + text.Length;
+        byte[]? rented = null;
+        Span<byte> reply = length <= ReplyBufferHint * 2 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        prefix.CopyTo(reply);
+        address.CopyTo(reply[prefix.Length..]);
+        reply[prefix.Length + address.Length] = (byte)'>';
+        text.CopyTo(reply[(prefix.Length + address.Length + 1)..]);
+        LogReject("RCPT", reply[..length]);
+        Step step = Reject(reply[..length]);
+        if (rented is not null)
+            ArrayPool<byte>.Shared.Return(rented);
+        return step;
+    }
+
+    private Step RejectUnsupported(ReadOnlySpan<byte> keyword)
+    {
+        Span<byte> reply = stackalloc byte[MaxCommandLine + 64];
+        SmtpReplies.UnsupportedOptionPrefix.CopyTo(reply);
+        int n = SmtpReplies.UnsupportedOptionPrefix.Length;
+        keyword.CopyTo(reply[n..]);
+        n += keyword.Length;
+        SmtpReplies.Crlf.CopyTo(reply[n..]);
+        return Reject(reply[..(n + 2)]);
+    }
+
+    private Step ProtocolViolation(SmtpVerb verb)
+    {
+        _server.Logger.LogInformation("reject: improper command pipelining after {Verb} from [{Client}]: 554 5.5.0 Error: SMTP protocol synchronization", verb.ToString().ToUpperInvariant(), _clientAddress);
+        _output.Write(SmtpReplies.ProtocolSynchronization);
+        return Step.Close;
+    }
+
+    private void LogReject(string stage, ReadOnlySpan<byte> reply)
+    {
+        if (_server.Logger.IsEnabled(LogLevel.Information))
+        {
+            _server.Logger.LogInformation("reject: {Stage} from [{Client}]: {Reply}; from=<{Sender}>",
+                stage, _clientAddress, Encoding.UTF8.GetString(reply).TrimEnd(), Encoding.UTF8.GetString(_sender, 0, _senderLength));
+        }
+    }
+
+    private byte[] ReplyWithHost(ReadOnlySpan<byte> code, ReadOnlySpan<byte> text)
+    {
+        byte[] reply = new byte[code.Length + _server.Hostname.Length + text.Length];
+        code.CopyTo(reply);
+        _server.Hostname.CopyTo(reply.AsSpan(code.Length));
+        text.CopyTo(reply.AsSpan(code.Length + _server.Hostname.Length));
+        return reply;
+    }
+
+    private async ValueTask TryWriteAndFlushAsync(byte[] reply)
+    {
+        try
+        {
+            _output.Write(reply);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _output.FlushAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ConnectionResetException)
+        {
+            // The client is gone; nothing more to say.
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace FastSpool.Server.Tests.Support;
+
+/// <summary>A bare TCP client for the dialogues a real client would never produce (bad input, smuggling
+/// attempts, impatient pipelining). Reads reply lines with a deadline.</summary>
+internal sealed class RawSmtp : IDisposable
+{
+    private readonly TcpClient _tcp;
+    private readonly NetworkStream _stream;
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly StringBuilder _pending = new();
+
+    private RawSmtp(TcpClient tcp)
+    {
+        _tcp = tcp;
+        _stream = tcp.GetStream();
+    }
+
+    public static async Task<RawSmtp> ConnectAsync(int port)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        return new RawSmtp(tcp);
+    }
+
+    public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));
+
+    public async Task SendAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
+
+    /// <summary>Reads the next reply line and checks that it starts with <paramref name="prefix"/>.</summary>
+    /// Lines of a multi-line reply ("250-...") before the expected one are skipped.
+    public async Task<string> ExpectAsync(string prefix, TimeSpan? timeout = null)
+    {
+        while (true)
+        {
+            string? line = await ReadLineAsync(timeout ?? TimeSpan.FromSeconds(10));
+            Assert.True(line is not null, $"connection closed while waiting for '{prefix}'");
+            if (line.StartsWith(prefix, StringComparison.Ordinal))
+                return line;
+            if (line.Length > 3 && line[3] == '-')
+                continue;
+            Assert.StartsWith(prefix, line);
+        }
+    }
+
+    /// <summary>Reads one line; null when the server closed the connection.</summary>
+    public async Task<string?> ReadLineAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            string text = _pending.ToString();
+            int end = text.IndexOf("\r\n", StringComparison.Ordinal);
+            if (end >= 0)
+            {
+                _pending.Remove(0, end + 2);
+                return text[..end];
+            }
+            int n;
+            try
+            {
+                n = await _stream.ReadAsync(_buffer, cts.Token);
+            }
+            catch (IOException)
+            {
+                n = 0;
+            }
+            if (n == 0)
+                return null;
+            _pending.Append(Encoding.UTF8.GetString(_buffer, 0, n));
+        }
+    }
+
+    /// <summary>True when the server closes the connection (reads end) before the deadline.</summary>
+    public async Task<bool> ClosedAsync(TimeSpan? timeout = null)
+    {
+        try
+        {
+            while (await ReadLineAsync(timeout ?? TimeSpan.FromSeconds(10)) is not null)
+            {
+            }
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _tcp.Dispose();
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using FastSpool.Configuration;
+using FastSpool.Users;
+using Microsoft.Extensions.Logging;
+
+namespace FastSpool.Server.Tests.Support;
+
+/// <summary>A FastSpool server in this process on a free loopback port, with its own data directory and the users
+/// alice and bob. Disposing it stops the server and deletes the directory.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private TestServer(FastSpoolServer server, FastSpoolOptions options, int port)
+    {
+        Server = server;
+        Options = options;
+        Port = port;
+    }
+
+    public FastSpoolServer Server { get; }
+
+    public FastSpoolOptions Options { get; }
+
+    public int Port { get; }
+
+    public string MailDirectory => Options.Delivery.MailDirectory!;
+
+    public string MailboxPath(string user) => Path.Combine(MailDirectory, user);
+
+    public static async Task<TestServer> StartAsync(Action<FastSpoolOptions>? configure = null, string? dataDirectory = null)
+    {
+        int port = FreePort();
+        var options = new FastSpoolOptions
+        {
+            DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "fastspool-it-" + Guid.NewGuid().ToString("N")),
+            LocalDomains = ["localhost", "example.test"],
+            Users = { System = false },
+            Smtp = { Listen = [$"127.0.0.1:{port}"], Hostname = "mx.example.test" },
+            Delivery = { RetryDelay = TimeSpan.FromMilliseconds(200), MaxRetryDelay = TimeSpan.FromSeconds(1), LockTimeout = TimeSpan.FromMilliseconds(200) },
+            Queue = { PageSizeBits = 20, MemorySizeBits = 24, SegmentSizeBits = 22 },
+        };
+        configure?.Invoke(options);
+        options.ApplyDefaults();
+        Assert.Empty(OptionsValidator.Validate(options));
+        Directory.CreateDirectory(options.DataDirectory);
+        var users = new UserStore(options.DataDirectory);
+        if (!users.Contains("alice".AsSpan()))
+        {
+            users.Add("alice", PasswordHasher.Hash("alice-secret"));
+            users.Add("bob", null);
+        }
+        ILoggerFactory loggers = FastSpoolServer.CreateLoggerFactory(LogLevel.Warning);
+        FastSpoolServer server = await FastSpoolServer.StartAsync(options, loggers);
+        return new TestServer(server, options, port);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        try
+        {
+            Directory.Delete(Options.DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
