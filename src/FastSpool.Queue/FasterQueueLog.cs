@@ -11,6 +11,7 @@ public sealed class FasterQueueLog : IQueueLog
 {
     private const string CommitDirectoryName = "log-commits";
     private const string SegmentPrefix = "q.log";
+    private const string GeometryFileName = "geometry";
 
     private readonly IDevice _device;
     private readonly DeviceLogCommitCheckpointManager _commitManager;
@@ -41,6 +42,7 @@ public sealed class FasterQueueLog : IQueueLog
         if (hadSegments && !hadCommits)
             throw new QueueOpenException($"the queue in {dir} has segment files but no commit record: refusing to start with an empty queue (move the directory aside to start anew)");
 
+        (int pageBits, int segmentBits) = Geometry(dir, options, hadSegments);
         IDevice device = Devices.CreateLogDevice(Path.Combine(dir, SegmentPrefix), preallocateFile: false, deleteOnClose: false);
         var commitManager = new DeviceLogCommitCheckpointManager(
             new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(dir),
@@ -51,9 +53,9 @@ public sealed class FasterQueueLog : IQueueLog
             log = new FasterLog(new FasterLogSettings
             {
                 LogDevice = device,
-                PageSizeBits = options.PageSizeBits,
-                MemorySizeBits = options.MemorySizeBits,
-                SegmentSizeBits = options.SegmentSizeBits,
+                PageSizeBits = pageBits,
+                MemorySizeBits = Math.Max(options.MemorySizeBits, pageBits + 1),
+                SegmentSizeBits = segmentBits,
                 LogCommitManager = commitManager,
                 LogChecksum = LogChecksumType.PerEntry,
                 FastCommitMode = options.FastCommit,
@@ -83,6 +85,39 @@ public sealed class FasterQueueLog : IQueueLog
             await log.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         return queueLog;
+    }
+
+    /// <summary>The page and segment sizes an existing log was written with win over the configured ones: reading a
+    /// log back with another page size would misread it. They are kept in a small file beside the segments.</summary>
+    private static (int PageBits, int SegmentBits) Geometry(string dir, QueueLogOptions options, bool existing)
+    {
+        string path = Path.Combine(dir, GeometryFileName);
+        if (File.Exists(path))
+        {
+            int page = -1, segment = -1;
+            foreach (string line in File.ReadAllLines(path))
+            {
+                string[] kv = line.Split('=', 2);
+                if (kv.Length == 2 && int.TryParse(kv[1], out int value))
+                {
+                    if (kv[0] == "PageSizeBits")
+                        page = value;
+                    else if (kv[0] == "SegmentSizeBits")
+                        segment = value;
+                }
+            }
+            if (page is < 9 or > 30 || segment < page)
+                throw new QueueOpenException($"{path} is damaged: cannot tell the page and segment sizes of the queue log");
+            return (page, segment);
+        }
+        if (existing)
+            throw new QueueOpenException($"the queue in {dir} has segment files but no {GeometryFileName} file: cannot tell how to read it");
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, $"PageSizeBits={options.PageSizeBits}\nSegmentSizeBits={options.SegmentSizeBits}\n");
+        using (var stream = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite))
+            stream.Flush(flushToDisk: true);
+        File.Move(temp, path, overwrite: true);
+        return (options.PageSizeBits, options.SegmentSizeBits);
     }
 
     public long BeginAddress => _log.BeginAddress;
@@ -146,9 +181,11 @@ public sealed class FasterQueueLog : IQueueLog
 
     public void TruncateUntil(long address)
     {
+        // Only a page start is always safe: a bound taken from the tail may point into a page's padding, which
+        // recovery cannot scan from. Space comes back in whole segments anyway.
         if (address > _log.BeginAddress)
         {
-            _log.TruncateUntil(address);
+            _log.TruncateUntilPageStart(address);
             RequestCommit();
         }
     }

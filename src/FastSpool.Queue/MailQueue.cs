@@ -29,7 +29,14 @@ public sealed class MailQueue : IAsyncDisposable
     public static async Task<(MailQueue Queue, RecoveredQueue Recovered)> OpenAsync(IQueueLog log, CancellationToken cancellationToken = default)
     {
         var scan = new RecoveryScan();
-        await log.ScanAsync(log.BeginAddress, scan.Visit, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await log.ScanAsync(log.BeginAddress, scan.Visit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not QueueOpenException)
+        {
+            throw new QueueOpenException($"the queue log cannot be read back after record {scan.RecordsScanned} (log from {log.BeginAddress} to {log.TailAddress}): {e.Message}", e);
+        }
         return (new MailQueue(log, scan.HighestId), scan.Finish());
     }
 
@@ -248,6 +255,8 @@ public sealed class MailQueue : IAsyncDisposable
         private readonly RecoveredQueue _result = new();
 
         public ulong HighestId { get; private set; }
+
+        public int RecordsScanned => _result.RecordsScanned;
 
         public void Visit(long address, ReadOnlySpan<byte> record)
         {
