@@ -4,6 +4,7 @@ namespace FastSpool.Posix;
 public static class Errno
 {
     public const int EPERM = 1;
+    public const int ESRCH = 3;
     public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int ENXIO = 6;

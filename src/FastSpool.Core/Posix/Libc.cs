@@ -129,6 +129,10 @@ public static partial class Libc
     /// <summary><c>unlink(2)</c>.</summary>
     public static int Unlink(string path) => ErrnoOf(unlink(path));
 
+    /// <summary>True unless <c>kill(pid, 0)</c> says there is no such process (a process of another user counts
+    /// as existing).</summary>
+    public static bool ProcessExists(int pid) => pid > 0 && (kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() != Errno.ESRCH);
+
     /// <summary><c>geteuid(2)</c>.</summary>
     public static uint GetEffectiveUserId() => geteuid();
 
@@ -184,6 +188,9 @@ public static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int unlink(string path);
+
+    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
 
     [LibraryImport(Library, EntryPoint = "geteuid")]
     private static partial uint geteuid();

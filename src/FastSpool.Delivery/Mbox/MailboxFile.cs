@@ -317,10 +317,28 @@ public sealed class MailboxFile : IDisposable
         return MailboxOpenResult.Failed;
     }
 
+    /// <summary>Creates the dotlock holding our process id (as liblockfile does), so that a lock left by a writer
+    /// that died, such as FastSpool killed mid-delivery, is recognised at once instead of after five minutes.</summary>
     private static int CreateLockFile(string lockPath)
     {
         int errno = Libc.Open(lockPath, LockFileFlags, FileMode, out SafeFileHandle? handle);
-        handle?.Dispose();
+        if (handle is not null)
+        {
+            using (handle)
+            {
+                Span<byte> pid = stackalloc byte[16];
+                Environment.ProcessId.TryFormat(pid, out int length, provider: System.Globalization.CultureInfo.InvariantCulture);
+                pid[length++] = (byte)'\n';
+                try
+                {
+                    RandomAccess.Write(handle, pid[..length], 0);
+                }
+                catch (IOException)
+                {
+                    // An empty dotlock still locks; it just turns stale by age only.
+                }
+            }
+        }
         return errno;
     }
 
@@ -330,10 +348,30 @@ public sealed class MailboxFile : IDisposable
         int errno = Libc.LStat(lockPath, out UnixFileStatus status);
         if (errno == Errno.ENOENT)
             return true;
-        if (errno != 0 || DateTimeOffset.UtcNow - status.ModificationTime < StaleLockAge)
+        if (errno != 0)
+            return false;
+        if (DateTimeOffset.UtcNow - status.ModificationTime < StaleLockAge && !HolderIsGone(lockPath))
             return false;
         errno = Libc.Unlink(lockPath);
         return errno is 0 or Errno.ENOENT;
+    }
+
+    /// <summary>True when the dotlock names a process id that no longer exists on this machine.</summary>
+    private static bool HolderIsGone(string lockPath)
+    {
+        Span<byte> content = stackalloc byte[32];
+        int read;
+        try
+        {
+            using SafeFileHandle handle = File.OpenHandle(lockPath, System.IO.FileMode.Open, FileAccess.Read);
+            read = RandomAccess.Read(handle, content, 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        ReadOnlySpan<byte> text = content[..read].TrimEnd("\n\r "u8);
+        return System.Buffers.Text.Utf8Parser.TryParse(text, out int pid, out int used) && used == text.Length && !Libc.ProcessExists(pid);
     }
 
     private static void Unlock(SafeFileHandle handle, string lockPath)

@@ -303,6 +303,26 @@ public sealed class MailboxFileTests : IDisposable
     }
 
     [Fact]
+    public void ADotlockOfAProcessThatDiedIsRemovedAtOnceAndOneOfALiveProcessIsHonoured()
+    {
+        string path = _directory.Combine("alice");
+        string lockPath = path + ".lock";
+        using (Process gone = Process.Start("true")!)
+        {
+            gone.WaitForExit();
+            File.WriteAllText(lockPath, gone.Id + "\n");
+        }
+        using (MailboxFile opened = Open(path))
+            Assert.Equal(Environment.ProcessId + "\n", File.ReadAllText(lockPath));
+        Assert.False(File.Exists(lockPath));
+
+        File.WriteAllText(lockPath, Environment.ProcessId + "\n");
+        Assert.Equal(MailboxOpenResult.Locked, MailboxFile.TryOpen(path, ShortWait, out MailboxFile? mailbox, out _));
+        Assert.Null(mailbox);
+        File.Delete(lockPath);
+    }
+
+    [Fact]
     public void AppendThatFailsPartWayLeavesTheMailboxAsItWas()
     {
         string path = _directory.Combine("alice");
