@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+
+namespace FastSpool.Server.Tests.Support;
+
+/// <summary>The real <c>fastspool serve</c> as a child process, so that it can be killed with SIGKILL.</summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ServerProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, params string[] extra)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "fastspool.dll");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in (string[])[dll, "serve", "--data", dataDirectory, $"--Smtp:Listen:0=127.0.0.1:{port}",
+                     "--Users:System=false", "--LocalDomains:0=localhost", "--Smtp:Hostname=crash.test", .. extra])
+            info.ArgumentList.Add(arg);
+        var process = new Process { StartInfo = info };
+        var server = new ServerProcess(process);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await server._started.Task.WaitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            server.Kill();
+            Assert.Fail("server did not start: " + server.Output);
+        }
+        return server;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            _started.TrySetException(new InvalidOperationException("server exited: " + Output));
+            return;
+        }
+        lock (_output)
+            _output.AppendLine(line);
+        if (line.Contains("FastSpool started", StringComparison.Ordinal))
+            _started.TrySetResult();
+        else if (line.Contains("cannot start", StringComparison.Ordinal))
+            _started.TrySetException(new InvalidOperationException(line));
+    }
+
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true); // SIGKILL on Linux
+            _process.WaitForExit();
+        }
+    }
+
+    /// <summary>SIGTERM, then wait for the clean stop.</summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited)
+            return;
+        Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}
