@@ -6,7 +6,8 @@ namespace FastSpool.Users;
 
 /// <summary>Names of local mailboxes: 1–64 characters of <c>a-z 0-9 . _ -</c>, starting with a letter or digit,
 /// compared and stored in ASCII lowercase. The first-character rule also rules out <c>.</c> and <c>..</c>, so a
-/// valid name is always a plain file name inside the mail directory.</summary>
+/// valid name is always a plain file name inside the mail directory. Names ending in <c>.lock</c> are refused: they
+/// would be another mailbox's dotlock.</summary>
 public static class UserName
 {
     /// <summary>RFC 5321 section 4.5.3.1.1: a local part is at most 64 octets.</summary>
@@ -22,7 +23,8 @@ public static class UserName
     public static bool IsValid(ReadOnlySpan<char> name) =>
         name.Length is > 0 and <= MaxLength
         && char.IsAsciiLetterOrDigit(name[0])
-        && !name.ContainsAnyExcept(NameChars);
+        && !name.ContainsAnyExcept(NameChars)
+        && !name.EndsWith(".lock", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The stored (lowercase) form of a valid name.</summary>
     public static bool TryNormalize(ReadOnlySpan<char> name, [NotNullWhen(true)] out string? normalized)

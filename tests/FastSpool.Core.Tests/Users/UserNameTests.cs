@@ -31,6 +31,8 @@ public sealed class UserNameTests
     [InlineData("a@b")]
     [InlineData("a+tag")]
     [InlineData("a:b")]
+    [InlineData("alice.lock")]
+    [InlineData("bob.LOCK")]
     [InlineData("a\0")]
     [InlineData("jörg")]
     [InlineData("\u212Aelvin")] // Kelvin sign: would fold to 'k' under Unicode rules, not under ASCII ones
