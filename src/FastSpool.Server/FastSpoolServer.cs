@@ -36,7 +36,11 @@ public sealed class FastSpoolServer : IAsyncDisposable
 
     /// <summary>Opens the data directory (lock, queue recovery), then binds the listeners. Throws with a message
     /// for the admin when something stops it from starting.</summary>
-    public static async Task<FastSpoolServer> StartAsync(FastSpoolOptions options, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    public static Task<FastSpoolServer> StartAsync(FastSpoolOptions options, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default) =>
+        StartAsync(options, loggers, decorateLog: null, cancellationToken);
+
+    /// <param name="decorateLog">Wraps the queue log; tests use it to inject faults a real disk cannot produce on demand.</param>
+    internal static async Task<FastSpoolServer> StartAsync(FastSpoolOptions options, ILoggerFactory? loggers, Func<IQueueLog, IQueueLog>? decorateLog, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(options.DataDirectory);
         loggers ??= CreateLoggerFactory();
@@ -54,7 +58,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 FastCommit = options.Queue.FastCommit,
                 CommitFileInterval = options.Queue.CommitFileInterval,
             }, cancellationToken).ConfigureAwait(false);
-            (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueLog, cancellationToken).ConfigureAwait(false);
+            IQueueLog queueStore = decorateLog is null ? queueLog : decorateLog(queueLog);
+            (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueStore, cancellationToken).ConfigureAwait(false);
 
             var recipients = new LocalRecipients(
                 new UserStore(options.DataDirectory),

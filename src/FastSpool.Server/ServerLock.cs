@@ -1,3 +1,6 @@
+using FastSpool.Posix;
+using Microsoft.Win32.SafeHandles;
+
 namespace FastSpool.Server;
 
 /// <summary>One FastSpool per data directory (DESIGN invariant 6): an exclusive lock on DataDirectory/fastspool.pid,
@@ -24,14 +27,16 @@ internal sealed class ServerLock : IDisposable
         }
         catch (IOException)
         {
+            // Read past the lock with a plain open(2): .NET's own open would try to share the flock and fail.
             string other = "";
-            try
+            if (Libc.Open(path, OpenFlags.CloseOnExec, 0, out SafeFileHandle? handle) == 0 && handle is not null)
             {
-                using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
-                other = reader.ReadLine()?.Trim() ?? "";
-            }
-            catch (IOException)
-            {
+                using (handle)
+                {
+                    byte[] content = new byte[32];
+                    int read = RandomAccess.Read(handle, content, 0);
+                    other = System.Text.Encoding.ASCII.GetString(content, 0, read).Trim();
+                }
             }
             throw new InvalidOperationException($"another FastSpool (pid {(other.Length > 0 ? other : "unknown")}) is running on the data directory {dataDirectory}");
         }

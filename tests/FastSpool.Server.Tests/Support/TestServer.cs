@@ -27,7 +27,7 @@ internal sealed class TestServer : IAsyncDisposable
 
     public string MailboxPath(string user) => Path.Combine(MailDirectory, user);
 
-    public static async Task<TestServer> StartAsync(Action<FastSpoolOptions>? configure = null, string? dataDirectory = null)
+    public static async Task<TestServer> StartAsync(Action<FastSpoolOptions>? configure = null, string? dataDirectory = null, Func<FastSpool.Queue.IQueueLog, FastSpool.Queue.IQueueLog>? decorateLog = null)
     {
         int port = FreePort();
         var options = new FastSpoolOptions
@@ -50,7 +50,7 @@ internal sealed class TestServer : IAsyncDisposable
             users.Add("bob", null);
         }
         ILoggerFactory loggers = FastSpoolServer.CreateLoggerFactory(LogLevel.Warning);
-        FastSpoolServer server = await FastSpoolServer.StartAsync(options, loggers);
+        FastSpoolServer server = await FastSpoolServer.StartAsync(options, loggers, decorateLog);
         return new TestServer(server, options, port);
     }
 

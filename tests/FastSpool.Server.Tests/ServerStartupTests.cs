@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Text;
+using FastSpool.Server.Tests.Support;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+
+namespace FastSpool.Server.Tests;
+
+public sealed class ServerStartupTests
+{
+    private static MimeMessage Message(string subject, string body = "hello\n", string to = "alice@localhost")
+    {
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("bob@example.org"));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Subject = subject;
+        message.Body = new TextPart("plain") { Text = body };
+        return message;
+    }
+
+    [Fact]
+    public async Task ASecondServerOnTheSameDataDirectoryRefusesToStartAndNamesTheFirst()
+    {
+        await using TestServer first = await TestServer.StartAsync();
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(dataDirectory: first.Options.DataDirectory));
+        Assert.Contains($"another FastSpool (pid {Environment.ProcessId}) is running on the data directory", e.Message);
+    }
+
+    [Fact]
+    public async Task ACommitFailureAnswers451AndAcceptsNothingMore()
+    {
+        FaultyQueueLog? faulty = null;
+        await using TestServer server = await TestServer.StartAsync(decorateLog: log => faulty = new FaultyQueueLog(log));
+        using var client = new SmtpClient();
+        await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.None);
+        await client.SendAsync(Message("before"));
+        faulty!.FailCommits();
+
+        var refused = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Message("during")));
+        Assert.Equal((SmtpStatusCode)451, refused.StatusCode);
+        Assert.Contains("4.3.0", refused.Message + " " + refused.ErrorCode);
+        var again = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Message("after")));
+        Assert.Equal((SmtpStatusCode)451, again.StatusCode);
+
+        var delivered = await Mailbox.WaitForAsync(server.MailboxPath("alice"), 1);
+        Assert.Equal("before", Assert.Single(delivered).Message.Subject);
+    }
+
+    [Fact]
+    public async Task ListensOnIPv6Loopback()
+    {
+        int port = TestServer.FreePort();
+        await using TestServer server = await TestServer.StartAsync(o => o.Smtp.Listen = [$"[::1]:{port}"]);
+        using var client = new SmtpClient();
+        await client.ConnectAsync("::1", port, SecureSocketOptions.None);
+        await client.SendAsync(Message("over IPv6"));
+        await client.DisconnectAsync(true);
+        var (_, message) = Assert.Single(await Mailbox.WaitForAsync(server.MailboxPath("alice"), 1));
+        Assert.Equal("over IPv6", message.Subject);
+        Assert.Contains("([::1])", message.Headers["Received"]);
+    }
+
+    [Fact]
+    public async Task PythonsMailboxModuleReadsTheMailbox()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using (var client = new SmtpClient())
+        {
+            await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.None);
+            await client.SendAsync(Message("one", "From the start\nplain line\n"));
+            await client.SendAsync(Message("two", "second\n"));
+            await client.SendAsync(Message("three", "third\n\n\nwith blank lines\n"));
+            await client.DisconnectAsync(true);
+        }
+        await Mailbox.WaitForAsync(server.MailboxPath("alice"), 3);
+
+        const string script = """
+            import mailbox, sys
+            for m in mailbox.mbox(sys.argv[1]):
+                body = m.get_payload(decode=True).decode().replace('\r\n', '\n')
+                print(m['Subject'] + '|' + m.get_from().split()[0] + '|' + body.replace('\n', '\\n'))
+            """;
+        var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(script);
+        info.ArgumentList.Add(server.MailboxPath("alice"));
+        using Process python = Process.Start(info)!;
+        string output = await python.StandardOutput.ReadToEndAsync();
+        string errors = await python.StandardError.ReadToEndAsync();
+        await python.WaitForExitAsync();
+        Assert.True(python.ExitCode == 0, errors);
+        Assert.Equal(
+            [
+                "one|bob@example.org|>From the start\\nplain line\\n",
+                "two|bob@example.org|second\\n",
+                "three|bob@example.org|third\\n\\n\\nwith blank lines\\n",
+            ],
+            output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+}

@@ -1,0 +1,37 @@
+using System.Buffers;
+using FastSpool.Queue;
+
+namespace FastSpool.Server.Tests.Support;
+
+/// <summary>Wraps the real queue log and, on demand, fails every commit the way a dying disk does. The only
+/// stand-in in these tests: a real disk cannot be made to fail a commit at a chosen moment.</summary>
+internal sealed class FaultyQueueLog(IQueueLog inner) : IQueueLog
+{
+    private volatile Exception? _failure;
+
+    public void FailCommits() => _failure = new IOException("injected commit failure (No space left on device)");
+
+    public long BeginAddress => inner.BeginAddress;
+
+    public Exception? Failure => _failure ?? inner.Failure;
+
+    public long TailAddress => inner.TailAddress;
+
+    public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) =>
+        _failure is { } e ? ValueTask.FromException<long>(new QueueUnavailableException(e.Message, e)) : inner.AppendAsync(record, cancellationToken);
+
+    public ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) =>
+        _failure is { } e ? ValueTask.FromException<long>(new QueueUnavailableException(e.Message, e)) : inner.AppendDurableAsync(record, cancellationToken);
+
+    public void RequestCommit() => inner.RequestCommit();
+
+    public ValueTask<(IMemoryOwner<byte> Owner, int Length)> ReadAsync(long address, CancellationToken cancellationToken = default) =>
+        inner.ReadAsync(address, cancellationToken);
+
+    public ValueTask ScanAsync(long fromAddress, QueueRecordVisitor visitor, CancellationToken cancellationToken = default) =>
+        inner.ScanAsync(fromAddress, visitor, cancellationToken);
+
+    public void TruncateUntil(long address) => inner.TruncateUntil(address);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
