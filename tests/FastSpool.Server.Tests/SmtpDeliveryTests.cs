@@ -216,4 +216,26 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         File.Delete(dotlock);
         Assert.Equal("waits", Assert.Single(await Mailbox.WaitForAsync(path, 1)).Message.Subject);
     }
+
+    [Fact]
+    public async Task QueueSpaceIsReclaimedAsMessagesAreDelivered()
+    {
+        string queue = _server.Options.QueueDirectory;
+        using (SmtpClient client = await ConnectAsync())
+        {
+            string body = new string('x', 76) + "\n";
+            body = string.Concat(Enumerable.Repeat(body, 4000)); // about 300 KiB
+            for (int i = 0; i < 50; i++)
+                await client.SendAsync(Message($"bulk {i}", body));
+            await client.DisconnectAsync(true);
+        }
+        await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 50, TimeSpan.FromSeconds(60));
+        // 15 MB went through 4 MiB segments; once everything is delivered at most the segment in use is kept.
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Directory.GetFiles(queue, "q.log.*").Length > 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"segments left: {string.Join(", ", Directory.GetFiles(queue, "q.log.*").Select(Path.GetFileName))}");
+            await Task.Delay(50);
+        }
+    }
 }
