@@ -19,11 +19,16 @@ public sealed class FasterQueueLog : IQueueLog
     private readonly Channel<bool> _commitSignal = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Task _committer;
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int _maxRecordLength;
     private volatile Exception? _failure;
     private int _disposed;
 
-    private FasterQueueLog(IDevice device, DeviceLogCommitCheckpointManager commitManager, FasterLog log)
+    private const int EntryHeaderSize = 12; // FasterLog's header with a per-entry checksum
+
+    private FasterQueueLog(IDevice device, DeviceLogCommitCheckpointManager commitManager, FasterLog log, int pageBits)
     {
+        _maxRecordLength = (1 << pageBits) - EntryHeaderSize;
         _device = device;
         _commitManager = commitManager;
         _log = log;
@@ -78,7 +83,7 @@ public sealed class FasterQueueLog : IQueueLog
             throw new QueueOpenException($"the queue in {dir} has segment files but nothing could be recovered from them: refusing to start with an empty queue");
         }
 
-        var queueLog = new FasterQueueLog(device, commitManager, log);
+        var queueLog = new FasterQueueLog(device, commitManager, log, pageBits);
         if (!hadCommits)
         {
             // A first commit at once, so that a crash from now on always finds a commit file to recover from.
@@ -122,6 +127,9 @@ public sealed class FasterQueueLog : IQueueLog
 
     public long BeginAddress => _log.BeginAddress;
 
+    /// <summary>Largest record that fits in a log page.</summary>
+    public int MaxRecordLength => _maxRecordLength;
+
     public long TailAddress => _log.TailAddress;
 
     /// <summary>The failure that stopped commits, if any.</summary>
@@ -130,25 +138,38 @@ public sealed class FasterQueueLog : IQueueLog
     public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
     {
         ThrowIfFailed();
+        if (record.Length > MaxRecordLength)
+            throw new ArgumentOutOfRangeException(nameof(record), $"a {record.Length}-byte record does not fit in a {MaxRecordLength + EntryHeaderSize}-byte log page");
         if (_log.TryEnqueue(record.Span, out long address))
             return new ValueTask<long>(address);
         return _log.EnqueueAsync(record, cancellationToken);
     }
 
+    /// <summary>Enqueues, asks the committer for a commit, and waits until a commit covers the record. The record
+    /// is enqueued before the commit is requested, so the commit always includes it (EnqueueAndWaitForCommitAsync
+    /// may still be waiting for log memory when the commit it relies on is taken).</summary>
     public async ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
     {
-        ThrowIfFailed();
-        ValueTask<long> pending = _log.EnqueueAndWaitForCommitAsync(record, cancellationToken);
+        long address = await AppendAsync(record, cancellationToken).ConfigureAwait(false);
         RequestCommit();
         try
         {
-            return await pending.ConfigureAwait(false);
+            ValueTask committed = _log.WaitForCommitAsync(address + 1, -1, CancellationToken.None);
+            if (!committed.IsCompletedSuccessfully)
+            {
+                // A failed commit must not leave the caller waiting for a commit that never comes.
+                Task wait = committed.AsTask();
+                if (await Task.WhenAny(wait, _failed.Task).ConfigureAwait(false) != wait)
+                    ThrowIfFailed();
+                await wait.ConfigureAwait(false);
+            }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not QueueUnavailableException)
         {
             Fail(e);
             throw new QueueUnavailableException("queue commit failed: " + e.Message, e);
         }
+        return address;
     }
 
     public void RequestCommit() => _commitSignal.Writer.TryWrite(true);
@@ -213,7 +234,11 @@ public sealed class FasterQueueLog : IQueueLog
         }
     }
 
-    private void Fail(Exception e) => Interlocked.CompareExchange(ref _failure, e, null);
+    private void Fail(Exception e)
+    {
+        Interlocked.CompareExchange(ref _failure, e, null);
+        _failed.TrySetResult();
+    }
 
     private void ThrowIfFailed()
     {

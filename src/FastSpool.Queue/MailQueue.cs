@@ -266,6 +266,19 @@ public sealed class MailQueue : IAsyncDisposable
                 _result.DamagedRecords++;
                 return;
             }
+            try
+            {
+                Apply(address, record, header);
+            }
+            catch (InvalidDataException)
+            {
+                // A record whose checksum is right but whose fields do not parse: skip it, count it, go on.
+                _result.DamagedRecords++;
+            }
+        }
+
+        private void Apply(long address, ReadOnlySpan<byte> record, in QueueRecordHeader header)
+        {
             switch (header.Type)
             {
                 case QueueRecordType.Envelope:

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace FastSpool.Queue;
 
 /// <summary>The fixed header that starts every queue record, and the record checksum.
-/// Layout (little endian): type u8, version u8, reserved u16, crc32c u32 (of everything after it),
+/// Layout (little endian): type u8, version u8, reserved u16, crc32c u32 (of the whole record but itself),
 /// queue id u64, index u32, body length u32, then the body, then type-specific fields.</summary>
 public static class QueueRecord
 {
@@ -26,7 +26,10 @@ public static class QueueRecord
 
     /// <summary>Computes and stores the checksum; call when the record is complete.</summary>
     public static void Seal(Span<byte> record) =>
-        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc32C.Compute(record[8..]));
+        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Checksum(record));
+
+    private static uint Checksum(ReadOnlySpan<byte> record) =>
+        Crc32C.Finish(Crc32C.Append(Crc32C.Append(Crc32C.Start, record[..4]), record[8..]));
 
     /// <summary>Checks the header and checksum; false for a record that is torn, foreign or from a newer version.</summary>
     public static bool TryRead(ReadOnlySpan<byte> record, out QueueRecordHeader header)
@@ -34,7 +37,7 @@ public static class QueueRecord
         header = default;
         if (record.Length < HeaderSize || record[1] != Version)
             return false;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) != Crc32C.Compute(record[8..]))
+        if (BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) != Checksum(record))
             return false;
         int bodyLength = BinaryPrimitives.ReadInt32LittleEndian(record[20..]);
         if (bodyLength < 0 || bodyLength > record.Length - HeaderSize)
