@@ -483,10 +483,12 @@ public sealed class MailboxFile : IDisposable
             }
         }
 
-        // What is left is the tail of an interrupted append of ours, unless the mailbox was rewritten to a length
-        // that happens to fall inside the recorded region; an append starts with "From ", and a page that never
-        // reached the disk reads as NULs, so anything else is not ours to cut.
-        if (!TailLooksLikeAppend(offset, tail))
+        // Our appends extend the file to its full new length before writing (posix_fallocate), so an interrupted
+        // one leaves exactly offset+length bytes: a region starting with "From " or with NULs (pages that never
+        // reached the disk). A shorter tail can only be ours if it is all NULs (a fallocate emulated by writing
+        // zeros); anything else is a mailbox that something else rewrote, and is not ours to cut.
+        bool ours = tail == length ? TailLooksLikeAppend(offset, tail) : TailIsAllNul(offset, tail);
+        if (!ours)
         {
             detail = $"{Path}: the {tail} bytes after {offset} are not an interrupted append";
             return MailboxRegionState.Changed;
@@ -509,6 +511,27 @@ public sealed class MailboxFile : IDisposable
         int read = RandomAccess.Read(_handle, start, offset);
         start = start[..read];
         return !start.IsEmpty && (start[0] == 0 || MboxSyntax.From.StartsWith(start));
+    }
+
+    private bool TailIsAllNul(long offset, long length)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(length, ChecksumBufferSize));
+        try
+        {
+            while (length > 0)
+            {
+                int read = RandomAccess.Read(_handle, buffer.AsSpan(0, (int)Math.Min(length, buffer.Length)), offset);
+                if (read == 0 || buffer.AsSpan(0, read).ContainsAnyExcept((byte)0))
+                    return false;
+                offset += read;
+                length -= read;
+            }
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private uint ChecksumOfRange(long offset, long length)

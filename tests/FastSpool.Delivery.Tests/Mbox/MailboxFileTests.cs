@@ -399,16 +399,36 @@ public sealed class MailboxFileTests : IDisposable
     [Fact]
     public void CheckRegionRollsBackAPartialAppend()
     {
+        // The file was extended to its full new length first; the copy stopped half way, the rest reads as NULs.
         string path = _directory.Combine("alice");
         byte[] before = Entry("before");
         byte[] content = Entry("one");
-        File.WriteAllBytes(path, [.. before, .. content.AsSpan(0, content.Length / 2)]);
+        File.WriteAllBytes(path, [.. before, .. content.AsSpan(0, content.Length / 2), .. new byte[content.Length - (content.Length / 2)]]);
 
         MailboxRegionState state = Check(path, before.Length, content.Length, MailboxFile.Checksum(content.AsMemory()), out string? detail);
 
         Assert.Equal(MailboxRegionState.RolledBack, state);
-        Assert.Equal($"{path}: removed {content.Length / 2} bytes of an interrupted append at {before.Length}", detail);
+        Assert.Equal($"{path}: removed {content.Length} bytes of an interrupted append at {before.Length}", detail);
         Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void CheckRegionLeavesAShorterMailboxThatAMailReaderRewroteAlone()
+    {
+        // After the append, a reader expunged a message: the file is now shorter than the region and a kept
+        // message starts at the recorded offset. Cutting there would destroy the user's mail.
+        string path = _directory.Combine("alice");
+        byte[] before = Entry("before");
+        byte[] content = Entry("one");
+        byte[] kept = Entry("kept");
+        Assert.True(kept.Length < content.Length + 10);
+        File.WriteAllBytes(path, [.. before, .. kept.AsSpan(0, Math.Min(kept.Length, content.Length - 1))]);
+        byte[] original = File.ReadAllBytes(path);
+
+        MailboxRegionState state = Check(path, before.Length, content.Length, MailboxFile.Checksum(content.AsMemory()), out _);
+
+        Assert.Equal(MailboxRegionState.Changed, state);
+        Assert.Equal(original, File.ReadAllBytes(path));
     }
 
     [Theory]
