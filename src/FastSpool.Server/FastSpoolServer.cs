@@ -70,7 +70,6 @@ public sealed class FastSpoolServer : IAsyncDisposable
             TimeProvider time = TimeProvider.System;
             var agent = new LocalDeliveryAgent(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time);
             var manager = new QueueManager(queue, agent, recipients, options.Delivery, loggers, time);
-            var stopping = new CancellationTokenSource();
             var context = new SmtpServerContext(options, recipients, queue, manager, loggers, time);
 
             WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -90,10 +89,19 @@ public sealed class FastSpoolServer : IAsyncDisposable
             builder.Services.AddSingleton<SmtpConnectionHandler>();
             WebApplication app = builder.Build();
 
-            manager.Start(recovered);
             var server = new FastSpoolServer(app, serverLock, queue, manager, recipients);
             context.Stopping = server._stopping.Token;
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            // Deliveries start once the listeners are up: a server that cannot bind leaves no workers behind.
+            manager.Start(recovered);
             log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}, local domains {Domains}, {Messages} messages in queue",
                 options.DataDirectory, string.Join(", ", options.Smtp.Listen!), string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
             return server;

@@ -54,6 +54,10 @@ public static class OptionsValidator
             errors.Add("Queue:MemorySizeBits: must be at least Queue:PageSizeBits + 1");
         if (o.Queue.SegmentSizeBits < o.Queue.PageSizeBits || o.Queue.SegmentSizeBits > 32)
             errors.Add("Queue:SegmentSizeBits: must be between Queue:PageSizeBits and 32");
+        // The envelope record (recipients, chunk list, the body's last chunk) must fit in one log page.
+        long envelope = (o.Smtp.MaxRecipients * 258L) + (o.Smtp.MaxMessageSize / (256 * 1024) * 8) + (256 * 1024) + (8 * 1024);
+        if (o.Queue.PageSizeBits is >= 16 and <= 28 && envelope > (1L << o.Queue.PageSizeBits))
+            errors.Add($"Smtp:MaxRecipients: {o.Smtp.MaxRecipients} recipients do not fit in a queue page of 2^{o.Queue.PageSizeBits} bytes (raise Queue:PageSizeBits)");
         if (o.Queue.CommitFileInterval < 1)
             errors.Add("Queue:CommitFileInterval: must be at least 1");
         return errors;

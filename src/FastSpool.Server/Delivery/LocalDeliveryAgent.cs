@@ -72,7 +72,7 @@ internal sealed class LocalDeliveryAgent
             }
             catch (IOException e)
             {
-                return DeliveryOutcome.Defer(e.Message);
+                return DeliveryOutcome.Defer(e.Message, intent);
             }
         }
         return DeliveryOutcome.Delivered;
@@ -81,6 +81,52 @@ internal sealed class LocalDeliveryAgent
     /// <summary>After a crash: did the append that this intent announced happen?</summary>
     public MailboxRegionState CheckIntent(DeliveryIntent intent, out string? detail) =>
         MailboxFile.CheckRegion(intent.MailboxPath, intent.Offset, intent.Length, intent.Crc, _lockTimeout, out detail);
+
+    /// <summary>True when the mailbox holds a message with our Received header for <paramref name="id"/>
+    /// ("... (FastSpool) with ESMTP id 6B05C71800000" followed by a line end or ';'). Used only after a crash, when
+    /// a mailbox was rewritten by something else and the append's region can no longer be checked.</summary>
+    public static bool MailboxHolds(string path, QueueId id)
+    {
+        Span<byte> pattern = stackalloc byte[4 + QueueId.TextLength];
+        " id "u8.CopyTo(pattern);
+        id.TryFormat(pattern[4..], out _);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            int kept = 0;
+            while (true)
+            {
+                int read = stream.Read(buffer, kept, buffer.Length - kept);
+                if (read == 0)
+                    return false;
+                int length = kept + read;
+                ReadOnlySpan<byte> data = buffer.AsSpan(0, length);
+                int at = 0;
+                while (true)
+                {
+                    int found = data[at..].IndexOf(pattern);
+                    if (found < 0)
+                        break;
+                    int after = at + found + pattern.Length;
+                    if (after < length && data[after] is (byte)'\n' or (byte)';')
+                        return true;
+                    at += found + 1;
+                }
+                // Keep the end of the block: the pattern may straddle two reads.
+                kept = Math.Min(pattern.Length, length);
+                data[(length - kept)..].CopyTo(buffer);
+            }
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
     private async Task RenderAsync(PendingDelivery delivery, DateTimeOffset now, ArrayBufferWriter<byte> output, CancellationToken cancellationToken)
     {

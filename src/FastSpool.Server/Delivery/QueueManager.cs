@@ -25,12 +25,13 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly object _lock = new();
     private readonly Dictionary<string, MailboxWork> _mailboxes = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<QueuedMessage, long> _live = new();
+    private readonly SortedSet<QueuedMessage> _live = new(ByFirstAddress.Instance);
     private readonly Dictionary<QueuedMessage, int> _pending = new(ReferenceEqualityComparer.Instance);
     private readonly Channel<MailboxWork> _ready = Channel.CreateUnbounded<MailboxWork>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _workers = [];
     private long _reclaimedUntil;
+    private bool _started;
 
     public QueueManager(MailQueue queue, LocalDeliveryAgent agent, LocalRecipients recipients, DeliveryOptions options, ILoggerFactory loggers, TimeProvider time)
     {
@@ -63,8 +64,15 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
                     Work(mailbox).Intents.Add(intent);
             }
         }
+        // Every recovered message is registered before anything may be reclaimed: a message finished during this
+        // loop must not let truncation pass messages that are not registered yet.
         foreach (QueuedMessage message in recovered.Messages)
             Accept(message);
+        lock (_lock)
+        {
+            _started = true;
+            Reclaim(force: true);
+        }
         if (recovered.Messages.Count > 0 || recovered.UnfinishedIntents.Count > 0)
         {
             _log.LogInformation("recovered {Messages} messages, {Intents} unfinished mailbox appends to check ({Records} records scanned, {Damaged} damaged)",
@@ -92,13 +100,14 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
             }
             foreach (string mailbox in resolution.Mailboxes)
             {
-                if (!message.IsDone(i, mailbox))
+                // One copy per mailbox, however many recipients lead to it (aliases, or the same address twice).
+                if (!message.IsDone(i, mailbox) && !deliveries.Exists(d => d.Mailbox == mailbox))
                     deliveries.Add(new PendingDelivery(message, i, mailbox));
             }
         }
         lock (_lock)
         {
-            _live.Enqueue(message, message.FirstAddress);
+            _live.Add(message);
             if (deliveries.Count == 0)
             {
                 FinishMessage(message);
@@ -162,9 +171,9 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
 
     private async Task RunAsync(MailboxWork work, List<PendingDelivery> batch, ArrayBufferWriter<byte> scratch)
     {
+        batch.Clear();
         if (!CheckIntents(work))
             return;
-        batch.Clear();
         lock (_lock)
         {
             long bytes = 0;
@@ -196,6 +205,9 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
             }
             else
             {
+                // An append that failed may have failed to roll back too: check the region before writing again.
+                if (outcome.Unresolved is { } intent)
+                    work.Intents.Add(intent);
                 Defer(work, batch, outcome.Detail);
             }
         }
@@ -226,7 +238,11 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
                         MarkRecovered(work, intent);
                         break;
                     case MailboxRegionState.Changed:
-                        _log.LogWarning("mailbox {Path} changed since an interrupted append; its messages are delivered again: {Detail}", intent.MailboxPath, detail);
+                        // Something rewrote the mailbox since the crash: look for the messages themselves.
+                        DeliveryIntentEntry[] found = Array.FindAll(intent.Entries, e => e.Mailbox == work.Mailbox && LocalDeliveryAgent.MailboxHolds(intent.MailboxPath, e.Id));
+                        MarkRecovered(work, intent with { Entries = found });
+                        _log.LogWarning("mailbox {Path} changed since an interrupted append ({Detail}); {Found} of {Count} messages found in it, the others are delivered again",
+                            intent.MailboxPath, detail, found.Length, intent.Entries.Length);
                         break;
                     default:
                         _log.LogInformation("mailbox {Path}: interrupted append {State}; delivering again", intent.MailboxPath, state == MailboxRegionState.RolledBack ? "rolled back" : "not written");
@@ -337,10 +353,17 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
         message.Removed = true;
         _ = RecordRemovedAsync(message);
         _log.LogInformation("{Id}: removed", message.Id);
-        while (_live.TryPeek(out QueuedMessage? head, out _) && head.Removed)
-            _live.Dequeue();
-        long oldest = _live.TryPeek(out QueuedMessage? first, out long firstAddress) ? firstAddress : long.MaxValue;
-        if (first is null || oldest - _reclaimedUntil >= ReclaimStep)
+        _live.Remove(message);
+        Reclaim(force: false);
+    }
+
+    /// <summary>Truncates the log below the oldest unfinished message, in steps (space comes back in segments).</summary>
+    private void Reclaim(bool force)
+    {
+        if (!_started)
+            return;
+        long oldest = _live.Count > 0 ? _live.Min!.FirstAddress : long.MaxValue;
+        if (force || _live.Count == 0 || oldest - _reclaimedUntil >= ReclaimStep)
         {
             _queue.ReclaimSpace(oldest);
             _reclaimedUntil = _queue.Log.BeginAddress;
@@ -397,6 +420,17 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
                 work.RetryTimer?.Dispose();
         }
         _stop.Dispose();
+    }
+
+    private sealed class ByFirstAddress : IComparer<QueuedMessage>
+    {
+        public static ByFirstAddress Instance { get; } = new();
+
+        public int Compare(QueuedMessage? x, QueuedMessage? y)
+        {
+            int c = x!.FirstAddress.CompareTo(y!.FirstAddress);
+            return c != 0 ? c : x.Id.Value.CompareTo(y.Id.Value);
+        }
     }
 
     private sealed class MailboxWork(string mailbox)

@@ -25,6 +25,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     public string MailDirectory => Options.Delivery.MailDirectory!;
 
+    /// <summary>Keep the data directory when disposed, for a restart on it.</summary>
+    public bool KeepData { get; set; }
+
     public string MailboxPath(string user) => Path.Combine(MailDirectory, user);
 
     public static async Task<TestServer> StartAsync(Action<FastSpoolOptions>? configure = null, string? dataDirectory = null, Func<FastSpool.Queue.IQueueLog, FastSpool.Queue.IQueueLog>? decorateLog = null)
@@ -64,6 +67,8 @@ internal sealed class TestServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
+        if (KeepData)
+            return;
         try
         {
             Directory.Delete(Options.DataDirectory, recursive: true);

@@ -1,0 +1,99 @@
+using System.Text;
+using FastSpool.Server.Tests.Support;
+using FastSpool.Users;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+
+namespace FastSpool.Server.Tests;
+
+/// <summary>Clean stops and restarts with mail still in the queue.</summary>
+public sealed class RestartTests
+{
+    private static MimeMessage Message(string subject, string to, int size = 100)
+    {
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("sender@example.org"));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Subject = subject;
+        var text = new StringBuilder();
+        while (text.Length < size)
+            text.Append(subject).Append(" 0123456789 abcdefghijklmnopqrstuvwxyz\n");
+        message.Body = new TextPart("plain") { Text = text.ToString() };
+        return message;
+    }
+
+    private static async Task HoldLockAsync(TestServer server, string user)
+    {
+        Directory.CreateDirectory(server.MailDirectory);
+        await File.WriteAllTextAsync(server.MailboxPath(user) + ".lock", Environment.ProcessId + "\n");
+    }
+
+    [Fact]
+    public async Task QueuedMailSurvivesARestartEvenWhenAnEarlierMessageHasNothingLeftToDeliver()
+    {
+        TestServer first = await TestServer.StartAsync();
+        string data = first.Options.DataDirectory;
+        first.KeepData = true;
+        new UserStore(data).Add("carol", null);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!first.Server.Recipients.IsDeliverable("carol"u8))
+        {
+            Assert.True(DateTime.UtcNow < deadline);
+            await Task.Delay(50);
+        }
+        await HoldLockAsync(first, "carol");
+        await HoldLockAsync(first, "bob");
+        using (var client = new SmtpClient())
+        {
+            await client.ConnectAsync("127.0.0.1", first.Port, SecureSocketOptions.None);
+            await client.SendAsync(Message("m1", "carol@localhost"));
+            await client.SendAsync(Message("m2", "bob@localhost", 1_500_000)); // spans several log pages
+            await client.SendAsync(Message("m3", "bob@localhost"));
+            await client.DisconnectAsync(true);
+        }
+        await first.DisposeAsync();
+
+        // carol is gone by the time the server comes back: m1 finishes during recovery, before m2 and m3 are
+        // registered. That must not let truncation pass them.
+        new UserStore(data).Remove("carol");
+        File.Delete(first.MailboxPath("carol") + ".lock");
+        File.Delete(first.MailboxPath("bob") + ".lock");
+        await using TestServer second = await TestServer.StartAsync(dataDirectory: data);
+        var bob = await Mailbox.WaitForAsync(second.MailboxPath("bob"), 2);
+        Assert.Equal(["m2", "m3"], bob.Select(m => m.Message.Subject));
+        Assert.StartsWith("m2 0123456789", bob[0].Message.TextBody);
+    }
+
+    [Fact]
+    public async Task AMessageQueuedBeforeACleanStopIsDeliveredOnceAfterTheRestart()
+    {
+        TestServer first = await TestServer.StartAsync();
+        string data = first.Options.DataDirectory;
+        first.KeepData = true;
+        await HoldLockAsync(first, "alice");
+        using (var client = new SmtpClient())
+        {
+            await client.ConnectAsync("127.0.0.1", first.Port, SecureSocketOptions.None);
+            await client.SendAsync(Message("kept", "alice@localhost"));
+            await client.DisconnectAsync(true);
+        }
+        await first.DisposeAsync();
+        File.Delete(first.MailboxPath("alice") + ".lock");
+
+        await using (TestServer second = await TestServer.StartAsync(dataDirectory: data))
+        {
+            second.KeepData = true;
+            Assert.Equal("kept", Assert.Single(await Mailbox.WaitForAsync(second.MailboxPath("alice"), 1)).Message.Subject);
+            DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+            while (second.Server.Manager.ActiveMessages > 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline);
+                await Task.Delay(20);
+            }
+        }
+        await using TestServer third = await TestServer.StartAsync(dataDirectory: data);
+        Assert.Equal(0, third.Server.Manager.ActiveMessages);
+        Assert.Single(Mailbox.Read(third.MailboxPath("alice")));
+    }
+}
