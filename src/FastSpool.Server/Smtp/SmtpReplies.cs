@@ -31,6 +31,7 @@ internal static class SmtpReplies
     public static ReadOnlySpan<byte> NestedMail => "503 5.5.1 Error: nested MAIL command\r\n"u8;
     public static ReadOnlySpan<byte> NeedMail => "503 5.5.1 Error: need MAIL command\r\n"u8;
     public static ReadOnlySpan<byte> NeedRcpt => "503 5.5.1 Error: need RCPT command\r\n"u8;
+    public static ReadOnlySpan<byte> RcptAfterBdat => "503 5.5.1 Error: RCPT after BDAT\r\n"u8;
     public static ReadOnlySpan<byte> MixedDataBdat => "503 5.5.1 Error: DATA and BDAT cannot be mixed in one transaction\r\n"u8;
     public static ReadOnlySpan<byte> NoValidRecipients => "554 5.5.1 Error: no valid recipients\r\n"u8;
     public static ReadOnlySpan<byte> TooManyRecipients => "452 4.5.3 Error: too many recipients\r\n"u8;

@@ -333,6 +333,9 @@ internal sealed class SmtpSession
     {
         if (!_mailGiven)
             return Reject(SmtpReplies.NeedMail);
+        // The first chunk fixed the recipients (its Received header may name the only one); BDAT stands in for DATA.
+        if (_bdatUsed)
+            return Reject(SmtpReplies.RcptAfterBdat);
         _rcptAttempted = true;
         ArgumentError error = SmtpCommandParser.TryParseRcptTo(argument, _smtpUtf8, out RcptToCommand rcpt);
         switch (error)
