@@ -35,6 +35,8 @@ public sealed class ServerStartupTests
         using var client = new SmtpClient();
         await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.None);
         await client.SendAsync(Message("before"));
+        // Delivery commits an intent too, so let the first message reach its mailbox before the disk "fails".
+        await Mailbox.WaitForAsync(server.MailboxPath("alice"), 1);
         faulty!.FailCommits();
 
         var refused = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Message("during")));
@@ -45,6 +47,29 @@ public sealed class ServerStartupTests
 
         var delivered = await Mailbox.WaitForAsync(server.MailboxPath("alice"), 1);
         Assert.Equal("before", Assert.Single(delivered).Message.Subject);
+    }
+
+    [Fact]
+    public async Task AQueueFailureWhileReceivingIsAnswered451AtTheEndOfTheData()
+    {
+        FaultyQueueLog? faulty = null;
+        await using TestServer server = await TestServer.StartAsync(decorateLog: log => faulty = new FaultyQueueLog(log));
+        using var raw = await RawSmtp.ConnectAsync(server.Port);
+        await raw.ExpectAsync("220 ");
+        await raw.SendAsync("EHLO client.test\r\n");
+        await raw.ExpectAsync("250 CHUNKING");
+        await raw.SendAsync("MAIL FROM:<bob@example.org>\r\nRCPT TO:<alice@localhost>\r\n");
+        await raw.ExpectAsync("250 2.1.0");
+        await raw.ExpectAsync("250 2.1.5");
+        await raw.SendAsync("DATA\r\n");
+        await raw.ExpectAsync("354 ");
+        faulty!.FailCommits();
+        string line = new string('y', 78) + "\r\n";
+        await raw.SendAsync("Subject: big\r\n\r\n" + string.Concat(Enumerable.Repeat(line, 8000)) + ".\r\n");
+        await raw.ExpectAsync("451 4.3.0 Error: queue file write error");
+        await raw.SendAsync("QUIT\r\n");
+        await raw.ExpectAsync("221 ");
+        Assert.False(File.Exists(server.MailboxPath("alice")));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 namespace FastSpool.Server.Smtp;
 
 /// <summary>Fixed SMTP replies (RFC 5321 §4.2, enhanced codes RFC 3463), worded like Postfix's so that admins
-/// and log parsers recognise them. Replies with variable parts are assembled by <see cref="SmtpReplyWriter"/>.</summary>
+/// and log parsers recognise them. Replies with variable parts are assembled in <see cref="SmtpSession"/>.</summary>
 internal static class SmtpReplies
 {
     public static ReadOnlySpan<byte> MailOk => "250 2.1.0 Ok\r\n"u8;

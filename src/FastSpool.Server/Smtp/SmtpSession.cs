@@ -57,6 +57,8 @@ internal sealed class SmtpSession
     private int _chunkLength;
     private long _size;
     private bool _tooBig;
+    private bool _storeFailed;
+    private SmtpVerb _stage;
     private QueueId _id;
     private long _reception = -1;
     private DateTimeOffset _arrival;
@@ -172,7 +174,9 @@ internal sealed class SmtpSession
             }
         consumed:
             _input.AdvanceTo(buffer.Start, buffer.End);
-            // Replies are flushed when the input is used up, so a pipelining client gets them in one batch.
+            // Replies are flushed when the input is used up, so a pipelining client gets them in one batch. A client
+            // that never reads its replies blocks the flush: the same timeout ends it.
+            _timeout.CancelAfter(_server.Options.Timeout);
             await _output.FlushAsync(_timeout.Token).ConfigureAwait(false);
             if (close)
                 return;
@@ -238,9 +242,11 @@ internal sealed class SmtpSession
     private Step HandleCommand(ReadOnlySpan<byte> line, bool moreInput)
     {
         SmtpVerb verb = SmtpCommandParser.ParseVerb(line, out ReadOnlySpan<byte> argument);
-        // RFC 2920 §3.1: EHLO, DATA, QUIT and friends end a pipelined group; without PIPELINING (a HELO client) no
+        _stage = verb;
+        // RFC 2920 §3.1: EHLO, DATA, VRFY, EXPN, NOOP and QUIT end a pipelined group; without PIPELINING (a HELO client) no
         // command may be pipelined at all. Text behind them is a client that does not wait for replies.
-        if (moreInput && (!_extended || verb is SmtpVerb.Ehlo or SmtpVerb.Helo or SmtpVerb.Data or SmtpVerb.Quit or SmtpVerb.StartTls or SmtpVerb.Auth))
+        if (moreInput && (!_extended || verb is SmtpVerb.Ehlo or SmtpVerb.Helo or SmtpVerb.Data or SmtpVerb.Quit or SmtpVerb.Noop
+            or SmtpVerb.Vrfy or SmtpVerb.Expn or SmtpVerb.StartTls or SmtpVerb.Auth))
         {
             if (verb != SmtpVerb.Quit)
                 return ProtocolViolation(verb);
@@ -435,7 +441,11 @@ internal sealed class SmtpSession
         Time = _arrival,
     };
 
-    private Span<byte> ChunkSpace => _tooBig
+    /// <summary>The rest of the message is read and thrown away (too big, or the queue failed): the client is
+    /// answered at the end of the data, where it listens.</summary>
+    private bool Discarding => _tooBig || _storeFailed;
+
+    private Span<byte> ChunkSpace => Discarding
         ? DiscardBuffer
         : _chunk.AsSpan(QueueRecord.HeaderSize + _chunkLength, QueueRecord.MaxChunkBody - _chunkLength);
 
@@ -453,7 +463,7 @@ internal sealed class SmtpSession
                 case TextScanStatus.NeedMoreInput:
                     continue;
                 case TextScanStatus.OutputFull:
-                    if (!_tooBig)
+                    if (!Discarding)
                         return Step.AppendChunk;
                     continue;
                 case TextScanStatus.EndOfData:
@@ -486,7 +496,7 @@ internal sealed class SmtpSession
                 Account(written);
                 if (status is TextScanStatus.BareCr or TextScanStatus.BareLf or TextScanStatus.Nul)
                     return BadMessageText(status);
-                if (status == TextScanStatus.OutputFull && !_tooBig)
+                if (status == TextScanStatus.OutputFull && !Discarding)
                 {
                     buffer = buffer.Slice(consumed);
                     _bdatRemaining -= consumed;
@@ -507,18 +517,16 @@ internal sealed class SmtpSession
         if (!_bdatLast)
         {
             _mode = ReceiveMode.Command;
-            if (_tooBig)
+            if (Discarding)
             {
                 // RFC 3030 §2: after an error the rest of the transaction's chunks are discarded.
-                AbortMessage();
-                ResetTransaction();
-                return Reject(SmtpReplies.MessageTooBig);
+                return FailMessage(_tooBig ? SmtpReplies.MessageTooBig : SmtpReplies.QueueWriteError);
             }
             return ChunkAccepted();
         }
         if (_scanner.Finish() != TextScanStatus.EndOfData)
             return BadMessageText(TextScanStatus.BareCr);
-        if (!_tooBig && !(_beforeLastByte == '\r' && _lastByte == '\n'))
+        if (!Discarding && !(_beforeLastByte == '\r' && _lastByte == '\n'))
         {
             // A BDAT message must end with a line end; add one rather than store a truncated last line.
             if (QueueRecord.MaxChunkBody - _chunkLength < 2)
@@ -548,7 +556,7 @@ internal sealed class SmtpSession
     {
         if (written == 0)
             return;
-        if (!_tooBig)
+        if (!Discarding)
         {
             Span<byte> data = _chunk.AsSpan(QueueRecord.HeaderSize + _chunkLength, written);
             if (written >= 2)
@@ -567,6 +575,8 @@ internal sealed class SmtpSession
     {
         if (_tooBig)
             return FailMessage(SmtpReplies.MessageTooBig);
+        if (_storeFailed)
+            return FailMessage(SmtpReplies.QueueWriteError);
         if (_scanner.LineTooLong)
             return FailMessage(SmtpReplies.TextLineTooLong);
         if (_scanner.ReceivedHeaders >= _server.Options.MaxReceivedHeaders)
@@ -576,9 +586,10 @@ internal sealed class SmtpSession
 
     private Step FailMessage(ReadOnlySpan<byte> reply)
     {
+        Step step = Reject(reply);
         AbortMessage();
         ResetTransaction();
-        return Reject(reply);
+        return step;
     }
 
     private Step BadMessageText(TextScanStatus status)
@@ -589,7 +600,7 @@ internal sealed class SmtpSession
             TextScanStatus.BareLf => SmtpReplies.DataBareLf,
             _ => SmtpReplies.DataNul,
         };
-        LogReject(_mode == ReceiveMode.Data ? "DATA" : "BDAT", reply);
+        LogReject(reply);
         AbortMessage();
         ResetTransaction();
         _mode = ReceiveMode.Command;
@@ -599,8 +610,16 @@ internal sealed class SmtpSession
 
     private async ValueTask AppendChunkAsync()
     {
-        long address = await _server.Queue.AppendChunkAsync(_chunk, _id, (uint)_chunkAddresses.Count, _chunkLength).ConfigureAwait(false);
-        _chunkAddresses.Add(address);
+        try
+        {
+            long address = await _server.Queue.AppendChunkAsync(_chunk, _id, (uint)_chunkAddresses.Count, _chunkLength).ConfigureAwait(false);
+            _chunkAddresses.Add(address);
+        }
+        catch (QueueUnavailableException e)
+        {
+            _server.Logger.LogError("{Id}: queue write failed while receiving: {Reason}", _id, e.Message);
+            _storeFailed = true;
+        }
         _chunkLength = 0;
     }
 
@@ -610,7 +629,9 @@ internal sealed class SmtpSession
         QueuedMessage message;
         try
         {
-            long address = await _server.Queue.CommitEnvelopeAsync(_chunk.AsMemory(0, length), _timeout.Token).ConfigureAwait(false);
+            // Once the envelope is in the log it will be committed whatever happens to the client or the server;
+            // so the message is always handed on, never left half-owned (its chunks unprotected from truncation).
+            long address = await _server.Queue.CommitEnvelopeAsync(_chunk.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
             QueueRecord.TryRead(_chunk.AsSpan(0, length), out QueueRecordHeader header);
             message = MailQueue.ReadEnvelope(address, _chunk.AsSpan(0, length), header);
             message.FirstAddress = Math.Min(message.FirstAddress, _reception);
@@ -619,9 +640,7 @@ internal sealed class SmtpSession
         catch (QueueUnavailableException e)
         {
             _server.Logger.LogError("{Id}: queue write failed, message refused with 451: {Reason}", _id, e.Message);
-            AbortMessage();
-            ResetTransaction();
-            Reject(SmtpReplies.QueueWriteError);
+            FailMessage(SmtpReplies.QueueWriteError);
             return;
         }
         _messages++;
@@ -695,6 +714,7 @@ internal sealed class SmtpSession
         _chunkAddresses.Clear();
         _bdatUsed = false;
         _tooBig = false;
+        _storeFailed = false;
     }
 
     private Step Reply(ReadOnlySpan<byte> reply)
@@ -703,8 +723,9 @@ internal sealed class SmtpSession
         return Step.Continue;
     }
 
-    private Step Reject(ReadOnlySpan<byte> reply)
+    private Step Reject(ReadOnlySpan<byte> reply, ReadOnlySpan<byte> recipient = default)
     {
+        LogReject(reply, recipient);
         _output.Write(reply);
         if (++_errors >= _server.Options.MaxErrors)
         {
@@ -724,8 +745,7 @@ internal sealed class SmtpSession
         address.CopyTo(reply[prefix.Length..]);
         reply[prefix.Length + address.Length] = (byte)'>';
         text.CopyTo(reply[(prefix.Length + address.Length + 1)..]);
-        LogReject("RCPT", reply[..length]);
-        Step step = Reject(reply[..length]);
+        Step step = Reject(reply[..length], address);
         if (rented is not null)
             ArrayPool<byte>.Shared.Return(rented);
         return step;
@@ -749,14 +769,24 @@ internal sealed class SmtpSession
         return Step.Close;
     }
 
-    private void LogReject(string stage, ReadOnlySpan<byte> reply)
+    /// <summary>Every refusal is logged with the reply that was sent, in Postfix's layout:
+    /// <c>NOQUEUE: reject: RCPT from [1.2.3.4]: 550 5.1.1 ...; from=&lt;a&gt; to=&lt;b&gt; proto=ESMTP helo=&lt;c&gt;</c>.</summary>
+    private void LogReject(ReadOnlySpan<byte> reply, ReadOnlySpan<byte> recipient = default)
     {
-        if (_server.Logger.IsEnabled(LogLevel.Information))
-        {
-            _server.Logger.LogInformation("reject: {Stage} from [{Client}]: {Reply}; from=<{Sender}>",
-                stage, _clientAddress, Encoding.UTF8.GetString(reply).TrimEnd(), Encoding.UTF8.GetString(_sender, 0, _senderLength));
-        }
+        if (!_server.Logger.IsEnabled(LogLevel.Information))
+            return;
+        bool inMessage = _reception >= 0;
+        string stage = inMessage ? "END-OF-MESSAGE" : StageNames[(int)_stage];
+        if (recipient.IsEmpty && _recipients.Count > 0)
+            recipient = _recipients[0];
+        _server.Logger.LogInformation("{Queue}: reject: {Stage} from [{Client}]: {Reply}; from=<{Sender}> to=<{Recipient}> proto={Protocol} helo=<{Helo}>",
+            inMessage ? _id.ToString() : "NOQUEUE", stage, _clientAddress, Encoding.UTF8.GetString(reply).TrimEnd(),
+            Encoding.UTF8.GetString(_sender, 0, _senderLength), Encoding.UTF8.GetString(recipient),
+            _extended ? "ESMTP" : "SMTP", Encoding.UTF8.GetString(_helo, 0, _heloLength));
     }
+
+    private static readonly string[] StageNames =
+        ["UNKNOWN", "HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS", "AUTH"];
 
     private byte[] ReplyWithHost(ReadOnlySpan<byte> code, ReadOnlySpan<byte> text)
     {
