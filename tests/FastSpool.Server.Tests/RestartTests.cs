@@ -12,15 +12,10 @@ public sealed class RestartTests
 {
     private static MimeMessage Message(string subject, string to, int size = 100)
     {
-        var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse("sender@example.org"));
-        message.To.Add(MailboxAddress.Parse(to));
-        message.Subject = subject;
         var text = new StringBuilder();
         while (text.Length < size)
             text.Append(subject).Append(" 0123456789 abcdefghijklmnopqrstuvwxyz\n");
-        message.Body = new TextPart("plain") { Text = text.ToString() };
-        return message;
+        return TestMessage.Create(subject, text.ToString(), to, "sender@example.org");
     }
 
     private static async Task HoldLockAsync(TestServer server, string user)

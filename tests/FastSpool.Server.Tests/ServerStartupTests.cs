@@ -9,15 +9,8 @@ namespace FastSpool.Server.Tests;
 
 public sealed class ServerStartupTests
 {
-    private static MimeMessage Message(string subject, string body = "hello\n", string to = "alice@localhost")
-    {
-        var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse("bob@example.org"));
-        message.To.Add(MailboxAddress.Parse(to));
-        message.Subject = subject;
-        message.Body = new TextPart("plain") { Text = body };
-        return message;
-    }
+    private static MimeMessage Message(string subject, string body = "hello\n", string to = "alice@localhost") =>
+        TestMessage.Create(subject, body, to);
 
     [Fact]
     public async Task ASecondServerOnTheSameDataDirectoryRefusesToStartAndNamesTheFirst()

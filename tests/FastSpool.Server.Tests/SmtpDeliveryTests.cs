@@ -22,16 +22,8 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         return client;
     }
 
-    private static MimeMessage Message(string subject, string body, string to = "alice@localhost")
-    {
-        var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse("bob@example.org"));
-        message.To.Add(MailboxAddress.Parse(to));
-        message.Subject = subject;
-        message.MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId("example.org");
-        message.Body = new TextPart("plain") { Text = body };
-        return message;
-    }
+    private static MimeMessage Message(string subject, string body, string to = "alice@localhost") =>
+        TestMessage.Create(subject, body, to);
 
     private static string Normalize(string? text) => (text ?? "").Replace("\r\n", "\n");
 
