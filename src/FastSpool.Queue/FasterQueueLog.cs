@@ -6,34 +6,41 @@ namespace FastSpool.Queue;
 
 /// <summary><see cref="IQueueLog"/> on a FasterLog: one committer loop shares each commit among all waiting
 /// appenders (group commit). See notes on FasterLog: EnqueueAndWaitForCommitAsync never commits by itself,
-/// Dispose does not commit, and after a device error the log stays failed.</summary>
+/// Dispose does not commit, and after a device error the log stays failed — so after a failure the whole FasterLog
+/// is reopened from its files (<see cref="TryRecoverAsync"/>) once the cause is gone.</summary>
 public sealed class FasterQueueLog : IQueueLog
 {
     private const string CommitDirectoryName = "log-commits";
     private const string SegmentPrefix = "q.log";
     private const string GeometryFileName = "geometry";
+    private const int EntryHeaderSize = 12; // FasterLog's header with a per-entry checksum
 
-    private readonly IDevice _device;
-    private readonly DeviceLogCommitCheckpointManager _commitManager;
-    private readonly FasterLog _log;
+    private readonly string _directory;
+    private readonly QueueLogOptions _options;
+    private readonly int _pageBits;
+    private readonly int _segmentBits;
     private readonly Channel<bool> _commitSignal = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Task _committer;
-    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly int _maxRecordLength;
+    private readonly SemaphoreSlim _recovering = new(1, 1);
+    private volatile Engine _engine;
+    private volatile TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile Exception? _failure;
+    private int _inFlight;
     private int _disposed;
 
-    private const int EntryHeaderSize = 12; // FasterLog's header with a per-entry checksum
-
-    private FasterQueueLog(IDevice device, DeviceLogCommitCheckpointManager commitManager, FasterLog log, int pageBits)
+    private FasterQueueLog(string directory, QueueLogOptions options, int pageBits, int segmentBits, Engine engine)
     {
-        _maxRecordLength = (1 << pageBits) - EntryHeaderSize;
-        _device = device;
-        _commitManager = commitManager;
-        _log = log;
+        _directory = directory;
+        _options = options;
+        _pageBits = pageBits;
+        _segmentBits = segmentBits;
+        _engine = engine;
+        MaxRecordLength = (1 << pageBits) - EntryHeaderSize;
         _committer = Task.Run(CommitLoopAsync);
     }
+
+    private FasterLog Log => _engine.Log;
 
     /// <summary>Opens (and recovers) the log in <see cref="QueueLogOptions.Directory"/>. Refuses to come up empty
     /// over segment files whose commit cannot be found.</summary>
@@ -48,48 +55,77 @@ public sealed class FasterQueueLog : IQueueLog
             throw new QueueOpenException($"the queue in {dir} has segment files but no commit record: refusing to start with an empty queue (move the directory aside to start anew)");
 
         (int pageBits, int segmentBits) = Geometry(dir, options, hadSegments);
-        IDevice device = Devices.CreateLogDevice(Path.Combine(dir, SegmentPrefix), preallocateFile: false, deleteOnClose: false);
-        var commitManager = new DeviceLogCommitCheckpointManager(
-            new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(dir),
-            removeOutdated: true, fastCommitThrottleFreq: options.FastCommit ? Math.Max(1, options.CommitFileInterval) : 0);
-        FasterLog log;
-        try
+        Engine engine = Engine.Open(dir, options, pageBits, segmentBits);
+        if (hadSegments && engine.Log.TailAddress <= engine.Log.BeginAddress && engine.Log.BeginAddress <= 64)
         {
-            log = new FasterLog(new FasterLogSettings
-            {
-                LogDevice = device,
-                PageSizeBits = pageBits,
-                MemorySizeBits = Math.Max(options.MemorySizeBits, pageBits + 1),
-                SegmentSizeBits = segmentBits,
-                LogCommitManager = commitManager,
-                LogChecksum = LogChecksumType.PerEntry,
-                FastCommitMode = options.FastCommit,
-                TryRecoverLatest = true,
-                AutoRefreshSafeTailAddress = false,
-            });
-        }
-        catch (Exception e)
-        {
-            commitManager.Dispose();
-            device.Dispose();
-            throw new QueueOpenException($"the queue in {dir} cannot be recovered: {e.Message}", e);
-        }
-
-        if (hadSegments && log.TailAddress <= log.BeginAddress && log.BeginAddress <= 64)
-        {
-            log.Dispose();
-            commitManager.Dispose();
-            device.Dispose();
+            engine.Dispose();
             throw new QueueOpenException($"the queue in {dir} has segment files but nothing could be recovered from them: refusing to start with an empty queue");
         }
-
-        var queueLog = new FasterQueueLog(device, commitManager, log, pageBits);
+        var queueLog = new FasterQueueLog(dir, options, pageBits, segmentBits, engine);
         if (!hadCommits)
         {
             // A first commit at once, so that a crash from now on always finds a commit file to recover from.
-            await log.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await engine.Log.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         return queueLog;
+    }
+
+    /// <summary>After a failure: waits for the operations that were under way, closes the failed FasterLog and
+    /// opens it again from its files (what a restart would do). True when the log is usable again. Records that
+    /// were appended but never committed are gone, as after a crash; nobody was told they were safe.</summary>
+    public async ValueTask<bool> TryRecoverAsync(CancellationToken cancellationToken = default)
+    {
+        if (_failure is null)
+            return true;
+        await _recovering.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_failure is null)
+                return true;
+            // New operations see the failure and leave at once; wait for the ones that were inside.
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                deadline.CancelAfter(TimeSpan.FromSeconds(30));
+                while (Volatile.Read(ref _inFlight) > 0)
+                    await Task.Delay(10, deadline.Token).ConfigureAwait(false);
+            }
+            Engine old = _engine;
+            try
+            {
+                old.Dispose();
+            }
+            catch (Exception)
+            {
+                // The failed instance may not close cleanly; its files are what matters.
+            }
+            Engine fresh;
+            try
+            {
+                fresh = Engine.Open(_directory, _options, _pageBits, _segmentBits);
+            }
+            catch (QueueOpenException)
+            {
+                _engine = Engine.Closed(old);
+                return false;
+            }
+            _engine = fresh;
+            try
+            {
+                // Prove the disk takes a commit again before accepting anything.
+                await fresh.Log.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return false;
+            }
+            _failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _failure = null;
+            return true;
+        }
+        finally
+        {
+            _recovering.Release();
+        }
     }
 
     /// <summary>The page and segment sizes an existing log was written with win over the configured ones: reading a
@@ -125,24 +161,31 @@ public sealed class FasterQueueLog : IQueueLog
         return (options.PageSizeBits, options.SegmentSizeBits);
     }
 
-    public long BeginAddress => _log.BeginAddress;
+    public long BeginAddress => Log.BeginAddress;
 
     /// <summary>Largest record that fits in a log page.</summary>
-    public int MaxRecordLength => _maxRecordLength;
+    public int MaxRecordLength { get; }
 
-    public long TailAddress => _log.TailAddress;
+    public long TailAddress => Log.TailAddress;
 
     /// <summary>The failure that stopped commits, if any.</summary>
     public Exception? Failure => _failure;
 
-    public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
+    public async ValueTask<long> AppendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
     {
-        ThrowIfFailed();
         if (record.Length > MaxRecordLength)
             throw new ArgumentOutOfRangeException(nameof(record), $"a {record.Length}-byte record does not fit in a {MaxRecordLength + EntryHeaderSize}-byte log page");
-        if (_log.TryEnqueue(record.Span, out long address))
-            return new ValueTask<long>(address);
-        return _log.EnqueueAsync(record, cancellationToken);
+        FasterLog log = Enter();
+        try
+        {
+            return log.TryEnqueue(record.Span, out long address)
+                ? address
+                : await log.EnqueueAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <summary>Enqueues, asks the committer for a commit, and waits until a commit covers the record. The record
@@ -152,9 +195,10 @@ public sealed class FasterQueueLog : IQueueLog
     {
         long address = await AppendAsync(record, cancellationToken).ConfigureAwait(false);
         RequestCommit();
+        FasterLog log = Enter();
         try
         {
-            ValueTask committed = _log.WaitForCommitAsync(address + 1, -1, CancellationToken.None);
+            ValueTask committed = log.WaitForCommitAsync(address + 1, -1, CancellationToken.None);
             if (!committed.IsCompletedSuccessfully)
             {
                 // A failed commit must not leave the caller waiting for a commit that never comes.
@@ -169,6 +213,10 @@ public sealed class FasterQueueLog : IQueueLog
             Fail(e);
             throw new QueueUnavailableException("queue commit failed: " + e.Message, e);
         }
+        finally
+        {
+            Exit();
+        }
         return address;
     }
 
@@ -176,18 +224,27 @@ public sealed class FasterQueueLog : IQueueLog
 
     public async ValueTask<(IMemoryOwner<byte> Owner, int Length)> ReadAsync(long address, CancellationToken cancellationToken = default)
     {
-        (IMemoryOwner<byte> owner, int length) = await _log.ReadAsync(address, MemoryPool<byte>.Shared, 0, cancellationToken).ConfigureAwait(false);
-        if (owner is null)
-            throw new IOException($"queue record at {address} could not be read");
-        return (owner, length);
+        FasterLog log = Enter();
+        try
+        {
+            (IMemoryOwner<byte> owner, int length) = await log.ReadAsync(address, MemoryPool<byte>.Shared, 0, cancellationToken).ConfigureAwait(false);
+            if (owner is null)
+                throw new IOException($"queue record at {address} could not be read");
+            return (owner, length);
+        }
+        finally
+        {
+            Exit();
+        }
     }
 
     public async ValueTask ScanAsync(long fromAddress, QueueRecordVisitor visitor, CancellationToken cancellationToken = default)
     {
-        long end = _log.TailAddress;
+        FasterLog log = Log;
+        long end = log.TailAddress;
         if (fromAddress >= end)
             return;
-        using FasterLogScanIterator iterator = _log.Scan(Math.Max(fromAddress, _log.BeginAddress), end, recover: false);
+        using FasterLogScanIterator iterator = log.Scan(Math.Max(fromAddress, log.BeginAddress), end, recover: false);
         while (true)
         {
             while (iterator.GetNext(MemoryPool<byte>.Shared, out IMemoryOwner<byte> entry, out int length, out long address, out _))
@@ -204,9 +261,12 @@ public sealed class FasterQueueLog : IQueueLog
     {
         // Only a page start is always safe: a bound taken from the tail may point into a page's padding, which
         // recovery cannot scan from. Space comes back in whole segments anyway.
-        if (address > _log.BeginAddress)
+        if (_failure is not null)
+            return;
+        FasterLog log = Log;
+        if (address > log.BeginAddress)
         {
-            _log.TruncateUntilPageStart(address);
+            log.TruncateUntilPageStart(address);
             RequestCommit();
         }
     }
@@ -221,7 +281,7 @@ public sealed class FasterQueueLog : IQueueLog
                 continue;
             try
             {
-                await _log.CommitAsync().ConfigureAwait(false);
+                await Log.CommitAsync().ConfigureAwait(false);
             }
             catch (ObjectDisposedException) when (_disposed != 0)
             {
@@ -247,6 +307,20 @@ public sealed class FasterQueueLog : IQueueLog
             throw new QueueUnavailableException("queue commit failed earlier: " + failure.Message, failure);
     }
 
+    /// <summary>Starts an operation on the current FasterLog; a recovery waits for operations to leave.</summary>
+    private FasterLog Enter()
+    {
+        Interlocked.Increment(ref _inFlight);
+        if (_failure is { } failure)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            throw new QueueUnavailableException("queue commit failed earlier: " + failure.Message, failure);
+        }
+        return Log;
+    }
+
+    private void Exit() => Interlocked.Decrement(ref _inFlight);
+
     /// <summary>Commits what was appended (a clean stop must not lose lazily committed state), then closes.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -256,7 +330,7 @@ public sealed class FasterQueueLog : IQueueLog
         {
             try
             {
-                await _log.CommitAsync().ConfigureAwait(false);
+                await Log.CommitAsync().ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -265,8 +339,66 @@ public sealed class FasterQueueLog : IQueueLog
         }
         _commitSignal.Writer.TryComplete();
         await _committer.ConfigureAwait(false);
-        _log.Dispose();
-        _commitManager.Dispose();
-        _device.Dispose();
+        _engine.Dispose();
+        _recovering.Dispose();
+    }
+
+    /// <summary>One FasterLog with its device and commit manager: opened, recovered and closed together.</summary>
+    private sealed class Engine : IDisposable
+    {
+        private readonly IDevice? _device;
+        private readonly DeviceLogCommitCheckpointManager? _commitManager;
+
+        private Engine(IDevice? device, DeviceLogCommitCheckpointManager? commitManager, FasterLog log)
+        {
+            _device = device;
+            _commitManager = commitManager;
+            Log = log;
+        }
+
+        public FasterLog Log { get; }
+
+        public static Engine Open(string dir, QueueLogOptions options, int pageBits, int segmentBits)
+        {
+            IDevice device = Devices.CreateLogDevice(Path.Combine(dir, SegmentPrefix), preallocateFile: false, deleteOnClose: false);
+            var commitManager = new DeviceLogCommitCheckpointManager(
+                new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(dir),
+                removeOutdated: true, fastCommitThrottleFreq: options.FastCommit ? Math.Max(1, options.CommitFileInterval) : 0);
+            try
+            {
+                var log = new FasterLog(new FasterLogSettings
+                {
+                    LogDevice = device,
+                    PageSizeBits = pageBits,
+                    MemorySizeBits = Math.Max(options.MemorySizeBits, pageBits + 1),
+                    SegmentSizeBits = segmentBits,
+                    LogCommitManager = commitManager,
+                    LogChecksum = LogChecksumType.PerEntry,
+                    FastCommitMode = options.FastCommit,
+                    TryRecoverLatest = true,
+                    AutoRefreshSafeTailAddress = false,
+                });
+                return new Engine(device, commitManager, log);
+            }
+            catch (Exception e)
+            {
+                commitManager.Dispose();
+                device.Dispose();
+                throw new QueueOpenException($"the queue in {dir} cannot be recovered: {e.Message}", e);
+            }
+        }
+
+        /// <summary>Keeps a disposed engine in place when reopening failed, so that callers keep getting the
+        /// failure rather than a null reference.</summary>
+        public static Engine Closed(Engine old) => new(null, null, old.Log);
+
+        public void Dispose()
+        {
+            if (_device is null)
+                return;
+            Log.Dispose();
+            _commitManager!.Dispose();
+            _device.Dispose();
+        }
     }
 }

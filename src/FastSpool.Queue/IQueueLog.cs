@@ -30,6 +30,9 @@ public interface IQueueLog : IAsyncDisposable
     /// <summary>Visits every committed record from <paramref name="fromAddress"/> to the committed tail.</summary>
     ValueTask ScanAsync(long fromAddress, QueueRecordVisitor visitor, CancellationToken cancellationToken = default);
 
+    /// <summary>After a failure, tries to make the log usable again (reopening it from its files); true when it is.</summary>
+    ValueTask<bool> TryRecoverAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Drops everything below <paramref name="address"/> (a record start). Space comes back in whole segments.</summary>
     void TruncateUntil(long address);
 }

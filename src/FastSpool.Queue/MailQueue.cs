@@ -42,6 +42,9 @@ public sealed class MailQueue : IAsyncDisposable
 
     public QueueId NextId() => _ids.Next();
 
+    /// <summary>After a commit failure: tries to bring the log back (see <see cref="IQueueLog.TryRecoverAsync"/>).</summary>
+    public ValueTask<bool> TryRecoverAsync(CancellationToken cancellationToken = default) => _log.TryRecoverAsync(cancellationToken);
+
     /// <summary>Marks the start of a message's records: nothing at or above the returned bound is reclaimed until
     /// <see cref="EndReception"/> (chunks written before their envelope must survive truncation).</summary>
     public long BeginReception()

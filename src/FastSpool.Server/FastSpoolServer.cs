@@ -69,7 +69,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             Directory.CreateDirectory(options.Delivery.MailDirectory!);
             TimeProvider time = TimeProvider.System;
             var agent = new LocalDeliveryAgent(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time);
-            var manager = new QueueManager(queue, agent, recipients, options.Delivery, loggers, time);
+            var manager = new QueueManager(queue, agent, recipients, options.Delivery, loggers, time, options.Queue.RecoveryInterval);
             var context = new SmtpServerContext(options, recipients, queue, manager, loggers, time);
 
             WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());

@@ -21,7 +21,7 @@ public sealed class ServerStartupTests
     }
 
     [Fact]
-    public async Task ACommitFailureAnswers451AndAcceptsNothingMore()
+    public async Task ACommitFailureAnswers451UntilTheQueueIsHealthyAgain()
     {
         FaultyQueueLog? faulty = null;
         await using TestServer server = await TestServer.StartAsync(decorateLog: log => faulty = new FaultyQueueLog(log));
@@ -34,12 +34,58 @@ public sealed class ServerStartupTests
 
         var refused = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Message("during")));
         Assert.Equal((SmtpStatusCode)451, refused.StatusCode);
-        Assert.Contains("4.3.0", refused.Message + " " + refused.ErrorCode);
-        var again = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Message("after")));
+        Assert.Contains("queue file write error", refused.Message);
+        var again = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Message("still")));
         Assert.Equal((SmtpStatusCode)451, again.StatusCode);
 
-        var delivered = await Mailbox.WaitForAsync(server.MailboxPath("alice"), 1);
-        Assert.Equal("before", Assert.Single(delivered).Message.Subject);
+        faulty.Heal();
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!server.Server.Queue.IsHealthy)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the queue did not come back");
+            await Task.Delay(20);
+        }
+        await client.SendAsync(Message("after"));
+        var delivered = await Mailbox.WaitForAsync(server.MailboxPath("alice"), 2);
+        Assert.Equal(["before", "after"], delivered.Select(d => d.Message.Subject));
+    }
+
+    [SmallDiskFact]
+    public async Task AFullDiskIsAnswered451AndMailIsAcceptedAgainOnceThereIsRoom()
+    {
+        using SmallDisk disk = SmallDisk.Mount(24);
+        string mail = Path.Combine(Path.GetTempPath(), "fastspool-mail-" + Guid.NewGuid().ToString("N"));
+        await using TestServer server = await TestServer.StartAsync(o => o.Delivery.MailDirectory = mail, dataDirectory: Path.Combine(disk.Path, "data"));
+        using var client = new SmtpClient();
+        await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.None);
+        string body = string.Concat(Enumerable.Repeat(new string('z', 78) + "\n", 3000));
+        await client.SendAsync(Message("before", body));
+        await Mailbox.WaitForAsync(Path.Combine(mail, "alice"), 1);
+
+        disk.Fill();
+        SmtpCommandException? refused = null;
+        int acceptedWhileFilling = 0;
+        for (int i = 0; i < 10 && refused is null; i++)
+        {
+            refused = await Record.ExceptionAsync(() => client.SendAsync(Message($"full {i}", body))) as SmtpCommandException;
+            if (refused is null)
+                acceptedWhileFilling++; // the log still had room in its current segment
+        }
+        Assert.NotNull(refused);
+        Assert.Equal((SmtpStatusCode)451, refused.StatusCode);
+
+        disk.Free();
+        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!server.Server.Queue.IsHealthy)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the queue did not come back after the disk was freed");
+            await Task.Delay(50);
+        }
+        await client.SendAsync(Message("after", body));
+        var delivered = await Mailbox.WaitForAsync(Path.Combine(mail, "alice"), 2 + acceptedWhileFilling);
+        Assert.Equal("before", delivered[0].Message.Subject);
+        Assert.Equal("after", delivered[^1].Message.Subject);
+        Directory.Delete(mail, recursive: true);
     }
 
     [Fact]

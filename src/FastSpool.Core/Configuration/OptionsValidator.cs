@@ -58,6 +58,8 @@ public static class OptionsValidator
         long envelope = (o.Smtp.MaxRecipients * 258L) + (o.Smtp.MaxMessageSize / (256 * 1024) * 8) + (256 * 1024) + (8 * 1024);
         if (o.Queue.PageSizeBits is >= 16 and <= 28 && envelope > (1L << o.Queue.PageSizeBits))
             errors.Add($"Smtp:MaxRecipients: {o.Smtp.MaxRecipients} recipients do not fit in a queue page of 2^{o.Queue.PageSizeBits} bytes (raise Queue:PageSizeBits)");
+        if (o.Queue.RecoveryInterval <= TimeSpan.Zero)
+            errors.Add("Queue:RecoveryInterval: must be positive");
         if (o.Queue.CommitFileInterval < 1)
             errors.Add("Queue:CommitFileInterval: must be at least 1");
         return errors;

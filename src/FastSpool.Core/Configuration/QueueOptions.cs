@@ -12,4 +12,8 @@ public sealed class QueueOptions
     public bool FastCommit { get; set; } = true;
 
     public int CommitFileInterval { get; set; } = 1000;
+
+    /// <summary>After a commit failure (a full or failing disk), how often to try to reopen the queue. Until then
+    /// every transaction is answered 451 4.3.0 and clients keep their mail.</summary>
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

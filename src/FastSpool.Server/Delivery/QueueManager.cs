@@ -29,12 +29,14 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
     private readonly Dictionary<QueuedMessage, int> _pending = new(ReferenceEqualityComparer.Instance);
     private readonly Channel<MailboxWork> _ready = Channel.CreateUnbounded<MailboxWork>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly CancellationTokenSource _stop = new();
+    private readonly TimeSpan _recoveryInterval;
     private readonly List<Task> _workers = [];
     private long _reclaimedUntil;
     private bool _started;
 
-    public QueueManager(MailQueue queue, LocalDeliveryAgent agent, LocalRecipients recipients, DeliveryOptions options, ILoggerFactory loggers, TimeProvider time)
+    public QueueManager(MailQueue queue, LocalDeliveryAgent agent, LocalRecipients recipients, DeliveryOptions options, ILoggerFactory loggers, TimeProvider time, TimeSpan recoveryInterval)
     {
+        _recoveryInterval = recoveryInterval;
         _queue = queue;
         _agent = agent;
         _recipients = recipients;
@@ -80,6 +82,37 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
         }
         for (int i = 0; i < _options.Concurrency; i++)
             _workers.Add(Task.Run(WorkerLoopAsync));
+        _workers.Add(Task.Run(HealthLoopAsync));
+    }
+
+    /// <summary>After a commit failure, tries to reopen the queue every <c>Queue:RecoveryInterval</c>; once it is
+    /// back, new mail is accepted again and deferred deliveries are retried.</summary>
+    private async Task HealthLoopAsync()
+    {
+        bool reported = false;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_recoveryInterval, _time, _stop.Token).ConfigureAwait(false);
+                if (_queue.IsHealthy)
+                    continue;
+                if (!reported)
+                {
+                    _log.LogError("queue unavailable ({Reason}): new mail is answered 451 4.3.0 until it can be reopened", _queue.Log.Failure?.Message);
+                    reported = true;
+                }
+                if (await _queue.TryRecoverAsync(_stop.Token).ConfigureAwait(false))
+                {
+                    _log.LogWarning("queue reopened: accepting mail again");
+                    reported = false;
+                    RetryAll();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
     }
 
     public void Accept(QueuedMessage message)

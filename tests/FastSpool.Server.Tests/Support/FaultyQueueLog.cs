@@ -11,6 +11,22 @@ internal sealed class FaultyQueueLog(IQueueLog inner) : IQueueLog
 
     public void FailCommits() => _failure = new IOException("injected commit failure (No space left on device)");
 
+    /// <summary>The fault is gone; the next recovery attempt succeeds.</summary>
+    public void Heal() => _healed = true;
+
+    private volatile bool _healed;
+
+    public async ValueTask<bool> TryRecoverAsync(CancellationToken cancellationToken = default)
+    {
+        if (_failure is null)
+            return await inner.TryRecoverAsync(cancellationToken);
+        if (!_healed)
+            return false;
+        _failure = null;
+        _healed = false;
+        return true;
+    }
+
     public long BeginAddress => inner.BeginAddress;
 
     public Exception? Failure => _failure ?? inner.Failure;

@@ -40,7 +40,7 @@ internal sealed class TestServer : IAsyncDisposable
             Users = { System = false },
             Smtp = { Listen = [$"127.0.0.1:{port}"], Hostname = "mx.example.test" },
             Delivery = { RetryDelay = TimeSpan.FromMilliseconds(200), MaxRetryDelay = TimeSpan.FromSeconds(1), LockTimeout = TimeSpan.FromMilliseconds(200) },
-            Queue = { PageSizeBits = 20, MemorySizeBits = 24, SegmentSizeBits = 22 },
+            Queue = { PageSizeBits = 20, MemorySizeBits = 24, SegmentSizeBits = 22, RecoveryInterval = TimeSpan.FromMilliseconds(100) },
         };
         configure?.Invoke(options);
         options.ApplyDefaults();
