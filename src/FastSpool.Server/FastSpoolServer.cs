@@ -43,7 +43,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
     internal static async Task<FastSpoolServer> StartAsync(FastSpoolOptions options, ILoggerFactory? loggers, Func<IQueueLog, IQueueLog>? decorateLog, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(options.DataDirectory);
-        loggers ??= CreateLoggerFactory();
+        loggers ??= CreateLoggerFactory(Enum.Parse<LogLevel>(options.LogLevel));
         ILogger log = loggers.CreateLogger("fastspool");
         ServerLock serverLock = ServerLock.Acquire(options.DataDirectory);
         FasterQueueLog? queueLog = null;

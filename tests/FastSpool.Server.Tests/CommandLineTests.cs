@@ -40,6 +40,16 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void TopLevelKeysAreTakenFromArgumentsAndLeaveNothingBehind()
+    {
+        var args = new List<string> { "--LogLevel=Warning", "--DataDirectory=" + _dir };
+        FastSpoolOptions o = Settings.Load(args);
+        Assert.Equal("Warning", o.LogLevel);
+        Assert.Equal(_dir, o.DataDirectory);
+        Assert.Empty(args);
+    }
+
+    [Fact]
     public void EnvironmentVariablesAreRead()
     {
         Environment.SetEnvironmentVariable("FASTSPOOL__Smtp__MaxErrors", "9");

@@ -17,6 +17,9 @@ public sealed class FastSpoolOptions
 
     public QueueOptions Queue { get; set; } = new();
 
+    /// <summary>Least severe log level written: Trace, Debug, Information (one line per event), Warning, Error.</summary>
+    public string LogLevel { get; set; } = "Information";
+
     public string AliasesPath => Path.Combine(DataDirectory, "aliases");
 
     public string QueueDirectory => Path.Combine(DataDirectory, "queue");

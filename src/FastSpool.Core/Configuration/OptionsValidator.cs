@@ -18,6 +18,8 @@ public static class OptionsValidator
             if (string.IsNullOrWhiteSpace(domain) || domain.Contains('@') || domain.Contains(' '))
                 errors.Add($"LocalDomains: '{domain}' is not a domain name");
         }
+        if (o.LogLevel is not ("Trace" or "Debug" or "Information" or "Warning" or "Error" or "Critical"))
+            errors.Add($"LogLevel: '{o.LogLevel}' is not one of Trace, Debug, Information, Warning, Error, Critical");
         if (o.Smtp.MaxMessageSize < 1024)
             errors.Add($"Smtp:MaxMessageSize: {o.Smtp.MaxMessageSize} is too small (at least 1024 octets)");
         if (o.Smtp.MaxRecipients < 1)

@@ -27,7 +27,7 @@ internal static class Settings
         var keyed = new List<string>();
         for (int i = 0; i < args.Count; i++)
         {
-            if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i].Contains(':'))
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && (args[i].Contains(':') || args[i].Contains('=')))
             {
                 keyed.Add(args[i]);
                 args.RemoveAt(i--);
