@@ -26,7 +26,6 @@ public static class SmtpCommandParser
     private static readonly SearchValues<byte> s_labelOctets =
         WithNonAscii("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
 
-    private static readonly SearchValues<byte> s_ipv6Octets = SearchValues.Create("0123456789ABCDEFabcdef:."u8);
 
     private static SearchValues<byte> WithNonAscii(ReadOnlySpan<byte> ascii)
     {
@@ -389,13 +388,64 @@ public static class SmtpCommandParser
         }
     }
 
-    // Rare path: IPAddress allocates, which is acceptable here. The octet filter keeps out scope ids ("%eth0")
-    // and other forms IPAddress accepts but RFC 5321's IPv6-addr does not.
-    private static bool IsIPv6Address(ReadOnlySpan<byte> literal) =>
-        !literal.IsEmpty
-        && literal.IndexOfAnyExcept(s_ipv6Octets) < 0
-        && IPAddress.TryParse(literal, out IPAddress? address)
-        && address.AddressFamily == AddressFamily.InterNetworkV6;
+    // RFC 5321 §4.1.3 IPv6-addr: 8 groups of 1-4 hex digits, or fewer around one "::", and optionally a dotted IPv4
+    // address as the last two groups (IPv6v4-full / IPv6v4-comp). Checked here without building an IPAddress.
+    private static bool IsIPv6Address(ReadOnlySpan<byte> literal)
+    {
+        if (literal.IsEmpty)
+            return false;
+        int groups = 0;
+        bool compressed = false;
+        int i = 0;
+        if (literal.StartsWith("::"u8))
+        {
+            compressed = true;
+            i = 2;
+            if (i == literal.Length)
+                return true;
+        }
+        else if (literal[0] == (byte)':')
+        {
+            return false;
+        }
+        while (true)
+        {
+            int start = i;
+            while (i < literal.Length && i - start < 5 && char.IsAsciiHexDigit((char)literal[i]))
+                i++;
+            int digits = i - start;
+            if (i < literal.Length && literal[i] == (byte)'.')
+            {
+                // The rest is an IPv4 address, worth two groups.
+                if (!IsIPv4Address(literal[start..]))
+                    return false;
+                groups += 2;
+                break;
+            }
+            if (digits is 0 or > 4)
+                return false;
+            groups++;
+            if (i == literal.Length)
+                break;
+            if (literal[i] != (byte)':')
+                return false;
+            i++;
+            if (i < literal.Length && literal[i] == (byte)':')
+            {
+                if (compressed)
+                    return false;
+                compressed = true;
+                i++;
+                if (i == literal.Length)
+                    break;
+            }
+            else if (i == literal.Length)
+            {
+                return false;
+            }
+        }
+        return compressed ? groups <= 7 : groups == 8;
+    }
 
     private static bool StartsWithIgnoreCase(ReadOnlySpan<byte> span, ReadOnlySpan<byte> prefix) =>
         span.Length >= prefix.Length && Ascii.EqualsIgnoreCase(span[..prefix.Length], prefix);

@@ -65,6 +65,9 @@ public sealed class MailFromParsingTests
     [InlineData("FROM:<a@[ipv6:::1]>", "a@[ipv6:::1]")]
     [InlineData("FROM:<a@[IPv6:2001:db8:0:0:0:0:0:1]>", "a@[IPv6:2001:db8:0:0:0:0:0:1]")]
     [InlineData("FROM:<a@[IPv6:::ffff:192.0.2.1]>", "a@[IPv6:::ffff:192.0.2.1]")]
+    [InlineData("FROM:<a@[IPv6:1::]>", "a@[IPv6:1::]")]
+    [InlineData("FROM:<a@[IPv6:1:2:3:4:5:6:7::]>", "a@[IPv6:1:2:3:4:5:6:7::]")]
+    [InlineData("FROM:<a@[IPv6:1:2:3:4:5:6:192.0.2.1]>", "a@[IPv6:1:2:3:4:5:6:192.0.2.1]")]
     public void MailFromAcceptsValidPaths(string argument, string path)
     {
         Assert.Equal(ArgumentError.None, Parse(argument, out MailFromCommand mail, out byte[] arg));
@@ -162,6 +165,14 @@ public sealed class MailFromParsingTests
     [InlineData("FROM:<a@[IPv6:1:2:3:4:5:6:7:8:9]>")]
     [InlineData("FROM:<a@[IPv6:fe80::1%eth0]>")]
     [InlineData("FROM:<a@[IPv6:192.0.2.1]>")]
+    [InlineData("FROM:<a@[IPv6:1:2:3:4:5:6:7:8::]>")]
+    [InlineData("FROM:<a@[IPv6:1::2::3]>")]
+    [InlineData("FROM:<a@[IPv6:12345::1]>")]
+    [InlineData("FROM:<a@[IPv6:1:2:3:4:5:6:7]>")]
+    [InlineData("FROM:<a@[IPv6::1:2]>")]
+    [InlineData("FROM:<a@[IPv6:1:]>")]
+    [InlineData("FROM:<a@[IPv6:1:2:3:4:5:6:7:192.0.2.1]>")]
+    [InlineData("FROM:<a@[IPv6:::1.2.3]>")]
     [InlineData("FROM:<a@[2001:db8::1]>")]
     [InlineData("FROM:<a@[tag:content]>")]
     [InlineData("FROM:<@a user@c>")]
