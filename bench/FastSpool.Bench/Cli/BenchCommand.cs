@@ -1,0 +1,66 @@
+using FastSpool.Bench.Runs;
+
+namespace FastSpool.Bench.Cli;
+
+/// <summary>The <c>fastspool-bench</c> command: <c>smtp</c> (load) or <c>idle</c> (many open sessions).</summary>
+internal static class BenchCommand
+{
+    public const string Usage = """
+        usage: fastspool-bench smtp --to ADDRESS [options]   send mail as fast as the server takes it
+               fastspool-bench idle [options]                open many sessions and keep them idle
+
+        smtp:
+          --server HOST:PORT        the server (default 127.0.0.1:2525)
+          --connections N           concurrent sessions (default 10)
+          --messages M              messages in all, shared by the sessions (default 1000)
+          --size SIZE               body bytes, suffix KiB/MiB allowed (default 10KiB)
+          --size-mix SIZE:W,...     weighted body sizes instead, e.g. 1KiB:70,10KiB:25,100KiB:5
+          --to ADDRESS              the recipient (required)
+          --from ADDRESS            the sender (default bench@example.org)
+          --reuse                   next MAIL on the same connection (default: a connection per message)
+          --helo                    HELO instead of EHLO, as smtp-source does
+          --pipelining              MAIL, RCPT and DATA in one write when PIPELINING is offered
+          --bdat                    the message as one BDAT n LAST when CHUNKING is offered
+          --until-delivered PATH    then wait until the mbox (or directory) PATH has gained the accepted messages
+          --timeout DURATION        longest wait for a reply, and for delivery (default 300s)
+          --server-pid PID          report the server's CPU seconds and peak RSS
+          --json FILE               also write the figures as JSON
+
+        idle:
+          --server HOST:PORT        the server (default 127.0.0.1:2525)
+          --connections N           sessions to open (default 1000); raise `ulimit -n` beyond the hard limit
+          --hold DURATION           how long to keep them open (default 30s)
+          --concurrency N           connects in flight at once (default 200)
+          --timeout DURATION        longest wait for a connect or reply (default 60s)
+          --json FILE               also write the figures as JSON
+
+        exit status: 0 all well, 1 errors or timeout, 64 bad usage
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, bool overwriteProgress)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            (args.Length == 0 ? error : output).WriteLine(Usage);
+            return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
+        }
+        try
+        {
+            switch (args[0])
+            {
+                case "smtp":
+                    return await SmtpBench.RunAsync(OptionParser.ParseSmtp(args[1..]), output, error, overwriteProgress);
+                case "idle":
+                    return await IdleBench.RunAsync(OptionParser.ParseIdle(args[1..]), output, error, overwriteProgress);
+                default:
+                    throw new UsageException($"{args[0]}: unknown mode (smtp or idle)");
+            }
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine("fastspool-bench: " + e.Message);
+            error.WriteLine("fastspool-bench --help lists the options");
+            return ExitCodes.Usage;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using FastSpool.Bench.Messages;
+
+namespace FastSpool.Bench.Cli;
+
+/// <summary>The <c>smtp</c> verb's settings, checked by <see cref="OptionParser"/>.</summary>
+internal sealed class SmtpBenchOptions
+{
+    public required ServerAddress Server { get; init; }
+    public int Connections { get; init; } = 10;
+    public int Messages { get; init; } = 1000;
+    public required SizeMix Sizes { get; init; }
+    public required string To { get; init; }
+    public string From { get; init; } = "bench@example.org";
+    public bool Pipelining { get; init; }
+    public bool Reuse { get; init; }
+    public bool Bdat { get; init; }
+    public bool Helo { get; init; }
+    public string? UntilDelivered { get; init; }
+    public string? JsonPath { get; init; }
+
+    /// <summary>The longest wait for one reply, and for delivery with <c>--until-delivered</c>.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(300);
+
+    public int? ServerPid { get; init; }
+}

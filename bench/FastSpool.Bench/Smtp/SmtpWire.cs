@@ -1,0 +1,17 @@
+// RFC 5321 §4.1.1 (commands), §4.1.1.4 (end of data), RFC 2920 (PIPELINING), RFC 3030 (CHUNKING).
+namespace FastSpool.Bench.Smtp;
+
+/// <summary>The client's protocol octets. Commands are arrays because async socket writes take memory, not spans.</summary>
+internal static class SmtpWire
+{
+    public static readonly ReadOnlyMemory<byte> Ehlo = "EHLO localhost\r\n"u8.ToArray();
+    public static readonly ReadOnlyMemory<byte> Helo = "HELO localhost\r\n"u8.ToArray();
+    public static readonly ReadOnlyMemory<byte> Data = "DATA\r\n"u8.ToArray();
+    public static readonly ReadOnlyMemory<byte> Rset = "RSET\r\n"u8.ToArray();
+    public static readonly ReadOnlyMemory<byte> Quit = "QUIT\r\n"u8.ToArray();
+    public static readonly ReadOnlyMemory<byte> EndOfData = ".\r\n"u8.ToArray();
+
+    /// <summary>EHLO keywords; replies are compared ASCII case-insensitively.</summary>
+    public static ReadOnlySpan<byte> Pipelining => "PIPELINING"u8;
+    public static ReadOnlySpan<byte> Chunking => "CHUNKING"u8;
+}
