@@ -1,0 +1,76 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using FastSpool.Protocols.Smtp;
+
+namespace FastSpool.Perf.Protocols;
+
+/// <summary>The MAIL/RCPT argument parsers alone (no line reading), over the address forms of RFC 5321 §4.1.2
+/// that take different paths: dot-atoms, the null path, quoted local parts, source routes, address literals and
+/// UTF-8 (RFC 6531).</summary>
+[MemoryDiagnoser]
+public class SmtpAddressBenchmarks
+{
+    private byte[] _dotAtom = [];
+    private byte[] _nullPath = [];
+    private byte[] _quoted = [];
+    private byte[] _sourceRoute = [];
+    private byte[] _ipv4Literal = [];
+    private byte[] _ipv6Literal = [];
+    private byte[] _utf8 = [];
+    private byte[] _barePostmaster = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _dotAtom = Encoding.ASCII.GetBytes("TO:<first.last+tag@mail.sub.example.org>");
+        _nullPath = Encoding.ASCII.GetBytes("FROM:<> SIZE=2048");
+        _quoted = Encoding.ASCII.GetBytes("TO:<\"john \\\"jr\\\" smith\"@example.org>");
+        _sourceRoute = Encoding.ASCII.GetBytes("TO:<@relay1.example.net,@relay2.example.net:bob@example.org>");
+        _ipv4Literal = Encoding.ASCII.GetBytes("TO:<postmaster@[192.0.2.1]>");
+        _ipv6Literal = Encoding.ASCII.GetBytes("TO:<postmaster@[IPv6:2001:db8::1]>");
+        _utf8 = Encoding.UTF8.GetBytes("FROM:<jösé.müller@bücher.example> SMTPUTF8");
+        _barePostmaster = Encoding.ASCII.GetBytes("TO:<Postmaster>");
+    }
+
+    [Benchmark]
+    public int DotAtom() => Rcpt(_dotAtom);
+
+    [Benchmark]
+    public long NullReversePath()
+    {
+        ArgumentError error = SmtpCommandParser.TryParseMailFrom(_nullPath, out MailFromCommand mail);
+        return error == ArgumentError.None && mail.IsNullPath ? mail.Size : Fail();
+    }
+
+    [Benchmark]
+    public int QuotedLocalPart() => Rcpt(_quoted);
+
+    [Benchmark]
+    public int SourceRoute() => Rcpt(_sourceRoute);
+
+    [Benchmark]
+    public int IPv4Literal() => Rcpt(_ipv4Literal);
+
+    [Benchmark]
+    public int IPv6Literal() => Rcpt(_ipv6Literal);
+
+    [Benchmark]
+    public int Utf8WithSmtpUtf8()
+    {
+        ArgumentError error = SmtpCommandParser.TryParseMailFrom(_utf8, out MailFromCommand mail);
+        return error == ArgumentError.None && mail.SmtpUtf8 && mail.HasNonAscii ? mail.PathLength : Fail();
+    }
+
+    [Benchmark]
+    public int BarePostmaster() => Rcpt(_barePostmaster);
+
+    private static int Rcpt(ReadOnlySpan<byte> argument)
+    {
+        ArgumentError error = SmtpCommandParser.TryParseRcptTo(argument, allowUtf8: false, out RcptToCommand rcpt);
+        return error == ArgumentError.None ? rcpt.PathLength : Fail();
+    }
+
+    [DoesNotReturn]
+    private static int Fail() => throw new InvalidOperationException("the address was not parsed as expected");
+}

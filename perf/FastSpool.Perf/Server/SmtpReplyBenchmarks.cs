@@ -1,0 +1,97 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using FastSpool.Queue;
+using FastSpool.Server.Smtp;
+
+namespace FastSpool.Perf.Server;
+
+/// <summary>Reply writing: the fixed replies of one transaction (MAIL, two RCPT, DATA, end of data, QUIT), the
+/// <c>250 2.0.0 Ok: queued as ID</c> reply assembled as <see cref="SmtpSession"/> does it, and the Received
+/// header field, into reused buffers; and the same replies through a <see cref="Pipe"/> with a flush and a read,
+/// as they leave a connection.</summary>
+[MemoryDiagnoser]
+public class SmtpReplyBenchmarks
+{
+    private static readonly QueueId Id = new(0x6B05C71800000);
+    private static readonly DateTimeOffset Arrival = new(2026, 11, 24, 17, 19, 20, TimeSpan.Zero);
+
+    private readonly ArrayBufferWriter<byte> _writer = new(4096);
+    private readonly byte[] _headerBuffer = new byte[ReceivedHeader.MaxLength];
+    private readonly Pipe _pipe = new(new PipeOptions(useSynchronizationContext: false));
+    private readonly byte[] _helo = Encoding.ASCII.GetBytes("client.example.org");
+    private readonly byte[] _client = Encoding.ASCII.GetBytes("192.0.2.10");
+    private readonly byte[] _hostname = Encoding.ASCII.GetBytes("mail.example.org");
+    private readonly byte[] _recipient = Encoding.ASCII.GetBytes("alice@example.org");
+
+    [Benchmark]
+    public int TransactionReplies()
+    {
+        _writer.ResetWrittenCount();
+        WriteTransaction(_writer);
+        return _writer.WrittenCount;
+    }
+
+    [Benchmark]
+    public int QueuedAsReply()
+    {
+        _writer.ResetWrittenCount();
+        WriteQueuedAs(_writer);
+        return _writer.WrittenCount;
+    }
+
+    [Benchmark]
+    public int ReceivedHeaderField()
+    {
+        var fields = new ReceivedHeader.Fields
+        {
+            Helo = _helo,
+            ClientAddress = _client,
+            Hostname = _hostname,
+            Protocol = "ESMTP"u8,
+            Id = Id,
+            Recipient = _recipient,
+            Time = Arrival,
+        };
+        return ReceivedHeader.Write(_headerBuffer, fields);
+    }
+
+    /// <summary>The transaction's replies written to a pipe, flushed, and read off the other end.</summary>
+    [Benchmark]
+    public long TransactionRepliesThroughPipe()
+    {
+        PipeWriter output = _pipe.Writer;
+        WriteTransaction(output);
+        ValueTask<FlushResult> flush = output.FlushAsync();
+        if (!flush.IsCompletedSuccessfully)
+            flush.AsTask().GetAwaiter().GetResult();
+        if (!_pipe.Reader.TryRead(out ReadResult read))
+            throw new InvalidOperationException("the flushed replies could not be read");
+        long length = read.Buffer.Length;
+        _pipe.Reader.AdvanceTo(read.Buffer.End);
+        return length;
+    }
+
+    private static void WriteTransaction(IBufferWriter<byte> output)
+    {
+        output.Write(SmtpReplies.MailOk);
+        output.Write(SmtpReplies.RcptOk);
+        output.Write(SmtpReplies.RcptOk);
+        output.Write(SmtpReplies.StartMailInput);
+        WriteQueuedAs(output);
+        output.Write(SmtpReplies.ClosingPrefix);
+    }
+
+    // SmtpSession's reply at the end of data.
+    private static void WriteQueuedAs(IBufferWriter<byte> output)
+    {
+        Span<byte> reply = stackalloc byte[64];
+        SmtpReplies.QueuedAsPrefix.CopyTo(reply);
+        int n = SmtpReplies.QueuedAsPrefix.Length;
+        Id.TryFormat(reply[n..], out int written);
+        n += written;
+        SmtpReplies.Crlf.CopyTo(reply[n..]);
+        output.Write(reply[..(n + 2)]);
+    }
+}
