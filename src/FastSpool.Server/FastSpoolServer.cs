@@ -12,7 +12,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace FastSpool.Server;
 
@@ -43,7 +42,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
     internal static async Task<FastSpoolServer> StartAsync(FastSpoolOptions options, ILoggerFactory? loggers, Func<IQueueLog, IQueueLog>? decorateLog, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(options.DataDirectory);
-        loggers ??= CreateLoggerFactory(Enum.Parse<LogLevel>(options.LogLevel));
+        ILoggerFactory? ownLoggers = loggers is null ? CreateLoggerFactory(Enum.Parse<LogLevel>(options.LogLevel)) : null;
+        loggers ??= ownLoggers!;
         ILogger log = loggers.CreateLogger("fastspool");
         ServerLock serverLock = ServerLock.Acquire(options.DataDirectory);
         FasterQueueLog? queueLog = null;
@@ -89,7 +89,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             builder.Services.AddSingleton<SmtpConnectionHandler>();
             WebApplication app = builder.Build();
 
-            var server = new FastSpoolServer(app, serverLock, queue, manager, recipients);
+            var server = new FastSpoolServer(app, serverLock, queue, manager, recipients) { OwnLoggers = ownLoggers };
             context.Stopping = server._stopping.Token;
             try
             {
@@ -108,6 +108,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
         }
         catch
         {
+            ownLoggers?.Dispose();
             if (queueLog is not null)
                 await queueLog.DisposeAsync().ConfigureAwait(false);
             serverLock.Dispose();
@@ -119,14 +120,15 @@ public sealed class FastSpoolServer : IAsyncDisposable
 
     internal MailQueue Queue => _queue;
 
+    private ILoggerFactory? OwnLoggers { get; init; }
+
     internal LocalRecipients Recipients { get; }
 
     public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information) =>
         LoggerFactory.Create(b => b
             .SetMinimumLevel(minimum)
             .AddFilter("Microsoft", LogLevel.Warning)
-            .AddConsole(o => o.FormatterName = MailLogFormatter.FormatterName)
-            .AddConsoleFormatter<MailLogFormatter, ConsoleFormatterOptions>());
+            .Services.AddSingleton<ILoggerProvider>(_ => new MailLogProvider(minimum)));
 
     /// <summary>Stops listening, tells open sessions 421, stops the delivery workers and commits the queue.</summary>
     public async ValueTask DisposeAsync()
@@ -139,5 +141,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
         await _queue.DisposeAsync().ConfigureAwait(false);
         _lock.Dispose();
         _stopping.Dispose();
+        OwnLoggers?.Dispose(); // writes the last queued log lines
+
     }
 }
