@@ -40,6 +40,8 @@ public static class OptionsValidator
             errors.Add("Smtp:MaxConnections: must be at least 1");
         if (o.Delivery.Concurrency is < 1 or > 256)
             errors.Add("Delivery:Concurrency: must be between 1 and 256");
+        if (o.Delivery.BatchDelay < TimeSpan.Zero || o.Delivery.BatchDelay > TimeSpan.FromSeconds(1))
+            errors.Add("Delivery:BatchDelay: must be between 0 and 1 second");
         if (o.Delivery.MaxBatch < 1)
             errors.Add("Delivery:MaxBatch: must be at least 1");
         if (o.Delivery.LockTimeout < TimeSpan.Zero)

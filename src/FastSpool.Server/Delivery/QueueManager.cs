@@ -207,6 +207,11 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
         batch.Clear();
         if (!CheckIntents(work))
             return;
+        if (_options.BatchDelay > TimeSpan.Zero && work.Pending.Count < _options.MaxBatch)
+        {
+            // Let a busy mailbox gather a few more messages: one lock, one intent commit and one fsync for all.
+            await Task.Delay(_options.BatchDelay, _time, _stop.Token).ConfigureAwait(false);
+        }
         lock (_lock)
         {
             long bytes = 0;
