@@ -80,18 +80,8 @@ public class SmtpReplyBenchmarks
         output.Write(SmtpReplies.RcptOk);
         output.Write(SmtpReplies.StartMailInput);
         WriteQueuedAs(output);
-        output.Write(SmtpReplies.ClosingPrefix);
+        output.Write(SmtpReplies.Closing);
     }
 
-    // SmtpSession's reply at the end of data.
-    private static void WriteQueuedAs(IBufferWriter<byte> output)
-    {
-        Span<byte> reply = stackalloc byte[64];
-        SmtpReplies.QueuedAsPrefix.CopyTo(reply);
-        int n = SmtpReplies.QueuedAsPrefix.Length;
-        Id.TryFormat(reply[n..], out int written);
-        n += written;
-        SmtpReplies.Crlf.CopyTo(reply[n..]);
-        output.Write(reply[..(n + 2)]);
-    }
+    private static void WriteQueuedAs(IBufferWriter<byte> output) => SmtpReplyWriter.WriteQueuedAs(output, Id);
 }

@@ -1,7 +1,7 @@
 namespace FastSpool.Server.Smtp;
 
 /// <summary>Fixed SMTP replies (RFC 5321 §4.2, enhanced codes RFC 3463), worded like Postfix's so that admins
-/// and log parsers recognise them. Replies with variable parts are assembled in <see cref="SmtpSession"/>.</summary>
+/// and log parsers recognise them. Replies with variable parts are written by <see cref="SmtpReplyWriter"/> and <see cref="SmtpSession"/>.</summary>
 internal static class SmtpReplies
 {
     public static ReadOnlySpan<byte> MailOk => "250 2.1.0 Ok\r\n"u8;
@@ -9,6 +9,7 @@ internal static class SmtpReplies
     public static ReadOnlySpan<byte> Ok => "250 2.0.0 Ok\r\n"u8;
     public static ReadOnlySpan<byte> StartMailInput => "354 End data with <CR><LF>.<CR><LF>\r\n"u8;
     public static ReadOnlySpan<byte> Vrfy => "252 2.0.0 Send some mail, I'll try my best\r\n"u8;
+    public static ReadOnlySpan<byte> Closing => "221 2.0.0 Bye\r\n"u8;
     public static ReadOnlySpan<byte> Help => "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP\r\n"u8;
 
     public static ReadOnlySpan<byte> CommandUnrecognized => "500 5.5.2 Error: command not recognized\r\n"u8;
@@ -46,7 +47,6 @@ internal static class SmtpReplies
     public static ReadOnlySpan<byte> ProtocolSynchronization => "554 5.5.0 Error: SMTP protocol synchronization\r\n"u8;
 
     // Replies that name the server: "<code> <hostname> <text>".
-    public static ReadOnlySpan<byte> ClosingPrefix => "221 2.0.0 Bye\r\n"u8;
     public static ReadOnlySpan<byte> TimeoutText => " Error: timeout exceeded\r\n"u8;
     public static ReadOnlySpan<byte> TooManyErrorsText => " Error: too many errors\r\n"u8;
     public static ReadOnlySpan<byte> ShuttingDownText => " Service shutting down, closing transmission channel\r\n"u8;

@@ -26,7 +26,6 @@ internal sealed class SmtpServerContext
         EhloReply = Encoding.UTF8.GetBytes(
             $"250-{options.Smtp.Hostname}\r\n250-PIPELINING\r\n250-SIZE {options.Smtp.MaxMessageSize}\r\n" +
             "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
-        Closing = Encoding.UTF8.GetBytes($"221 2.0.0 Bye\r\n");
     }
 
     public SmtpOptions Options { get; }
@@ -40,7 +39,6 @@ internal sealed class SmtpServerContext
     public byte[] Greeting { get; }
     public byte[] HeloReply { get; }
     public byte[] EhloReply { get; }
-    public byte[] Closing { get; }
 
     /// <summary>Cancelled when the server stops: sessions answer 421 and close.</summary>
     public CancellationToken Stopping { get; set; }

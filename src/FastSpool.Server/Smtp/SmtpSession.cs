@@ -272,7 +272,7 @@ internal sealed class SmtpSession
             case SmtpVerb.Noop:
                 return Reply(SmtpReplies.Ok);
             case SmtpVerb.Quit:
-                _output.Write(_server.Closing);
+                _output.Write(SmtpReplies.Closing);
                 return Step.Close;
             case SmtpVerb.Vrfy:
                 return argument.IsEmpty ? Reject("501 5.5.4 Syntax: VRFY address\r\n"u8) : Reply(SmtpReplies.Vrfy);
@@ -307,19 +307,8 @@ internal sealed class SmtpSession
         if (_mailGiven)
             return Reject(SmtpReplies.NestedMail);
         ArgumentError error = SmtpCommandParser.TryParseMailFrom(argument, out MailFromCommand mail);
-        switch (error)
-        {
-            case ArgumentError.Syntax:
-                return Reject(SmtpReplies.MailSyntax);
-            case ArgumentError.BadAddress:
-                return Reject(SmtpReplies.BadSender);
-            case ArgumentError.PathTooLong:
-                return Reject(SmtpReplies.SenderTooLong);
-            case ArgumentError.UnsupportedParameter:
-                return RejectUnsupported(mail.GetError(argument));
-            case ArgumentError.BadParameterValue:
-                return Reject(SmtpReplies.BadParameterValue);
-        }
+        if (error != ArgumentError.None)
+            return RejectArgument(error, SmtpReplies.MailSyntax, SmtpReplies.BadSender, SmtpReplies.SenderTooLong, mail.GetError(argument));
         if (!_extended && (mail.Size >= 0 || mail.Body != BodyType.Unspecified || mail.SmtpUtf8))
             return Reject(SmtpReplies.NoExtensions);
         if (mail.Size > _server.Options.MaxMessageSize)
@@ -344,19 +333,8 @@ internal sealed class SmtpSession
             return Reject(SmtpReplies.RcptAfterBdat);
         _rcptAttempted = true;
         ArgumentError error = SmtpCommandParser.TryParseRcptTo(argument, _smtpUtf8, out RcptToCommand rcpt);
-        switch (error)
-        {
-            case ArgumentError.Syntax:
-                return Reject(SmtpReplies.RcptSyntax);
-            case ArgumentError.BadAddress:
-                return Reject(SmtpReplies.BadRecipient);
-            case ArgumentError.PathTooLong:
-                return Reject(SmtpReplies.RecipientTooLong);
-            case ArgumentError.UnsupportedParameter:
-                return RejectUnsupported(rcpt.GetError(argument));
-            case ArgumentError.BadParameterValue:
-                return Reject(SmtpReplies.BadParameterValue);
-        }
+        if (error != ArgumentError.None)
+            return RejectArgument(error, SmtpReplies.RcptSyntax, SmtpReplies.BadRecipient, SmtpReplies.RecipientTooLong, rcpt.GetError(argument));
         ReadOnlySpan<byte> path = rcpt.GetForwardPath(argument);
         if (_recipients.Count >= _server.Options.MaxRecipients)
             return Reject(SmtpReplies.TooManyRecipients);
@@ -540,15 +518,7 @@ internal sealed class SmtpSession
 
     private Step ChunkAccepted()
     {
-        Span<byte> reply = stackalloc byte[64];
-        int n = 0;
-        SmtpReplies.ChunkOkPrefix.CopyTo(reply);
-        n += SmtpReplies.ChunkOkPrefix.Length;
-        (_dataBytes).TryFormat(reply[n..], out int w);
-        n += w;
-        SmtpReplies.ChunkOkSuffix.CopyTo(reply[n..]);
-        n += SmtpReplies.ChunkOkSuffix.Length;
-        _output.Write(reply[..n]);
+        SmtpReplyWriter.WriteChunkAccepted(_output, _dataBytes);
         return Step.Continue;
     }
 
@@ -644,13 +614,7 @@ internal sealed class SmtpSession
             return;
         }
         _messages++;
-        Span<byte> reply = stackalloc byte[64];
-        SmtpReplies.QueuedAsPrefix.CopyTo(reply);
-        int n = SmtpReplies.QueuedAsPrefix.Length;
-        _id.TryFormat(reply[n..], out int w);
-        n += w;
-        SmtpReplies.Crlf.CopyTo(reply[n..]);
-        _output.Write(reply[..(n + 2)]);
+        SmtpReplyWriter.WriteQueuedAs(_output, _id);
         if (_server.Logger.IsEnabled(LogLevel.Information))
         {
             _server.Logger.LogInformation("{Id}: client=[{Client}], helo=<{Helo}>", _id, _clientAddress, Encoding.UTF8.GetString(_helo, 0, _heloLength));
@@ -750,6 +714,16 @@ internal sealed class SmtpSession
             ArrayPool<byte>.Shared.Return(rented);
         return step;
     }
+
+    /// <summary>The reply to a MAIL or RCPT argument the parser refused; the side supplies its own wording.</summary>
+    private Step RejectArgument(ArgumentError error, ReadOnlySpan<byte> syntax, ReadOnlySpan<byte> badAddress, ReadOnlySpan<byte> tooLong, ReadOnlySpan<byte> keyword) => error switch
+    {
+        ArgumentError.Syntax => Reject(syntax),
+        ArgumentError.BadAddress => Reject(badAddress),
+        ArgumentError.PathTooLong => Reject(tooLong),
+        ArgumentError.UnsupportedParameter => RejectUnsupported(keyword),
+        _ => Reject(SmtpReplies.BadParameterValue),
+    };
 
     private Step RejectUnsupported(ReadOnlySpan<byte> keyword)
     {
