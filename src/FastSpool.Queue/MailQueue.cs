@@ -13,6 +13,8 @@ public sealed class MailQueue : IAsyncDisposable
     private readonly IQueueLog _log;
     private readonly QueueIdGenerator _ids;
     private readonly List<long> _receptions = [];
+    private long _residentBytes;
+    private long _residentReads;
 
     private MailQueue(IQueueLog log, ulong highestId)
     {
@@ -21,6 +23,46 @@ public sealed class MailQueue : IAsyncDisposable
     }
 
     public IQueueLog Log => _log;
+
+    /// <summary>Largest single-record message kept in memory for its deliveries.</summary>
+    public const int MaxResidentRecord = 64 * 1024;
+
+    /// <summary>Bytes of message records kept in memory at most; beyond it bodies are read back from the log.</summary>
+    public long ResidentBudget { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Bodies served from memory instead of the log since start.</summary>
+    public long ResidentReads => Interlocked.Read(ref _residentReads);
+
+    /// <summary>Bytes of message records now kept in memory.</summary>
+    public long ResidentBytes => Interlocked.Read(ref _residentBytes);
+
+    /// <summary>Keeps a copy of a message that fits in one record (the envelope with the whole body) until
+    /// <see cref="ReleaseResident"/>, so that delivering it does not read it back from the log (a device read per
+    /// message). Small messages only, within <see cref="ResidentBudget"/>; others are read from the log as before.</summary>
+    public void KeepResident(QueuedMessage message, ReadOnlySpan<byte> record)
+    {
+        if (message.ChunkAddresses.Length != 0 || record.Length > MaxResidentRecord || message.Resident is not null)
+            return;
+        if (Interlocked.Add(ref _residentBytes, record.Length) > ResidentBudget)
+        {
+            Interlocked.Add(ref _residentBytes, -record.Length);
+            return;
+        }
+        byte[] copy = ArrayPool<byte>.Shared.Rent(record.Length);
+        record.CopyTo(copy);
+        message.ResidentLength = record.Length;
+        message.Resident = copy;
+    }
+
+    /// <summary>Drops the in-memory copy once nothing will read the message's body any more (it is finished).</summary>
+    public void ReleaseResident(QueuedMessage message)
+    {
+        byte[]? copy = Interlocked.Exchange(ref message.Resident, null);
+        if (copy is null)
+            return;
+        Interlocked.Add(ref _residentBytes, -message.ResidentLength);
+        ArrayPool<byte>.Shared.Return(copy);
+    }
 
     /// <summary>False after a commit failure: nothing can be accepted any more.</summary>
     public bool IsHealthy => _log.Failure is null;
@@ -148,6 +190,14 @@ public sealed class MailQueue : IAsyncDisposable
     /// <summary>Reads a message's body: its chunks in order, then the envelope's inline tail.</summary>
     public async ValueTask<MessageBody> ReadBodyAsync(QueuedMessage message, CancellationToken cancellationToken = default)
     {
+        if (message.Resident is { } resident)
+        {
+            ReadOnlyMemory<byte> record = resident.AsMemory(0, message.ResidentLength);
+            if (!QueueRecord.TryRead(record.Span, out QueueRecordHeader residentHeader) || residentHeader.QueueId != message.Id.Value)
+                throw new InvalidDataException($"{message.Id}: the in-memory copy of the message is damaged");
+            Interlocked.Increment(ref _residentReads);
+            return new MessageBody([], new ReadOnlySequence<byte>(record.Slice(QueueRecord.HeaderSize, residentHeader.BodyLength)));
+        }
         var owners = new IMemoryOwner<byte>[message.ChunkAddresses.Length + 1];
         var parts = new ReadOnlyMemory<byte>[owners.Length];
         int count = 0;

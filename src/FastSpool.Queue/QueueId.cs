@@ -4,7 +4,7 @@ namespace FastSpool.Queue;
 
 /// <summary>A message's queue id: seconds since the epoch in the high bits and a counter in the low 20 bits, so ids
 /// sort by arrival and stay unique across restarts. Shown as 13 upper-case hex digits, like Postfix's ids.</summary>
-public readonly record struct QueueId(ulong Value)
+public readonly record struct QueueId(ulong Value) : IUtf8SpanFormattable
 {
     public const int TextLength = 13;
 
@@ -12,6 +12,9 @@ public readonly record struct QueueId(ulong Value)
 
     public bool TryFormat(Span<byte> destination, out int written) =>
         Value.TryFormat(destination, out written, "X13", CultureInfo.InvariantCulture);
+
+    bool IUtf8SpanFormattable.TryFormat(Span<byte> utf8Destination, out int bytesWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
+        TryFormat(utf8Destination, out bytesWritten);
 
     public static bool TryParse(ReadOnlySpan<char> text, out QueueId id)
     {

@@ -33,6 +33,12 @@ public sealed class QueuedMessage
 
     public bool SmtpUtf8 { get; init; }
 
+    /// <summary>The message's only record (envelope and whole body), kept in memory from its commit until it is
+    /// finished (<see cref="MailQueue.KeepResident"/>); null when its body is read back from the log.</summary>
+    internal byte[]? Resident;
+
+    internal int ResidentLength;
+
     /// <summary>True once the message was removed from the queue (finished, or deleted).</summary>
     public bool Removed { get; set; }
 

@@ -23,9 +23,15 @@ public sealed class FastSpoolServer : IAsyncDisposable
     private readonly MailQueue _queue;
     private readonly QueueManager _manager;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ServerStatistics _statisticsCounters;
+    private readonly ILogger _log;
+    private Task _statistics = Task.CompletedTask;
 
-    private FastSpoolServer(WebApplication app, ServerLock serverLock, MailQueue queue, QueueManager manager, LocalRecipients recipients)
+    private FastSpoolServer(WebApplication app, ServerLock serverLock, MailQueue queue, QueueManager manager, LocalRecipients recipients,
+        ServerStatistics statistics, ILogger log)
     {
+        _statisticsCounters = statistics;
+        _log = log;
         Recipients = recipients;
         _app = app;
         _lock = serverLock;
@@ -89,7 +95,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             builder.Services.AddSingleton<SmtpConnectionHandler>();
             WebApplication app = builder.Build();
 
-            var server = new FastSpoolServer(app, serverLock, queue, manager, recipients) { OwnLoggers = ownLoggers };
+            var server = new FastSpoolServer(app, serverLock, queue, manager, recipients, context.Statistics, log) { OwnLoggers = ownLoggers };
             context.Stopping = server._stopping.Token;
             try
             {
@@ -102,6 +108,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
             }
             // Deliveries start once the listeners are up: a server that cannot bind leaves no workers behind.
             manager.Start(recovered);
+            if (options.StatisticsInterval > TimeSpan.Zero)
+                server._statistics = server.LogStatisticsAsync(options.StatisticsInterval);
             log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}, local domains {Domains}, {Messages} messages in queue",
                 options.DataDirectory, string.Join(", ", options.Smtp.Listen!), string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
             return server;
@@ -115,6 +123,23 @@ public sealed class FastSpoolServer : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Logs the statistics line every <paramref name="interval"/> until the server stops.</summary>
+    private async Task LogStatisticsAsync(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+                LogStatistics();
+        }
+        catch (OperationCanceledException)
+        {
+            // The server is stopping; DisposeAsync logs the last line.
+        }
+    }
+
+    private void LogStatistics() => _log.LogInformation("{Statistics}", _statisticsCounters.Format(_manager.ActiveMessages));
 
     internal QueueManager Manager => _manager;
 
@@ -134,6 +159,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _statistics.ConfigureAwait(false);
+        LogStatistics();
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);

@@ -18,7 +18,7 @@ public sealed class MailQueueTests : IDisposable
         FastCommit = fast,
     };
 
-    private static async Task<QueuedMessage> AcceptAsync(MailQueue queue, string sender, string[] recipients, byte[] body, int chunkSize)
+    private static async Task<QueuedMessage> AcceptAsync(MailQueue queue, string sender, string[] recipients, byte[] body, int chunkSize, bool keepResident = false)
     {
         QueueId id = queue.NextId();
         long bound = queue.BeginReception();
@@ -54,7 +54,10 @@ public sealed class MailQueueTests : IDisposable
             int length = MailQueue.WriteEnvelope(envelope, fields, tail);
             long address = await queue.CommitEnvelopeAsync(envelope.AsMemory(0, length));
             Assert.True(QueueRecord.TryRead(envelope.AsSpan(0, length), out QueueRecordHeader header));
-            return MailQueue.ReadEnvelope(address, envelope.AsSpan(0, length), header);
+            QueuedMessage message = MailQueue.ReadEnvelope(address, envelope.AsSpan(0, length), header);
+            if (keepResident)
+                queue.KeepResident(message, envelope.AsSpan(0, length));
+            return message;
         }
         finally
         {
@@ -200,5 +203,41 @@ public sealed class MailQueueTests : IDisposable
         Assert.Equal(8, recovered.Messages.Count);
         using MessageBody read = await q2.ReadBodyAsync(recovered.Messages[7]);
         Assert.Equal(body, read.Content.ToArray());
+    }
+
+    [Fact]
+    public async Task SmallMessagesAreKeptInMemoryWithinTheBudgetAndLargeOnesAreReadFromTheLog()
+    {
+        await using FasterQueueLog log = await FasterQueueLog.OpenAsync(Options());
+        (MailQueue queue, _) = await MailQueue.OpenAsync(log);
+        queue.ResidentBudget = 3000;
+        byte[][] bodies = [Body(1000, 1), Body(1500, 2), Body(1000, 3), Body(5000, 4)];
+        QueuedMessage[] messages =
+        [
+            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[0], 64 * 1024, keepResident: true),
+            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[1], 64 * 1024, keepResident: true),
+            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[2], 64 * 1024, keepResident: true), // over the budget
+            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[3], 2048, keepResident: true), // in chunks
+        ];
+        Assert.NotNull(messages[0].Resident);
+        Assert.NotNull(messages[1].Resident);
+        Assert.Null(messages[2].Resident);
+        Assert.Null(messages[3].Resident);
+        long kept = queue.ResidentBytes;
+        Assert.InRange(kept, 2500, 3000);
+        for (int i = 0; i < messages.Length; i++)
+        {
+            using MessageBody body = await queue.ReadBodyAsync(messages[i]);
+            Assert.Equal(bodies[i], body.Content.ToArray());
+        }
+
+        queue.ReleaseResident(messages[0]);
+        Assert.Null(messages[0].Resident);
+        Assert.True(queue.ResidentBytes < kept);
+        using (MessageBody fromLog = await queue.ReadBodyAsync(messages[0]))
+            Assert.Equal(bodies[0], fromLog.Content.ToArray());
+        foreach (QueuedMessage message in messages)
+            queue.ReleaseResident(message);
+        Assert.Equal(0, queue.ResidentBytes);
     }
 }

@@ -69,6 +69,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--Smtp:MaxRecipients=0", "Smtp:MaxRecipients")]
     [InlineData("--Delivery:Concurrency=0", "Delivery:Concurrency")]
     [InlineData("--Queue:PageSizeBits=12", "Queue:PageSizeBits")]
+    [InlineData("--StatisticsInterval=-00:00:01", "StatisticsInterval")]
     [InlineData("--LocalDomains:0=a b", "LocalDomains")]
     public void ErrorsNameTheKey(string argument, string key)
     {

@@ -21,6 +21,42 @@ public sealed class ServerStartupTests
     }
 
     [Fact]
+    public async Task TheStatisticsLineCountsConnectionsMessagesAndAllocatedBytes()
+    {
+        string data = Path.Combine(Path.GetTempPath(), "fastspool-stats-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(data);
+            new FastSpool.Users.UserStore(data).Add("alice", null);
+            int port = TestServer.FreePort();
+            using (ServerProcess server = await ServerProcess.StartAsync(data, port, "--StatisticsInterval=00:00:00.200"))
+            {
+                using (var client = new SmtpClient())
+                {
+                    await client.ConnectAsync("127.0.0.1", port, SecureSocketOptions.None);
+                    await client.SendAsync(Message("one"));
+                    await client.SendAsync(Message("two"));
+                    await client.DisconnectAsync(true);
+                }
+                await Mailbox.WaitForAsync(Path.Combine(data, "mail", "alice"), 2);
+                DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+                while (!server.Output.Contains("statistics: connections=1, accepted=2, ", StringComparison.Ordinal))
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "no statistics line counted the two messages: " + server.Output);
+                    await Task.Delay(50);
+                }
+                await server.StopAsync();
+                string last = server.Output.Split('\n').Last(l => l.Contains("statistics:", StringComparison.Ordinal));
+                Assert.Matches(@"statistics: connections=1, accepted=2, accepted_bytes=\d{3,}, queued=0, allocated=\d+, gc=\d+/\d+/\d+, rss=\d+, threads=\d+$", last);
+            }
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ACommitFailureAnswers451UntilTheQueueIsHealthyAgain()
     {
         FaultyQueueLog? faulty = null;

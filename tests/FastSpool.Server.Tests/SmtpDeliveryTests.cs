@@ -46,6 +46,25 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SmallMessagesAreDeliveredFromMemoryAndTheCopyIsReleasedOnceFinished()
+    {
+        using SmtpClient client = await ConnectAsync();
+        for (int i = 0; i < 3; i++)
+            await client.SendAsync(Message("resident " + i, $"body {i}\n"));
+        await client.DisconnectAsync(true);
+
+        List<(string Marker, MimeMessage Message)> delivered = await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 3);
+        Assert.Equal(["resident 0", "resident 1", "resident 2"], delivered.Select(m => m.Message.Subject));
+        Assert.True(_server.Server.Queue.ResidentReads >= 3, $"only {_server.Server.Queue.ResidentReads} bodies were read from memory");
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (_server.Server.Queue.ResidentBytes != 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{_server.Server.Queue.ResidentBytes} bytes of finished messages are still held in memory");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task PlainTextArrivesInTheMailboxWithEnvelopeHeaders()
     {
         using SmtpClient client = await ConnectAsync();

@@ -20,6 +20,10 @@ public sealed class FastSpoolOptions
     /// <summary>Least severe log level written: Trace, Debug, Information (one line per event), Warning, Error.</summary>
     public string LogLevel { get; set; } = "Information";
 
+    /// <summary>How often a <c>statistics:</c> line (connections, messages accepted, memory allocated) is logged;
+    /// zero: never. One more is logged when the server stops.</summary>
+    public TimeSpan StatisticsInterval { get; set; } = TimeSpan.FromMinutes(10);
+
     public string AliasesPath => Path.Combine(DataDirectory, "aliases");
 
     public string QueueDirectory => Path.Combine(DataDirectory, "queue");

@@ -24,6 +24,8 @@ public static class OptionsValidator
             errors.Add($"Smtp:MaxMessageSize: {o.Smtp.MaxMessageSize} is too small (at least 1024 octets)");
         if (o.Smtp.MaxRecipients < 1)
             errors.Add($"Smtp:MaxRecipients: must be at least 1 (RFC 5321 asks for 100)");
+        if (o.StatisticsInterval < TimeSpan.Zero)
+            errors.Add("StatisticsInterval: must not be negative (0 turns the statistics line off)");
         if (o.Smtp.Timeout <= TimeSpan.Zero)
             errors.Add("Smtp:Timeout: must be positive");
         if (o.Smtp.MinDataRate < 0)

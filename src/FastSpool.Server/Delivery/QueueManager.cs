@@ -5,6 +5,7 @@ using FastSpool.Configuration;
 using FastSpool.Delivery.Mbox;
 using FastSpool.Queue;
 using FastSpool.Users;
+using FastSpool.Server.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Server.Delivery;
@@ -316,11 +317,8 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
     {
         QueuedMessage message = delivery.Message;
         _ = RecordDoneAsync(message, delivery.Recipient, delivery.Mailbox, RecipientOutcome.Delivered);
-        if (_log.IsEnabled(LogLevel.Information))
-        {
-            _log.LogInformation("{Id}: to=<{Rcpt}>, relay=local, delay={Delay}, status=sent ({Detail} {Mailbox})",
-                message.Id, message.Recipients[delivery.Recipient], Delay(message), detail, delivery.Mailbox);
-        }
+        _log.Line(LogLevel.Information,
+            $"{message.Id}: to=<{message.Recipients[delivery.Recipient]}>, relay=local, delay={Delay(message):0.##}, status=sent ({detail} {delivery.Mailbox})");
         if (_pending.TryGetValue(message, out int left))
         {
             if (left <= 1)
@@ -347,8 +345,8 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
         TimeSpan delay = TimeSpan.FromTicks((long)Math.Min(_options.RetryDelay.Ticks * factor, _options.MaxRetryDelay.Ticks));
         foreach (PendingDelivery d in batch)
         {
-            _log.LogInformation("{Id}: to=<{Rcpt}>, relay=local, delay={Delay}, status=deferred ({Reason}); retry in {Retry}s",
-                d.Message.Id, d.Message.Recipients[d.Recipient], Delay(d.Message), reason, (int)delay.TotalSeconds);
+            _log.Line(LogLevel.Information,
+                $"{d.Message.Id}: to=<{d.Message.Recipients[d.Recipient]}>, relay=local, delay={Delay(d.Message):0.##}, status=deferred ({reason}); retry in {(int)delay.TotalSeconds}s");
         }
         if (batch.Count == 0)
             _log.LogInformation("mailbox {Mailbox}: deferred ({Reason}); retry in {Retry}s", work.Mailbox, reason, (int)delay.TotalSeconds);
@@ -389,8 +387,9 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
     {
         _pending.Remove(message);
         message.Removed = true;
+        _queue.ReleaseResident(message);
         _ = RecordRemovedAsync(message);
-        _log.LogInformation("{Id}: removed", message.Id);
+        _log.Line(LogLevel.Information, $"{message.Id}: removed");
         _live.Remove(message);
         Reclaim(force: false);
     }
@@ -432,8 +431,8 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
         }
     }
 
-    private string Delay(QueuedMessage message) =>
-        Math.Max(0, (_time.GetUtcNow() - message.Arrival).TotalSeconds).ToString("0.##", CultureInfo.InvariantCulture);
+    /// <summary>Seconds from arrival until now, logged as <c>delay=0.12</c>.</summary>
+    private double Delay(QueuedMessage message) => Math.Max(0, (_time.GetUtcNow() - message.Arrival).TotalSeconds);
 
     private static string LocalPart(string address)
     {

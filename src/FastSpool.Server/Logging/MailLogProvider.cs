@@ -1,24 +1,27 @@
 using System.Text;
-using System.Threading.Channels;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Server.Logging;
 
-/// <summary>The mail log: one grep-able line per event, like Postfix's, written to standard output in batches —
-/// one write for everything that piled up while the previous write ran, instead of a write per line.
+/// <summary>The mail log: one grep-able line per event, like Postfix's, written to standard output in batches by a
+/// <see cref="MailLogWriter"/>. Lines built with <see cref="MailLogExtensions.Line"/> arrive as UTF-8 and are
+/// copied without allocating; other log calls are formatted as strings.
 /// <c>2026-11-24T17:02:50.123Z smtpd info: connect from [127.0.0.1]</c>.</summary>
 internal sealed class MailLogProvider : ILoggerProvider
 {
-    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Stream _output;
+    private readonly MailLogWriter _writer;
     private readonly LogLevel _minimum;
-    private readonly Task _writer;
 
     public MailLogProvider(LogLevel minimum, Stream? output = null)
+        : this(minimum, new MailLogWriter(output ?? Console.OpenStandardOutput()))
+    {
+    }
+
+    internal MailLogProvider(LogLevel minimum, MailLogWriter writer)
     {
         _minimum = minimum;
-        _output = output ?? Console.OpenStandardOutput();
-        _writer = Task.Run(WriteLoopAsync);
+        _writer = writer;
     }
 
     public ILogger CreateLogger(string categoryName)
@@ -27,48 +30,13 @@ internal sealed class MailLogProvider : ILoggerProvider
         return new MailLogger(this, dot < 0 ? categoryName : categoryName[(dot + 1)..]);
     }
 
-    private void Enqueue(string line) => _lines.Writer.TryWrite(line);
-
-    private async Task WriteLoopAsync()
-    {
-        byte[] buffer = new byte[64 * 1024];
-        ChannelReader<string> reader = _lines.Reader;
-        try
-        {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                int used = 0;
-                while (reader.TryRead(out string? line))
-                {
-                    int size = Encoding.UTF8.GetMaxByteCount(line.Length);
-                    if (used + size > buffer.Length)
-                    {
-                        await _output.WriteAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
-                        used = 0;
-                        if (size > buffer.Length)
-                            buffer = new byte[size];
-                    }
-                    used += Encoding.UTF8.GetBytes(line, buffer.AsSpan(used));
-                }
-                await _output.WriteAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
-                await _output.FlushAsync().ConfigureAwait(false);
-            }
-        }
-        catch (IOException)
-        {
-            // Standard output is gone (a closed pipe): there is nowhere left to log to.
-        }
-    }
-
     /// <summary>Writes what is queued, then stops.</summary>
-    public void Dispose()
-    {
-        _lines.Writer.TryComplete();
-        _writer.Wait(TimeSpan.FromSeconds(5));
-    }
+    public void Dispose() => _writer.Dispose();
 
     private sealed class MailLogger(MailLogProvider provider, string component) : ILogger
     {
+        private readonly byte[] _component = Encoding.UTF8.GetBytes(component.Length > 40 ? component[..40] : component);
+
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
         public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._minimum && logLevel != LogLevel.None;
@@ -77,12 +45,46 @@ internal sealed class MailLogProvider : ILoggerProvider
         {
             if (!IsEnabled(logLevel))
                 return;
+            if (state is Utf8LogLine line && exception is null)
+            {
+                // The hot path: the line is already UTF-8; only the prefix is formatted, on the stack.
+                Span<byte> prefix = stackalloc byte[96];
+                int length = WritePrefix(prefix, DateTime.UtcNow, _component, logLevel);
+                provider._writer.Append(prefix[..length], line.Text);
+                return;
+            }
             string message = formatter(state, exception);
             if (string.IsNullOrEmpty(message) && exception is null)
                 return;
-            provider.Enqueue(Format(DateTime.UtcNow, component, logLevel, message, exception));
+            provider._writer.Append(Encoding.UTF8.GetBytes(Format(DateTime.UtcNow, component, logLevel, message, exception)));
         }
     }
+
+    /// <summary><c>2026-11-24T17:02:50.123Z smtpd info: </c></summary>
+    private static int WritePrefix(Span<byte> destination, DateTime utc, ReadOnlySpan<byte> component, LogLevel level)
+    {
+        utc.TryFormat(destination, out int n, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        destination[n++] = (byte)' ';
+        component.CopyTo(destination[n..]);
+        n += component.Length;
+        destination[n++] = (byte)' ';
+        ReadOnlySpan<byte> name = LevelUtf8(level);
+        name.CopyTo(destination[n..]);
+        n += name.Length;
+        ": "u8.CopyTo(destination[n..]);
+        return n + 2;
+    }
+
+    private static ReadOnlySpan<byte> LevelUtf8(LogLevel level) => level switch
+    {
+        LogLevel.Trace => "trace"u8,
+        LogLevel.Debug => "debug"u8,
+        LogLevel.Information => "info"u8,
+        LogLevel.Warning => "warning"u8,
+        LogLevel.Error => "error"u8,
+        LogLevel.Critical => "fatal"u8,
+        _ => "none"u8,
+    };
 
     internal static string Format(DateTime utc, string component, LogLevel level, string message, Exception? exception)
     {

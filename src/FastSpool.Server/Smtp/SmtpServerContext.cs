@@ -34,6 +34,7 @@ internal sealed class SmtpServerContext
     public IMessageSink Sink { get; }
     public ILogger Logger { get; }
     public TimeProvider Time { get; }
+    public ServerStatistics Statistics { get; } = new();
     public DomainSet Domains { get; }
     public byte[] Hostname { get; }
     public byte[] Greeting { get; }

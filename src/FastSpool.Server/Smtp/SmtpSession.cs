@@ -7,6 +7,7 @@ using System.Net;
 using System.Text;
 using FastSpool.Protocols.Smtp;
 using FastSpool.Queue;
+using FastSpool.Server.Logging;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -29,11 +30,12 @@ internal sealed class SmtpSession
     private readonly CancellationTokenSource _timeout;
     private readonly CancellationToken _connectionClosed;
 
-    private readonly byte[] _lineBuffer = new byte[MaxCommandLine];
-    private readonly byte[] _helo = new byte[MaxCommandLine];
-    private readonly byte[] _sender = new byte[MaxCommandLine];
-    private readonly RecipientList _recipients = new();
-    private readonly List<long> _chunkAddresses = [];
+    private readonly SessionBuffers _buffers;
+    private readonly byte[] _lineBuffer;
+    private readonly byte[] _helo;
+    private readonly byte[] _sender;
+    private readonly RecipientList _recipients;
+    private readonly List<long> _chunkAddresses;
     private CommandLineReader _lineReader;
 
     // Session state (RFC 5321 §4.1.4).
@@ -83,7 +85,44 @@ internal sealed class SmtpSession
         };
         _clientAddressBytes = Encoding.ASCII.GetBytes(_clientAddress);
         _connectionClosed = connection.ConnectionClosed;
+        _buffers = SessionBuffers.Rent();
+        (_lineBuffer, _helo, _sender, _recipients, _chunkAddresses) =
+            (_buffers.Line, _buffers.Helo, _buffers.Sender, _buffers.Recipients, _buffers.ChunkAddresses);
         _timeout = CancellationTokenSource.CreateLinkedTokenSource(server.Stopping, connection.ConnectionClosed);
+    }
+
+    /// <summary>The per-connection buffers, kept for the next connection instead of being allocated for each.</summary>
+    private sealed class SessionBuffers
+    {
+        private const int Kept = 256;
+        private static readonly System.Collections.Concurrent.ConcurrentQueue<SessionBuffers> Pool = new();
+        private static int s_pooled;
+
+        public readonly byte[] Line = new byte[MaxCommandLine];
+        public readonly byte[] Helo = new byte[MaxCommandLine];
+        public readonly byte[] Sender = new byte[MaxCommandLine];
+        public readonly RecipientList Recipients = new();
+        public readonly List<long> ChunkAddresses = [];
+
+        public static SessionBuffers Rent()
+        {
+            if (Pool.TryDequeue(out SessionBuffers? buffers))
+            {
+                Interlocked.Decrement(ref s_pooled);
+                return buffers;
+            }
+            return new SessionBuffers();
+        }
+
+        public static void Return(SessionBuffers buffers)
+        {
+            buffers.Recipients.Clear();
+            buffers.ChunkAddresses.Clear();
+            if (Interlocked.Increment(ref s_pooled) <= Kept)
+                Pool.Enqueue(buffers);
+            else
+                Interlocked.Decrement(ref s_pooled);
+        }
     }
 
     private enum ReceiveMode : byte { Command, Data, Bdat, BdatDiscard }
@@ -92,7 +131,8 @@ internal sealed class SmtpSession
 
     public async Task RunAsync()
     {
-        _server.Logger.LogInformation("connect from [{Client}]", _clientAddress);
+        _server.Statistics.Connected();
+        _server.Logger.Line(LogLevel.Information, $"connect from [{_clientAddress}]");
         try
         {
             if (await GreetAsync().ConfigureAwait(false))
@@ -104,22 +144,23 @@ internal sealed class SmtpSession
         }
         catch (OperationCanceledException) when (_connectionClosed.IsCancellationRequested)
         {
-            _server.Logger.LogInformation("lost connection with [{Client}]", _clientAddress);
+            _server.Logger.Line(LogLevel.Information, $"lost connection with [{_clientAddress}]");
         }
         catch (OperationCanceledException) when (_timeout.IsCancellationRequested)
         {
-            _server.Logger.LogInformation("timeout after {State} from [{Client}]", _mode == ReceiveMode.Command ? "command" : "message data", _clientAddress);
+            _server.Logger.Line(LogLevel.Information, $"timeout after {(_mode == ReceiveMode.Command ? "command" : "message data")} from [{_clientAddress}]");
             await TryWriteAndFlushAsync(ReplyWithHost("421 4.4.2 "u8, SmtpReplies.TimeoutText)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
         {
-            _server.Logger.LogInformation("lost connection with [{Client}]: {Reason}", _clientAddress, e.Message);
+            _server.Logger.Line(LogLevel.Information, $"lost connection with [{_clientAddress}]: {e.Message}");
         }
         finally
         {
             AbortMessage();
             _timeout.Dispose();
-            _server.Logger.LogInformation("disconnect from [{Client}] messages={Messages} errors={Errors}", _clientAddress, _messages, _errors);
+            SessionBuffers.Return(_buffers);
+            _server.Logger.Line(LogLevel.Information, $"disconnect from [{_clientAddress}] messages={_messages} errors={_errors}");
         }
     }
 
@@ -183,7 +224,7 @@ internal sealed class SmtpSession
             if (result.IsCompleted)
             {
                 if (_mode != ReceiveMode.Command)
-                    _server.Logger.LogInformation("lost connection after {State} from [{Client}]", _mode == ReceiveMode.Data ? "DATA" : "BDAT", _clientAddress);
+                    _server.Logger.Line(LogLevel.Information, $"lost connection after {(_mode == ReceiveMode.Data ? "DATA" : "BDAT")} from [{_clientAddress}]");
                 return;
             }
         }
@@ -605,6 +646,7 @@ internal sealed class SmtpSession
             QueueRecord.TryRead(_chunk.AsSpan(0, length), out QueueRecordHeader header);
             message = MailQueue.ReadEnvelope(address, _chunk.AsSpan(0, length), header);
             message.FirstAddress = Math.Min(message.FirstAddress, _reception);
+            _server.Queue.KeepResident(message, _chunk.AsSpan(0, length));
             _server.Sink.Accept(message);
         }
         catch (QueueUnavailableException e)
@@ -614,12 +656,11 @@ internal sealed class SmtpSession
             return;
         }
         _messages++;
+        _server.Statistics.MessageAccepted(_size);
         SmtpReplyWriter.WriteQueuedAs(_output, _id);
-        if (_server.Logger.IsEnabled(LogLevel.Information))
-        {
-            _server.Logger.LogInformation("{Id}: client=[{Client}], helo=<{Helo}>", _id, _clientAddress, Encoding.UTF8.GetString(_helo, 0, _heloLength));
-            _server.Logger.LogInformation("{Id}: from=<{Sender}>, size={Size}, nrcpt={Count} ({Protocol})", _id, message.Sender, _size, message.Recipients.Length, _bdatUsed ? "BDAT" : "DATA");
-        }
+        _server.Logger.Line(LogLevel.Information, $"{_id}: client=[{_clientAddress}], helo=<{_helo.AsSpan(0, _heloLength)}>");
+        _server.Logger.Line(LogLevel.Information,
+            $"{_id}: from=<{_sender.AsSpan(0, _senderLength)}>, size={_size}, nrcpt={message.Recipients.Length} ({(_bdatUsed ? "BDAT" : "DATA")})");
         ResetTransaction();
     }
 
@@ -693,7 +734,7 @@ internal sealed class SmtpSession
         _output.Write(reply);
         if (++_errors >= _server.Options.MaxErrors)
         {
-            _server.Logger.LogInformation("too many errors from [{Client}]", _clientAddress);
+            _server.Logger.Line(LogLevel.Information, $"too many errors from [{_clientAddress}]");
             _output.Write(ReplyWithHost("421 4.7.0 "u8, SmtpReplies.TooManyErrorsText));
             return Step.Close;
         }
@@ -753,10 +794,15 @@ internal sealed class SmtpSession
         string stage = inMessage ? "END-OF-MESSAGE" : StageNames[(int)_stage];
         if (recipient.IsEmpty && _recipients.Count > 0)
             recipient = _recipients[0];
-        _server.Logger.LogInformation("{Queue}: reject: {Stage} from [{Client}]: {Reply}; from=<{Sender}> to=<{Recipient}> proto={Protocol} helo=<{Helo}>",
-            inMessage ? _id.ToString() : "NOQUEUE", stage, _clientAddress, Encoding.UTF8.GetString(reply).TrimEnd(),
-            Encoding.UTF8.GetString(_sender, 0, _senderLength), Encoding.UTF8.GetString(recipient),
-            _extended ? "ESMTP" : "SMTP", Encoding.UTF8.GetString(_helo, 0, _heloLength));
+        scoped ReadOnlySpan<byte> queue = inMessage ? default : "NOQUEUE"u8;
+        Span<byte> id = stackalloc byte[QueueId.TextLength];
+        if (inMessage)
+        {
+            _id.TryFormat(id, out int written);
+            queue = id[..written];
+        }
+        _server.Logger.Line(LogLevel.Information,
+            $"{queue}: reject: {stage} from [{_clientAddress}]: {reply.TrimEnd("\r\n"u8)}; from=<{_sender.AsSpan(0, _senderLength)}> to=<{recipient}> proto={(_extended ? "ESMTP" : "SMTP")} helo=<{_helo.AsSpan(0, _heloLength)}>");
     }
 
     private static readonly string[] StageNames =
