@@ -24,9 +24,10 @@ public sealed class FasterQueueLog : IQueueLog
     private readonly Task _committer;
     private readonly SemaphoreSlim _recovering = new(1, 1);
     private volatile Engine _engine;
-    private volatile TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile Exception? _failure;
     private int _inFlight;
+    private readonly List<CommitWaiter> _waiters = [];
+    private readonly List<CommitWaiter> _ready = []; // the committer's only
     private int _disposed;
 
     private FasterQueueLog(string directory, QueueLogOptions options, int pageBits, int segmentBits, Engine engine)
@@ -118,7 +119,6 @@ public sealed class FasterQueueLog : IQueueLog
             {
                 return false;
             }
-            _failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _failure = null;
             return true;
         }
@@ -189,35 +189,57 @@ public sealed class FasterQueueLog : IQueueLog
     }
 
     /// <summary>Enqueues, asks the committer for a commit, and waits until a commit covers the record. The record
-    /// is enqueued before the commit is requested, so the commit always includes it (EnqueueAndWaitForCommitAsync
-    /// may still be waiting for log memory when the commit it relies on is taken).</summary>
+    /// is enqueued before the waiter is registered and the commit requested, so the commit the waiter is completed
+    /// by always includes it. Nothing is allocated per record on the way (pooled waiter and state machine).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
     {
         long address = await AppendAsync(record, cancellationToken).ConfigureAwait(false);
+        CommitWaiter waiter = CommitWaiter.Rent(address);
+        lock (_waiters)
+        {
+            if (_failure is { } failure)
+            {
+                waiter.Return();
+                throw new QueueUnavailableException("queue commit failed earlier: " + failure.Message, failure);
+            }
+            _waiters.Add(waiter);
+        }
         RequestCommit();
-        FasterLog log = Enter();
         try
         {
-            ValueTask committed = log.WaitForCommitAsync(address + 1, -1, CancellationToken.None);
-            if (!committed.IsCompletedSuccessfully)
-            {
-                // A failed commit must not leave the caller waiting for a commit that never comes.
-                Task wait = committed.AsTask();
-                if (await Task.WhenAny(wait, _failed.Task).ConfigureAwait(false) != wait)
-                    ThrowIfFailed();
-                await wait.ConfigureAwait(false);
-            }
+            await waiter.Task.ConfigureAwait(false);
         }
         catch (Exception e) when (e is not QueueUnavailableException)
         {
-            Fail(e);
             throw new QueueUnavailableException("queue commit failed: " + e.Message, e);
         }
         finally
         {
-            Exit();
+            waiter.Return();
         }
         return address;
+    }
+
+    /// <summary>Completes the waiters whose records the last commit covered (the committer's thread).</summary>
+    private void CompleteWaiters(long committedUntil)
+    {
+        lock (_waiters)
+        {
+            int kept = 0;
+            for (int i = 0; i < _waiters.Count; i++)
+            {
+                CommitWaiter waiter = _waiters[i];
+                if (waiter.Address < committedUntil)
+                    _ready.Add(waiter);
+                else
+                    _waiters[kept++] = waiter;
+            }
+            _waiters.RemoveRange(kept, _waiters.Count - kept);
+        }
+        foreach (CommitWaiter waiter in _ready)
+            waiter.Complete();
+        _ready.Clear();
     }
 
     public void RequestCommit() => _commitSignal.Writer.TryWrite(true);
@@ -281,7 +303,9 @@ public sealed class FasterQueueLog : IQueueLog
                 continue;
             try
             {
-                await Log.CommitAsync().ConfigureAwait(false);
+                FasterLog log = Log;
+                await log.CommitAsync().ConfigureAwait(false);
+                CompleteWaiters(log.CommittedUntilAddress);
             }
             catch (ObjectDisposedException) when (_disposed != 0)
             {
@@ -297,7 +321,15 @@ public sealed class FasterQueueLog : IQueueLog
     private void Fail(Exception e)
     {
         Interlocked.CompareExchange(ref _failure, e, null);
-        _failed.TrySetResult();
+        CommitWaiter[] waiting;
+        lock (_waiters)
+        {
+            waiting = [.. _waiters];
+            _waiters.Clear();
+        }
+        var error = new QueueUnavailableException("queue commit failed: " + e.Message, e);
+        foreach (CommitWaiter waiter in waiting)
+            waiter.Fail(error);
     }
 
     private void ThrowIfFailed()
@@ -326,19 +358,22 @@ public sealed class FasterQueueLog : IQueueLog
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        // The committer finishes the commits asked for so far; the last commit here covers the rest.
+        _commitSignal.Writer.TryComplete();
+        await _committer.ConfigureAwait(false);
         if (_failure is null)
         {
             try
             {
-                await Log.CommitAsync().ConfigureAwait(false);
+                FasterLog log = Log;
+                await log.CommitAsync().ConfigureAwait(false);
+                CompleteWaiters(log.CommittedUntilAddress);
             }
             catch (Exception e)
             {
                 Fail(e);
             }
         }
-        _commitSignal.Writer.TryComplete();
-        await _committer.ConfigureAwait(false);
         _engine.Dispose();
         _recovering.Dispose();
     }

@@ -36,6 +36,9 @@ public sealed class AliasTable
 
     public bool Contains(ReadOnlySpan<char> name) => _file.Value.Contains(name);
 
+    /// <summary>The snapshot now in use; another instance once the file was read again.</summary>
+    internal object Snapshot => _file.Value;
+
     /// <summary>Reads the file now instead of at the next check.</summary>
     public void Refresh() => _file.Refresh();
 

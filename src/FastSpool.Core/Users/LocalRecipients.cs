@@ -8,6 +8,11 @@ public sealed class LocalRecipients
     private readonly AliasTable _aliases;
     private readonly SystemAccounts? _systemAccounts;
     private readonly Func<string, bool> _isLocalMailbox;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CachedResolution> _resolved = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CachedResolution>.AlternateLookup<ReadOnlySpan<char>> _resolvedBySpan;
+
+    /// <summary>Resolutions remembered at most; the cache starts over beyond it.</summary>
+    internal const int MaxCachedResolutions = 4096;
 
     /// <param name="systemUsers">Whether accounts in <paramref name="systemAccounts"/> receive mail.</param>
     public LocalRecipients(UserStore users, AliasTable aliases, SystemAccounts? systemAccounts, bool systemUsers)
@@ -18,6 +23,7 @@ public sealed class LocalRecipients
         _aliases = aliases;
         _systemAccounts = systemUsers ? systemAccounts : null;
         _isLocalMailbox = name => IsLocalMailbox(name);
+        _resolvedBySpan = _resolved.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>The RCPT check: is there a mailbox or alias for this local part? Does not allocate. An alias whose
@@ -40,7 +46,30 @@ public sealed class LocalRecipients
 
     /// <summary>The mailboxes and remote addresses that mail for <paramref name="localPart"/> goes to; empty, with
     /// <see cref="RecipientResolution.Reason"/>, for an unknown name.</summary>
-    public RecipientResolution Resolve(string localPart)
+    public RecipientResolution Resolve(string localPart) => Resolve(localPart.AsSpan());
+
+    /// <summary>As <see cref="Resolve(string)"/>; the answer is remembered until the users, aliases or accounts
+    /// file is read again, so that resolving the same recipient for every message allocates nothing.</summary>
+    public RecipientResolution Resolve(ReadOnlySpan<char> localPart)
+    {
+        object users = _users.Snapshot, aliases = _aliases.Snapshot;
+        object? accounts = _systemAccounts?.Snapshot;
+        if (_resolvedBySpan.TryGetValue(localPart, out CachedResolution? cached)
+            && ReferenceEquals(cached.Users, users) && ReferenceEquals(cached.Aliases, aliases) && ReferenceEquals(cached.Accounts, accounts))
+        {
+            return cached.Resolution;
+        }
+        string name = localPart.ToString();
+        RecipientResolution resolution = ResolveNow(name);
+        if (_resolved.Count >= MaxCachedResolutions)
+            _resolved.Clear();
+        _resolved[name] = new CachedResolution(users, aliases, accounts, resolution);
+        return resolution;
+    }
+
+    private sealed record CachedResolution(object Users, object Aliases, object? Accounts, RecipientResolution Resolution);
+
+    private RecipientResolution ResolveNow(string localPart)
     {
         RecipientResolution resolution = _aliases.Expand(localPart, _isLocalMailbox);
         // Mail to postmaster must always land somewhere, even when its alias leads nowhere.

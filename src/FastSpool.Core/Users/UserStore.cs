@@ -43,6 +43,9 @@ public sealed class UserStore
 
     public bool Contains(ReadOnlySpan<char> name) => _file.Value.Contains(name);
 
+    /// <summary>The snapshot now in use; another instance once the file was read again.</summary>
+    internal object Snapshot => _file.Value;
+
     /// <summary>The stored hash of a user who has a password; false for unknown users and for users who only
     /// receive mail.</summary>
     public bool TryGetPasswordHash(string name, [MaybeNullWhen(false)] out string hash)

@@ -116,9 +116,13 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
         }
     }
 
+    [ThreadStatic]
+    private static List<PendingDelivery>? t_deliveries;
+
     public void Accept(QueuedMessage message)
     {
-        var deliveries = new List<PendingDelivery>(message.Recipients.Length);
+        List<PendingDelivery> deliveries = t_deliveries ??= [];
+        deliveries.Clear();
         for (int i = 0; i < message.Recipients.Length; i++)
         {
             RecipientResolution resolution = _recipients.Resolve(LocalPart(message.Recipients[i]));
@@ -135,7 +139,7 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
             foreach (string mailbox in resolution.Mailboxes)
             {
                 // One copy per mailbox, however many recipients lead to it (aliases, or the same address twice).
-                if (!message.IsDone(i, mailbox) && !deliveries.Exists(d => d.Mailbox == mailbox))
+                if (!message.IsDone(i, mailbox) && !Contains(deliveries, mailbox))
                     deliveries.Add(new PendingDelivery(message, i, mailbox));
             }
         }
@@ -434,10 +438,20 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
     /// <summary>Seconds from arrival until now, logged as <c>delay=0.12</c>.</summary>
     private double Delay(QueuedMessage message) => Math.Max(0, (_time.GetUtcNow() - message.Arrival).TotalSeconds);
 
-    private static string LocalPart(string address)
+    private static ReadOnlySpan<char> LocalPart(string address)
     {
         int at = address.LastIndexOf('@');
-        return at < 0 ? address : address[..at];
+        return at < 0 ? address : address.AsSpan(0, at);
+    }
+
+    private static bool Contains(List<PendingDelivery> deliveries, string mailbox)
+    {
+        foreach (PendingDelivery delivery in deliveries)
+        {
+            if (delivery.Mailbox == mailbox)
+                return true;
+        }
+        return false;
     }
 
     public async ValueTask DisposeAsync()

@@ -110,6 +110,24 @@ public sealed class LocalRecipientsTests : IDisposable
     }
 
     [Fact]
+    public void AResolutionIsRememberedUntilAFileIsReadAgain()
+    {
+        LocalRecipients recipients = Recipients(systemUsers: false);
+        RecipientResolution first = recipients.Resolve("staff@example.test".AsSpan(0, 5));
+        Assert.Same(first, recipients.Resolve("staff"));
+        Assert.Equal(["alice"], first.Mailboxes);
+
+        _users.Add("bob", null); // rewrites the users file and reads it again
+        RecipientResolution afterUsers = recipients.Resolve("staff");
+        Assert.NotSame(first, afterUsers);
+        Assert.Equal(["alice"], afterUsers.Mailboxes); // bob in staff is bob@example.org, a remote address
+
+        _directory.Write("aliases", "staff: alice, bob\n");
+        _aliases.Refresh();
+        Assert.Equal(["alice", "bob"], recipients.Resolve("staff").Mailboxes);
+    }
+
+    [Fact]
     public void SystemAccountsCountOnlyWhenEnabled()
     {
         LocalRecipients without = Recipients(systemUsers: false);

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using System.Threading.Tasks.Sources;
+
+namespace FastSpool.Queue;
+
+/// <summary>One appender waiting for the commit that covers its record: completed by the committer loop once
+/// the log is durable past <see cref="Address"/>, or failed with the commit's error. Pooled, so that waiting for
+/// durability allocates nothing per record.</summary>
+internal sealed class CommitWaiter : IValueTaskSource
+{
+    private const int Kept = 1024;
+    private static readonly ConcurrentQueue<CommitWaiter> Pool = new();
+    private static int s_pooled;
+
+    private ManualResetValueTaskSourceCore<bool> _core;
+
+    private CommitWaiter()
+    {
+        // Continuations run on the committer's thread: a session's continuation only writes its reply into the
+        // connection's pipe, cheaper than a thread-pool hop per record.
+        _core.RunContinuationsAsynchronously = false;
+    }
+
+    public long Address { get; private set; }
+
+    public ValueTask Task => new(this, _core.Version);
+
+    public static CommitWaiter Rent(long address)
+    {
+        if (Pool.TryDequeue(out CommitWaiter? waiter))
+            Interlocked.Decrement(ref s_pooled);
+        else
+            waiter = new CommitWaiter();
+        waiter.Address = address;
+        return waiter;
+    }
+
+    /// <summary>Back to the pool; only after <see cref="Task"/> was awaited.</summary>
+    public void Return()
+    {
+        _core.Reset();
+        if (Interlocked.Increment(ref s_pooled) <= Kept)
+            Pool.Enqueue(this);
+        else
+            Interlocked.Decrement(ref s_pooled);
+    }
+
+    public void Complete() => _core.SetResult(true);
+
+    public void Fail(Exception error) => _core.SetException(error);
+
+    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}
