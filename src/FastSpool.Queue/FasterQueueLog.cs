@@ -395,7 +395,7 @@ public sealed class FasterQueueLog : IQueueLog
 
         public static Engine Open(string dir, QueueLogOptions options, int pageBits, int segmentBits)
         {
-            IDevice device = Devices.CreateLogDevice(Path.Combine(dir, SegmentPrefix), preallocateFile: false, deleteOnClose: false);
+            IDevice device = new SegmentFileDevice(Path.Combine(dir, SegmentPrefix));
             var commitManager = new DeviceLogCommitCheckpointManager(
                 new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(dir),
                 removeOutdated: true, fastCommitThrottleFreq: options.FastCommit ? Math.Max(1, options.CommitFileInterval) : 0);

@@ -240,4 +240,40 @@ public sealed class MailQueueTests : IDisposable
             queue.ReleaseResident(message);
         Assert.Equal(0, queue.ResidentBytes);
     }
+
+    [Fact]
+    public async Task SegmentsRollAreReadBackAfterReopeningAndTruncationRemovesTheirFiles()
+    {
+        var addresses = new List<long>();
+        byte[] record = new byte[60_000];
+        await using (FasterQueueLog log = await FasterQueueLog.OpenAsync(Options()))
+        {
+            for (int i = 0; i < 60; i++) // about 3.6 MB: four 1 MiB segments
+            {
+                record.AsSpan().Fill((byte)i);
+                addresses.Add(await log.AppendDurableAsync(record));
+            }
+            Assert.True(File.Exists(Path.Combine(_dir.Path, "q.log.3")));
+            log.TruncateUntil(addresses[40]);
+            DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+            while (File.Exists(Path.Combine(_dir.Path, "q.log.0")))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "truncation left the first segment file behind");
+                await Task.Delay(20);
+            }
+        }
+
+        await using FasterQueueLog reopened = await FasterQueueLog.OpenAsync(Options());
+        for (int i = 40; i < 60; i++)
+        {
+            (IMemoryOwner<byte> owner, int length) = await reopened.ReadAsync(addresses[i]);
+            using (owner)
+            {
+                Assert.Equal(record.Length, length);
+                Assert.True(owner.Memory.Span[..length].IndexOfAnyExcept((byte)i) < 0, $"record {i} came back damaged");
+            }
+        }
+        long next = await reopened.AppendDurableAsync(record);
+        Assert.True(next > addresses[^1]);
+    }
 }

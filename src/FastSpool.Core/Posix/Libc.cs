@@ -123,6 +123,15 @@ public static partial class Libc
         return errno;
     }
 
+    /// <summary><c>fdatasync(2)</c>: the data and what is needed to read it back (the size), not the times.</summary>
+    public static int FDataSync(SafeFileHandle handle)
+    {
+        int errno;
+        do errno = ErrnoOf(fdatasync(handle));
+        while (errno == Errno.EINTR);
+        return errno;
+    }
+
     /// <summary><c>mkdir(2)</c>; the mode is reduced by the umask.</summary>
     public static int MkDir(string path, UnixFileMode mode) => ErrnoOf(mkdir(path, (uint)mode));
 
@@ -182,6 +191,9 @@ public static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
     private static partial int fsync(SafeFileHandle fd);
+
+    [LibraryImport(Library, EntryPoint = "fdatasync", SetLastError = true)]
+    private static partial int fdatasync(SafeFileHandle fd);
 
     [LibraryImport(Library, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int mkdir(string path, uint mode);
