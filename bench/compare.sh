@@ -5,7 +5,9 @@
 #
 # Usage: bench/compare.sh            (as root: it installs and runs Postfix; takes about 10-15 minutes)
 # Env:   CONNS ("10 50")  SIZES ("1024 10240 102400")  REUSE ("10:1024 10:102400")  REPEATS (1)
-#        HARNESS (1: also run fastspool-bench)  OUT (bench/results)
+#        HARNESS (1: also run fastspool-bench)  EXTENDED ("10:1024 50:10240": harness only, reused connections
+#        with PIPELINING, then with PIPELINING and BDAT)  WARMUP (1: a short unmeasured load on every server
+#        first, so that no server is measured cold)  OUT (bench/results)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
@@ -15,6 +17,8 @@ SIZES=${SIZES:-"1024 10240 102400"}
 REUSE=${REUSE-"10:1024 10:102400"}
 REPEATS=${REPEATS:-1}
 HARNESS=${HARNESS:-1}
+EXTENDED=${EXTENDED-"10:1024 50:10240"}
+WARMUP=${WARMUP:-1}
 WORK=${WORK:-/tmp/fastspool-compare}
 export PEER_DIR=$WORK/peers PF_PORT=${PF_PORT:-2525} SINK_PORT=${SINK_PORT:-2526}
 FS_PORT=${FS_PORT:-2530}
@@ -51,7 +55,7 @@ FS_DATA=$WORK/fastspool
 rm -rf "$FS_DATA"
 $FASTSPOOL user add bench1 --data "$FS_DATA" >/dev/null
 $FASTSPOOL serve --data "$FS_DATA" --Smtp:Listen:0=127.0.0.1:$FS_PORT --LocalDomains:0=example.test \
-  --Users:System=false --Smtp:Hostname=fastspool.example.test >"$WORK/fastspool.log" 2>&1 &
+  --Users:System=false --Smtp:Hostname=fastspool.example.test --StatisticsInterval=00:00:01 >"$WORK/fastspool.log" 2>&1 &
 FS_PID=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$FS_PORT") 2>/dev/null && break; sleep 0.1; done
 FS_MBOX=$FS_DATA/mail/bench1
@@ -113,26 +117,42 @@ run_source() { # server conns size reuse
   log "smtp-source $server c=$c size=$size reuse=$reuse: $accept msgs/s accepted, e2e $e2e msgs/s"
 }
 
-run_harness() { # server conns size reuse
+run_harness() { # server conns size reuse [mode: helo (as smtp-source) | pipelining | bdat (with pipelining)]
   [ -n "$HARNESS_DLL" ] || return 0
-  local server=$1 c=$2 size=$3 reuse=$4 n port mbox json args=()
+  local server=$1 c=$2 size=$3 reuse=$4 mode=${5:-helo} n port mbox json args=()
   n=$(count_for "$server" "$size"); port=$(port_of "$server"); mbox=$(mbox_of "$server")
+  [ "$mode" != helo ] && n=$((n * 2))
   settle "$server"
   json=$WORK/harness.json; rm -f "$json"
-  args=(smtp --server "127.0.0.1:$port" --connections "$c" --messages "$n" --size "$size" --from "$FROM" --to "$TO" --helo --json "$json")
+  args=(smtp --server "127.0.0.1:$port" --connections "$c" --messages "$n" --size "$size" --from "$FROM" --to "$TO" --json "$json")
+  case "$mode" in helo) args+=(--helo) ;; pipelining) args+=(--pipelining) ;; bdat) args+=(--pipelining --bdat) ;; esac
   [ "$reuse" = 1 ] && args+=(--reuse)
   [ -n "$mbox" ] && args+=(--until-delivered "$mbox")
-  [ "$server" = fastspool ] && args+=(--server-pid "$FS_PID")
+  [ "$server" = fastspool ] && args+=(--server-pid "$FS_PID" --server-log "$WORK/fastspool.log")
   dotnet "$HARNESS_DLL" "${args[@]}" >"$WORK/harness.out" 2>"$WORK/harness.err" || log "harness against $server: $(tail -c 300 "$WORK/harness.err")"
-  [ -f "$json" ] && python3 - "$json" "$server" "$c" "$size" "$reuse" >>"$RESULTS" <<'PY'
+  [ -f "$json" ] && python3 - "$json" "$server" "$c" "$size" "$reuse" "$mode" >>"$RESULTS" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 r.update({"client": "fastspool-bench", "server": sys.argv[2], "connections": int(sys.argv[3]),
-          "size": int(sys.argv[4]), "reuse": int(sys.argv[5])})
+          "size": int(sys.argv[4]), "reuse": int(sys.argv[5]), "dialogue": sys.argv[6]})
 print(json.dumps(r))
 PY
-  log "harness $server c=$c size=$size reuse=$reuse done"
+  log "harness $server c=$c size=$size reuse=$reuse mode=$mode done"
 }
+
+warm_up() { # an unmeasured load on every server: JIT and caches for FastSpool, process pools for Postfix
+  local server port
+  for server in postfix fastspool sink; do
+    port=$(port_of "$server")
+    settle "$server"
+    /usr/sbin/smtp-source -s 10 -m 6000 -l 1024 -f "$FROM" -t "$TO" "127.0.0.1:$port" 2>/dev/null || true
+    /usr/sbin/smtp-source -d -s 10 -m 3000 -l 10240 -f "$FROM" -t "$TO" "127.0.0.1:$port" 2>/dev/null || true
+    /usr/sbin/smtp-source -s 10 -m 500 -l 102400 -f "$FROM" -t "$TO" "127.0.0.1:$port" 2>/dev/null || true
+    log "warmed up $server"
+  done
+}
+
+[ "$WARMUP" = 1 ] && warm_up
 
 for _ in $(seq "$REPEATS"); do
   for size in $SIZES; do
@@ -148,6 +168,14 @@ for _ in $(seq "$REPEATS"); do
     for server in postfix fastspool sink; do
       run_source "$server" "$c" "$size" 1
       [ "$server" != sink ] && run_harness "$server" "$c" "$size" 1
+    done
+  done
+  for point in $EXTENDED; do
+    c=${point%%:*}; size=${point##*:}
+    for mode in pipelining bdat; do
+      for server in postfix fastspool; do
+        run_harness "$server" "$c" "$size" 1 "$mode"
+      done
     done
   done
 done

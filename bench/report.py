@@ -70,26 +70,39 @@ for key in points:
     cpu = metric("smtp-source", "fastspool", key, "server_cpu_s")
     out.append("| %s | %d | %s | %s | %s | %s | %s |" % (
         size_label(size), conns, "yes" if reuse else "no", fmt(pf), fmt(fs), ratio(fs, pf), fmt(cpu, 1)))
-if any(r["client"] == "fastspool-bench" for r in rows):
+harness_rows = [r for r in rows if r["client"] == "fastspool-bench"]
+if harness_rows:
+    modes = {"helo": "HELO, one command at a time", "pipelining": "EHLO, PIPELINING", "bdat": "EHLO, PIPELINING, BDAT"}
+    hby = defaultdict(list)
+    for r in harness_rows:
+        hby[(r["server"], r.get("dialogue", "helo"), point_key(r))].append(r)
+
+    def hmetric(server, key, name):
+        return median([r.get(name) for r in hby.get((server,) + key, [])])
+
+    def lat(server, key, q):
+        return median([r.get("latency_ms", {}).get(q) for r in hby.get((server,) + key, [])])
+
+    hkeys = sorted({(r.get("dialogue", "helo"), point_key(r)) for r in harness_rows},
+                   key=lambda k: (list(modes).index(k[0]) if k[0] in modes else 9, k[1]))
     out.append("")
-    out.append("### FastSpool's harness (same loads, HELO): accepted messages/s and latency of the final dot to its 250, ms")
+    out.append("### FastSpool's harness: accepted messages/s, latency of the final dot to its 250 (ms), and what the"
+               " FastSpool server allocated per accepted message (from its statistics lines)")
     out.append("")
-    out.append("| size | connections | reuse | Postfix msgs/s | Postfix p50 / p99 | FastSpool msgs/s | FastSpool p50 / p99 | FastSpool e2e msgs/s |")
-    out.append("|---|---|---|---|---|---|---|---|")
-    for key in points:
+    out.append("| dialogue | size | connections | reuse | Postfix msgs/s | Postfix p50 / p99 | FastSpool msgs/s |"
+               " FastSpool p50 / p99 | FastSpool / Postfix | FastSpool e2e msgs/s | FastSpool B allocated / msg |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for mode, key in hkeys:
         reuse, size, conns = key
-
-        def lat(server, q):
-            vals = [r.get("latency_ms", {}).get(q) for r in by.get(("fastspool-bench", server, key), [])]
-            return median(vals)
-
-        out.append("| %s | %d | %s | %s | %s / %s | %s | %s / %s | %s |" % (
-            size_label(size), conns, "yes" if reuse else "no",
-            fmt(metric("fastspool-bench", "postfix", key, "accept_msgs_per_s")),
-            fmt(lat("postfix", "p50"), 2), fmt(lat("postfix", "p99"), 2),
-            fmt(metric("fastspool-bench", "fastspool", key, "accept_msgs_per_s")),
-            fmt(lat("fastspool", "p50"), 2), fmt(lat("fastspool", "p99"), 2),
-            fmt(metric("fastspool-bench", "fastspool", key, "e2e_msgs_per_s"))))
+        k = (mode, key)
+        pf = hmetric("postfix", k, "accept_msgs_per_s")
+        fs = hmetric("fastspool", k, "accept_msgs_per_s")
+        out.append("| %s | %s | %d | %s | %s | %s / %s | %s | %s / %s | %s | %s | %s |" % (
+            modes.get(mode, mode), size_label(size), conns, "yes" if reuse else "no",
+            fmt(pf), fmt(lat("postfix", k, "p50"), 2), fmt(lat("postfix", k, "p99"), 2),
+            fmt(fs), fmt(lat("fastspool", k, "p50"), 2), fmt(lat("fastspool", k, "p99"), 2),
+            ratio(fs, pf), fmt(hmetric("fastspool", k, "e2e_msgs_per_s")),
+            fmt(hmetric("fastspool", k, "server_alloc_bytes_per_msg"))))
 open(md_path, "w").write("\n".join(out) + "\n")
 
 # SVG: grouped bars of accepted messages/s (smtp-source) per load point, one colour per server, log scale.

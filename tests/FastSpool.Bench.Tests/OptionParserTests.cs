@@ -48,7 +48,9 @@ public sealed class OptionParserTests
             "--server", "127.0.0.1:2700", "--connections", "50", "--messages=20000", "--size", "10KiB",
             "--to", "alice@localhost", "--from", "bob@example.org", "--pipelining", "--reuse", "--bdat",
             "--until-delivered", "var/mail/alice", "--json", "out.json", "--timeout", "60s", "--server-pid", "42",
+            "--server-log", "/tmp/fastspool.log",
         ]);
+        Assert.Equal("/tmp/fastspool.log", o.ServerLog);
         Assert.Equal(new ServerAddress("127.0.0.1", 2700), o.Server);
         Assert.Equal(50, o.Connections);
         Assert.Equal(20000, o.Messages);

@@ -24,6 +24,9 @@ internal static class BenchCommand
           --until-delivered PATH    then wait until the mbox (or directory) PATH has gained the accepted messages
           --timeout DURATION        longest wait for a reply, and for delivery (default 300s)
           --server-pid PID          report the server's CPU seconds and peak RSS
+          --server-log FILE         report what a FastSpool server allocated per accepted message, from the
+                                    statistics lines of its log before and after the run (start it with
+                                    --StatisticsInterval=00:00:01 so that the run waits at most a second for each)
           --json FILE               also write the figures as JSON
 
         idle:

@@ -16,7 +16,7 @@ internal static class OptionParser
     {
         var values = Collect(args,
             valued: ["--server", "--connections", "--messages", "--size", "--size-mix", "--to", "--from",
-                "--until-delivered", "--json", "--timeout", "--server-pid"],
+                "--until-delivered", "--json", "--timeout", "--server-pid", "--server-log"],
             flags: ["--pipelining", "--reuse", "--bdat", "--helo"]);
 
         if (values.ContainsKey("--size") && values.ContainsKey("--size-mix"))
@@ -54,6 +54,7 @@ internal static class OptionParser
             JsonPath = NonEmpty("--json", values.GetValueOrDefault("--json")),
             Timeout = ParseDuration("--timeout", values.GetValueOrDefault("--timeout", "300s")),
             ServerPid = pid,
+            ServerLog = NonEmpty("--server-log", values.GetValueOrDefault("--server-log")),
         };
     }
 

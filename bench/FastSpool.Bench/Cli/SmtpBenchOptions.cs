@@ -22,4 +22,7 @@ internal sealed class SmtpBenchOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(300);
 
     public int? ServerPid { get; init; }
+
+    /// <summary>A FastSpool log with statistics lines: the server's allocated bytes per accepted message.</summary>
+    public string? ServerLog { get; init; }
 }

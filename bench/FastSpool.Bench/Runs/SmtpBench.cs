@@ -46,6 +46,14 @@ internal sealed class SmtpBench
             if (!probe.Found)
                 throw new UsageException($"--server-pid: cannot read /proc/{pid}/stat (no such process?)");
         }
+        ServerStatisticsLog? statisticsLog = _options.ServerLog is string logPath ? new ServerStatisticsLog(logPath) : null;
+        ServerStatistics? statisticsBefore = null;
+        if (statisticsLog is not null)
+        {
+            // A fresh line, so that nothing the server did before the run is counted.
+            statisticsBefore = await statisticsLog.WaitForNewAsync(statisticsLog.ReadLast(), _options.Timeout)
+                ?? throw new UsageException($"--server-log: no new statistics line appeared in {statisticsLog.Path} (is StatisticsInterval short?)");
+        }
         int workers = Math.Min(_options.Connections, _options.Messages);
         RaiseOpenFileLimit(workers);
 
@@ -73,7 +81,19 @@ internal sealed class SmtpBench
                 ? (0, 0, false)
                 : await WaitForDeliveryAsync(counter, statistics.Accepted, probe);
 
-            SmtpReport report = Report(statistics, client, probe, start, sent, counter is null ? null : delivered, deliveredAt, timedOut);
+            double? serverAlloc = null;
+            if (statisticsLog is not null
+                && await statisticsLog.WaitForNewAsync(statisticsLog.ReadLast(), _options.Timeout) is ServerStatistics after
+                && after.Accepted > statisticsBefore!.Value.Accepted)
+            {
+                ServerStatistics before = statisticsBefore.Value;
+                serverAlloc = Math.Round((after.Allocated - before.Allocated) / (double)(after.Accepted - before.Accepted), 1);
+            }
+            else if (statisticsLog is not null)
+            {
+                _warnings.Add($"--server-log: no statistics line after the run counted its messages in {statisticsLog.Path}");
+            }
+            SmtpReport report = Report(statistics, client, probe, start, sent, counter is null ? null : delivered, deliveredAt, timedOut, serverAlloc);
             ReportPrinter.Print(report, _output);
             if (_options.JsonPath is string json && !TryWriteJson(report, json))
                 return ExitCodes.Failed;
@@ -154,7 +174,8 @@ internal sealed class SmtpBench
         return (delivered, at, false);
     }
 
-    private SmtpReport Report(BenchStatistics statistics, (TimeSpan Cpu, long Allocated) client, ServerProbe? probe, long start, long sent, long? delivered, long deliveredAt, bool timedOut)
+    private SmtpReport Report(BenchStatistics statistics, (TimeSpan Cpu, long Allocated) client, ServerProbe? probe, long start, long sent,
+        long? delivered, long deliveredAt, bool timedOut, double? serverAlloc)
     {
         double wall = Seconds(sent - start);
         if (statistics.WithoutPipelining > 0)
@@ -192,6 +213,7 @@ internal sealed class SmtpBench
             WallS = Math.Round(wall, 3),
             ServerCpuS = cpu is double c ? Math.Round(c, 2) : null,
             ServerPeakRssKb = probe?.PeakRssKb,
+            ServerAllocBytesPerMsg = serverAlloc,
             ClientCpuS = Math.Round(client.Cpu.TotalSeconds, 2),
             ClientAllocBytesPerMsg = Math.Round(client.Allocated / (double)_options.Messages, 1),
             Warnings = _warnings,

@@ -26,6 +26,8 @@ internal static class ReportPrinter
             Line(output, "end to end", $"{r.Delivered} delivered, {e2e:F1} msg/s (first send to last delivery {r.E2eS:F3} s)");
         if (r.ServerCpuS is not null || r.ServerPeakRssKb is not null)
             Line(output, "server use", $"cpu {r.ServerCpuS:F2} s, peak rss {r.ServerPeakRssKb} kB");
+        if (r.ServerAllocBytesPerMsg is double allocated)
+            Line(output, "allocated", $"server: {allocated:F0} bytes per accepted message");
         Line(output, "generator", $"cpu {r.ClientCpuS:F2} s, {r.ClientAllocBytesPerMsg:F0} bytes allocated per message");
         foreach (string warning in r.Warnings)
             output.WriteLine("warning: " + warning);

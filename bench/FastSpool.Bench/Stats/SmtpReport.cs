@@ -46,6 +46,10 @@ internal sealed class SmtpReport
 
     public double? ServerCpuS { get; init; }
     public long? ServerPeakRssKb { get; init; }
+
+    /// <summary>The server's allocated bytes per message it accepted, between two statistics lines around the
+    /// run (<c>--server-log</c>); null when not measured.</summary>
+    public double? ServerAllocBytesPerMsg { get; init; }
     /// <summary>The generator's own CPU seconds while sending: it must stay well below the server's.</summary>
     public required double ClientCpuS { get; init; }
 
