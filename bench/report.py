@@ -42,7 +42,7 @@ def ratio(a, b):
     return "–" if a is None or b in (None, 0) else "%.1f×" % (a / b)
 
 
-points = sorted({point_key(r) for r in rows})
+points = sorted({point_key(r) for r in rows if r["client"] == "smtp-source"})
 out = []
 out.append("Machine: %s. Each cell is the median of the repeats in this run; servers were run one after the other"
            " on every load point." % machine)

@@ -108,7 +108,7 @@ public sealed class MailboxFile : IDisposable
     }
 
     /// <summary>Appends <paramref name="content"/> durably: reserves the space (so a full disk is an error, not a
-    /// SIGBUS), writes it through a shared mapping of the new tail, msyncs and fsyncs. On any failure the file is
+    /// SIGBUS), writes it through a shared mapping of the new tail and fsyncs. On any failure the file is
     /// truncated back to <see cref="Length"/> and synced before the exception propagates.</summary>
     /// <exception cref="IOException">A system call failed; the message names the path and the call.</exception>
     public void Append(in ReadOnlySequence<byte> content) => AppendCore(content, default);

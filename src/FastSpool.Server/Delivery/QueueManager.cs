@@ -126,18 +126,20 @@ internal sealed class QueueManager : IMessageSink, IAsyncDisposable
         for (int i = 0; i < message.Recipients.Length; i++)
         {
             RecipientResolution resolution = _recipients.Resolve(LocalPart(message.Recipients[i]));
-            foreach (string problem in resolution.Problems)
-                _log.LogWarning("{Id}: to=<{Rcpt}>: {Problem}", message.Id, message.Recipients[i], problem);
-            foreach (string remote in resolution.RemoteAddresses)
-                _log.LogWarning("{Id}: to=<{Rcpt}>, orig_to=<{Orig}>: forwarding to a remote address is not available; that copy is skipped", message.Id, remote, message.Recipients[i]);
+            // Indexed loops: foreach over an IReadOnlyList allocates an enumerator per list, per recipient.
+            for (int p = 0; p < resolution.Problems.Count; p++)
+                _log.LogWarning("{Id}: to=<{Rcpt}>: {Problem}", message.Id, message.Recipients[i], resolution.Problems[p]);
+            for (int r = 0; r < resolution.RemoteAddresses.Count; r++)
+                _log.LogWarning("{Id}: to=<{Rcpt}>, orig_to=<{Orig}>: forwarding to a remote address is not available; that copy is skipped", message.Id, resolution.RemoteAddresses[r], message.Recipients[i]);
             if (resolution.Mailboxes.Count == 0)
             {
                 _log.LogWarning("{Id}: to=<{Rcpt}>, relay=local, status=bounced (no such local mailbox; no delivery status notification is sent yet)", message.Id, message.Recipients[i]);
                 _ = RecordDoneAsync(message, i, "", RecipientOutcome.Bounced);
                 continue;
             }
-            foreach (string mailbox in resolution.Mailboxes)
+            for (int m = 0; m < resolution.Mailboxes.Count; m++)
             {
+                string mailbox = resolution.Mailboxes[m];
                 // One copy per mailbox, however many recipients lead to it (aliases, or the same address twice).
                 if (!message.IsDone(i, mailbox) && !Contains(deliveries, mailbox))
                     deliveries.Add(new PendingDelivery(message, i, mailbox));

@@ -437,7 +437,7 @@ internal sealed class SmtpSession
         _id = _server.Queue.NextId();
         _arrival = _server.Time.GetUtcNow();
         _reception = _server.Queue.BeginReception();
-        _chunk ??= ArrayPool<byte>.Shared.Rent(QueueRecord.HeaderSize + QueueRecord.MaxChunkBody + 4096);
+        _chunk ??= ChunkBufferPool.Rent();
         _chunkLength = 0;
         _chunkAddresses.Clear();
         _size = 0;
@@ -685,7 +685,7 @@ internal sealed class SmtpSession
         {
             byte[] larger = ArrayPool<byte>.Shared.Rent(needed);
             _chunk.AsSpan(0, QueueRecord.HeaderSize + _chunkLength).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_chunk);
+            ChunkBufferPool.Return(_chunk);
             _chunk = larger;
         }
         return MailQueue.WriteEnvelope(_chunk, fields, _chunkLength);
@@ -702,7 +702,7 @@ internal sealed class SmtpSession
         }
         if (_chunk is not null)
         {
-            ArrayPool<byte>.Shared.Return(_chunk);
+            ChunkBufferPool.Return(_chunk);
             _chunk = null;
         }
     }

@@ -1,0 +1,44 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+
+namespace FastSpool.Server.Smtp;
+
+/// <summary>The message buffers of sessions receiving mail: all of one size (a queue chunk plus room for the
+/// envelope), kept for reuse up to <see cref="Kept"/> of them. <see cref="ArrayPool{T}.Shared"/> keeps only a
+/// few arrays of a size per core, so with dozens of sessions in DATA at once most of these half-megabyte rents
+/// were fresh allocations.</summary>
+internal static class ChunkBufferPool
+{
+    /// <summary>Buffers kept at most (about 67 MiB); beyond that a returned buffer is left to the collector.</summary>
+    internal const int Kept = 256;
+
+    public static readonly int BufferSize = FastSpool.Queue.QueueRecord.HeaderSize + FastSpool.Queue.QueueRecord.MaxChunkBody + 4096;
+
+    private static readonly ConcurrentQueue<byte[]> Pool = new();
+    private static int s_kept;
+
+    public static byte[] Rent()
+    {
+        if (Pool.TryDequeue(out byte[]? buffer))
+        {
+            Interlocked.Decrement(ref s_kept);
+            return buffer;
+        }
+        return GC.AllocateUninitializedArray<byte>(BufferSize);
+    }
+
+    /// <summary>Takes back a buffer from <see cref="Rent"/>; a larger one (an envelope that outgrew it) goes back
+    /// to the shared pool it came from.</summary>
+    public static void Return(byte[] buffer)
+    {
+        if (buffer.Length != BufferSize)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return;
+        }
+        if (Interlocked.Increment(ref s_kept) <= Kept)
+            Pool.Enqueue(buffer);
+        else
+            Interlocked.Decrement(ref s_kept);
+    }
+}
