@@ -164,7 +164,8 @@ internal sealed class SmtpSession
         }
     }
 
-    private async Task<bool> GreetAsync()
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> GreetAsync()
     {
         if (_server.Options.GreetPause > TimeSpan.Zero)
             await Task.Delay(_server.Options.GreetPause, _server.Time, _timeout.Token).ConfigureAwait(false);
@@ -185,7 +186,8 @@ internal sealed class SmtpSession
         return true;
     }
 
-    private async Task CommandLoopAsync()
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CommandLoopAsync()
     {
         while (true)
         {
@@ -619,6 +621,7 @@ internal sealed class SmtpSession
         return Step.Close;
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AppendChunkAsync()
     {
         try
@@ -634,6 +637,7 @@ internal sealed class SmtpSession
         _chunkLength = 0;
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CommitMessageAsync()
     {
         int length = WriteEnvelope();
