@@ -75,7 +75,8 @@ public sealed class CrashRecoveryTests : IDisposable
             delivered = Subjects(alice).Concat(Subjects(bob)).ToHashSet();
             if (acknowledged.Keys.All(delivered.Contains) && DateTime.UtcNow - stableSince > TimeSpan.FromSeconds(1))
                 break;
-            Assert.True(DateTime.UtcNow < until, $"acknowledged but not delivered: {string.Join(", ", acknowledged.Keys.Where(k => !delivered.Contains(k)).Take(10))}\n{final.Output}");
+            Assert.True(DateTime.UtcNow < until, $"acknowledged but not delivered: {string.Join(", ", acknowledged.Keys.Where(k => !delivered.Contains(k)).Take(10))}\n"
+                + $"dotlocks: {string.Join(", ", Directory.GetFiles(Path.Combine(_data, "mail"), "*.lock").Select(f => $"{Path.GetFileName(f)}=[{File.ReadAllText(f).Trim()}]"))}\n{final.Output}");
             await Task.Delay(50);
         }
         await final.StopAsync();

@@ -135,6 +135,9 @@ public static partial class Libc
     /// <summary><c>mkdir(2)</c>; the mode is reduced by the umask.</summary>
     public static int MkDir(string path, UnixFileMode mode) => ErrnoOf(mkdir(path, (uint)mode));
 
+    /// <summary><c>link(2)</c>: a second name for a file; fails with EEXIST when the new name exists.</summary>
+    public static int Link(string existing, string newPath) => ErrnoOf(link(existing, newPath));
+
     /// <summary><c>unlink(2)</c>.</summary>
     public static int Unlink(string path) => ErrnoOf(unlink(path));
 
@@ -197,6 +200,9 @@ public static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int mkdir(string path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existing, string newPath);
 
     [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int unlink(string path);

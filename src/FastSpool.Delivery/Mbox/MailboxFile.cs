@@ -318,29 +318,40 @@ public sealed class MailboxFile : IDisposable
     }
 
     /// <summary>Creates the dotlock holding our process id (as liblockfile does), so that a lock left by a writer
-    /// that died, such as FastSpool killed mid-delivery, is recognised at once instead of after five minutes.</summary>
+    /// that died, such as FastSpool killed mid-delivery, is recognised at once instead of after five minutes. The pid
+    /// is written to a private temporary file first and the dotlock is made by <c>link(2)</c>, so the dotlock never
+    /// exists empty: a writer killed between creating it and writing its pid would otherwise leave a lock that only
+    /// turns stale by age.</summary>
     private static int CreateLockFile(string lockPath)
     {
-        int errno = Libc.Open(lockPath, LockFileFlags, FileMode, out SafeFileHandle? handle);
-        if (handle is not null)
+        string directory = System.IO.Path.GetDirectoryName(lockPath)!;
+        string temporary = System.IO.Path.Combine(directory,
+            $".{System.IO.Path.GetFileName(lockPath)}.{Environment.ProcessId}.{Interlocked.Increment(ref s_lockAttempt)}");
+        int errno = Libc.Open(temporary, LockFileFlags, FileMode, out SafeFileHandle? handle);
+        if (handle is null)
+            return errno;
+        try
         {
             using (handle)
             {
                 Span<byte> pid = stackalloc byte[16];
                 Environment.ProcessId.TryFormat(pid, out int length, provider: System.Globalization.CultureInfo.InvariantCulture);
                 pid[length++] = (byte)'\n';
-                try
-                {
-                    RandomAccess.Write(handle, pid[..length], 0);
-                }
-                catch (IOException)
-                {
-                    // An empty dotlock still locks; it just turns stale by age only.
-                }
+                RandomAccess.Write(handle, pid[..length], 0);
             }
+            return Libc.Link(temporary, lockPath);
         }
-        return errno;
+        catch (IOException)
+        {
+            return Errno.EIO;
+        }
+        finally
+        {
+            Libc.Unlink(temporary);
+        }
     }
+
+    private static long s_lockAttempt;
 
     /// <returns>True when the dotlock is gone (it was stale, or its holder removed it).</returns>
     private static bool RemoveStaleLockFile(string lockPath)

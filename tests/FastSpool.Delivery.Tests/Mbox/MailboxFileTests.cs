@@ -313,7 +313,11 @@ public sealed class MailboxFileTests : IDisposable
             File.WriteAllText(lockPath, gone.Id + "\n");
         }
         using (MailboxFile opened = Open(path))
+        {
             Assert.Equal(Environment.ProcessId + "\n", File.ReadAllText(lockPath));
+            // Made by link(2) from a temporary file that already held the pid; nothing of that is left.
+            Assert.Equal(["alice", "alice.lock"], Directory.GetFiles(_directory.Path).Select(Path.GetFileName).Order());
+        }
         Assert.False(File.Exists(lockPath));
 
         File.WriteAllText(lockPath, Environment.ProcessId + "\n");
