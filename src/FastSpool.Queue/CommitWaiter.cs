@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Tasks.Sources;
 
 namespace FastSpool.Queue;
@@ -8,9 +7,7 @@ namespace FastSpool.Queue;
 /// durability allocates nothing per record.</summary>
 internal sealed class CommitWaiter : IValueTaskSource
 {
-    private const int Kept = 1024;
-    private static readonly ConcurrentQueue<CommitWaiter> Pool = new();
-    private static int s_pooled;
+    private static readonly BoundedPool<CommitWaiter> Pool = new(() => new CommitWaiter(), 1024);
 
     private ManualResetValueTaskSourceCore<bool> _core;
 
@@ -27,10 +24,7 @@ internal sealed class CommitWaiter : IValueTaskSource
 
     public static CommitWaiter Rent(long address)
     {
-        if (Pool.TryDequeue(out CommitWaiter? waiter))
-            Interlocked.Decrement(ref s_pooled);
-        else
-            waiter = new CommitWaiter();
+        CommitWaiter waiter = Pool.Rent();
         waiter.Address = address;
         return waiter;
     }
@@ -39,10 +33,7 @@ internal sealed class CommitWaiter : IValueTaskSource
     public void Return()
     {
         _core.Reset();
-        if (Interlocked.Increment(ref s_pooled) <= Kept)
-            Pool.Enqueue(this);
-        else
-            Interlocked.Decrement(ref s_pooled);
+        Pool.Return(this);
     }
 
     public void Complete() => _core.SetResult(true);

@@ -208,11 +208,8 @@ public sealed class FasterQueueLog : IQueueLog
         RequestCommit();
         try
         {
+            // A failed commit fails the waiter with a QueueUnavailableException (see Fail).
             await waiter.Task.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not QueueUnavailableException)
-        {
-            throw new QueueUnavailableException("queue commit failed: " + e.Message, e);
         }
         finally
         {

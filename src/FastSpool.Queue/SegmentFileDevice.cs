@@ -50,13 +50,9 @@ internal sealed unsafe class SegmentFileDevice : StorageDeviceBase
             if (errno != 0)
                 error = (uint)errno;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             error = ErrorCode(e);
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or ObjectDisposedException)
-        {
-            error = (uint)Errno.EIO;
         }
         callback(error, error == 0 ? length : 0, context);
     }
@@ -80,13 +76,9 @@ internal sealed unsafe class SegmentFileDevice : StorageDeviceBase
             // Past the end of a segment reads as zeros, as from a preallocated file: the log ends there.
             destination[total..].Clear();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             error = ErrorCode(e);
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or ObjectDisposedException)
-        {
-            error = (uint)Errno.EIO;
         }
         callback(error, error == 0 ? readLength : 0, context);
     }
@@ -131,7 +123,9 @@ internal sealed unsafe class SegmentFileDevice : StorageDeviceBase
         }
     }
 
-    private static uint ErrorCode(IOException e) => e.HResult is > 0 and < 4096 ? (uint)e.HResult : (uint)Errno.EIO;
+    /// <summary>The errno behind a failed call when .NET kept it (IOException's HResult on Unix), else EIO;
+    /// FASTER only needs it to be non-zero.</summary>
+    private static uint ErrorCode(Exception e) => e is IOException && e.HResult is > 0 and < 4096 ? (uint)e.HResult : (uint)Errno.EIO;
 
     public override void Dispose()
     {

@@ -1,12 +1,11 @@
 using System.Text;
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Server.Logging;
 
 /// <summary>The mail log: one grep-able line per event, like Postfix's, written to standard output in batches by a
 /// <see cref="MailLogWriter"/>. Lines built with <see cref="MailLogExtensions.Line"/> arrive as UTF-8 and are
-/// copied without allocating; other log calls are formatted as strings.
+/// copied without allocating; other log calls are formatted by their formatter and encoded once.
 /// <c>2026-11-24T17:02:50.123Z smtpd info: connect from [127.0.0.1]</c>.</summary>
 internal sealed class MailLogProvider : ILoggerProvider
 {
@@ -45,67 +44,42 @@ internal sealed class MailLogProvider : ILoggerProvider
         {
             if (!IsEnabled(logLevel))
                 return;
-            if (state is Utf8LogLine line && exception is null)
-            {
-                // The hot path: the line is already UTF-8; only the prefix is formatted, on the stack.
-                Span<byte> prefix = stackalloc byte[96];
-                int length = WritePrefix(prefix, DateTime.UtcNow, _component, logLevel);
-                provider._writer.Append(prefix[..length], line.Text);
+            // The hot path: lines built by MailLogExtensions.Line arrive as UTF-8; others are encoded once here.
+            Utf8LogLine? line = Compose(state as Utf8LogLine, state is Utf8LogLine ? null : formatter(state, exception), exception);
+            if (line is null)
                 return;
-            }
-            string message = formatter(state, exception);
-            if (string.IsNullOrEmpty(message) && exception is null)
-                return;
-            provider._writer.Append(Encoding.UTF8.GetBytes(Format(DateTime.UtcNow, component, logLevel, message, exception)));
+            Span<byte> prefix = stackalloc byte[MailLogWriter.MaxPrefix];
+            int length = MailLogWriter.WritePrefix(prefix, DateTime.UtcNow, _component, logLevel);
+            provider._writer.Append(prefix[..length], line.Text);
         }
     }
 
-    /// <summary><c>2026-11-24T17:02:50.123Z smtpd info: </c></summary>
-    private static int WritePrefix(Span<byte> destination, DateTime utc, ReadOnlySpan<byte> component, LogLevel level)
+    /// <summary>The text of a line: a ready UTF-8 line or a formatted message, and the exception's type and
+    /// message after it; null when there is nothing to log.</summary>
+    private static Utf8LogLine? Compose(Utf8LogLine? ready, string? message, Exception? exception)
     {
-        utc.TryFormat(destination, out int n, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        destination[n++] = (byte)' ';
-        component.CopyTo(destination[n..]);
-        n += component.Length;
-        destination[n++] = (byte)' ';
-        ReadOnlySpan<byte> name = LevelUtf8(level);
-        name.CopyTo(destination[n..]);
-        n += name.Length;
-        ": "u8.CopyTo(destination[n..]);
-        return n + 2;
+        if (ready is null && string.IsNullOrEmpty(message) && exception is null)
+            return null;
+        Utf8LogLine line = ready ?? Utf8LogLine.Start();
+        if (ready is null)
+            line.AppendChars(message);
+        if (exception is not null)
+        {
+            line.AppendChars(" (");
+            line.AppendChars(exception.GetType().Name);
+            line.AppendChars(": ");
+            line.AppendChars(exception.Message);
+            line.AppendChars(")");
+        }
+        return line;
     }
 
-    private static ReadOnlySpan<byte> LevelUtf8(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trace"u8,
-        LogLevel.Debug => "debug"u8,
-        LogLevel.Information => "info"u8,
-        LogLevel.Warning => "warning"u8,
-        LogLevel.Error => "error"u8,
-        LogLevel.Critical => "fatal"u8,
-        _ => "none"u8,
-    };
-
+    /// <summary>One whole line as the log writes it, for tests.</summary>
     internal static string Format(DateTime utc, string component, LogLevel level, string message, Exception? exception)
     {
-        var line = new StringBuilder(64 + message.Length);
-        Span<char> time = stackalloc char[32];
-        utc.TryFormat(time, out int written, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
-        line.Append(time[..written]).Append(' ').Append(component).Append(' ').Append(Level(level)).Append(": ");
-        line.Append(message.ReplaceLineEndings(" "));
-        if (exception is not null)
-            line.Append(" (").Append(exception.GetType().Name).Append(": ").Append(exception.Message.ReplaceLineEndings(" ")).Append(')');
-        return line.Append('\n').ToString();
+        Span<byte> prefix = stackalloc byte[MailLogWriter.MaxPrefix];
+        int length = MailLogWriter.WritePrefix(prefix, utc, Encoding.UTF8.GetBytes(component), level);
+        Utf8LogLine? line = Compose(null, message, exception);
+        return Encoding.UTF8.GetString(prefix[..length]) + (line is null ? "" : Encoding.UTF8.GetString(line.Text)) + "\n";
     }
-
-    private static string Level(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trace",
-        LogLevel.Debug => "debug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warning",
-        LogLevel.Error => "error",
-        LogLevel.Critical => "fatal",
-        _ => "none",
-    };
 }

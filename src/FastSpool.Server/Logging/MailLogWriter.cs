@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Server.Logging;
 
@@ -10,6 +10,9 @@ namespace FastSpool.Server.Logging;
 internal sealed class MailLogWriter : IDisposable
 {
     internal const int MaxPending = 16 * 1024 * 1024;
+
+    /// <summary>Room for <see cref="WritePrefix"/>: the time, a component name of up to 40 bytes and the level.</summary>
+    internal const int MaxPrefix = 96;
     private const int InitialBuffer = 64 * 1024;
 
     private readonly object _gate = new();
@@ -96,8 +99,7 @@ internal sealed class MailLogWriter : IDisposable
             {
                 _output.Write(_writing, 0, length);
                 if (dropped > 0)
-                    _output.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
-                        $"{DateTime.UtcNow:yyyy-MM-dd'T'HH:mm:ss.fff'Z'} fastspool warning: mail log: {dropped} lines were dropped while the log output was blocked\n")));
+                    WriteDroppedCount(dropped);
                 _output.Flush();
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
@@ -111,6 +113,44 @@ internal sealed class MailLogWriter : IDisposable
                 return;
             }
         }
+    }
+
+    private void WriteDroppedCount(long dropped)
+    {
+        Span<byte> line = stackalloc byte[MaxPrefix + 128];
+        int n = WritePrefix(line, DateTime.UtcNow, "fastspool"u8, LogLevel.Warning);
+        ReadOnlySpan<byte> head = "mail log: "u8, tail = " lines were dropped while the log output was blocked\n"u8;
+        head.CopyTo(line[n..]);
+        n += head.Length;
+        dropped.TryFormat(line[n..], out int digits, provider: CultureInfo.InvariantCulture);
+        n += digits;
+        tail.CopyTo(line[n..]);
+        n += tail.Length;
+        _output.Write(line[..n]);
+    }
+
+    /// <summary>Writes <c>2026-11-24T17:02:50.123Z smtpd info: </c>; returns its length.</summary>
+    internal static int WritePrefix(Span<byte> destination, DateTime utc, ReadOnlySpan<byte> component, LogLevel level)
+    {
+        utc.TryFormat(destination, out int n, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        destination[n++] = (byte)' ';
+        component.CopyTo(destination[n..]);
+        n += component.Length;
+        destination[n++] = (byte)' ';
+        ReadOnlySpan<byte> name = level switch
+        {
+            LogLevel.Trace => "trace"u8,
+            LogLevel.Debug => "debug"u8,
+            LogLevel.Information => "info"u8,
+            LogLevel.Warning => "warning"u8,
+            LogLevel.Error => "error"u8,
+            LogLevel.Critical => "fatal"u8,
+            _ => "none"u8,
+        };
+        name.CopyTo(destination[n..]);
+        n += name.Length;
+        ": "u8.CopyTo(destination[n..]);
+        return n + 2;
     }
 
     /// <summary>Writes what is pending, then stops (waits at most 5 seconds for a blocked output).</summary>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 
 namespace FastSpool.Server.Smtp;
 
@@ -14,31 +13,17 @@ internal static class ChunkBufferPool
 
     public static readonly int BufferSize = FastSpool.Queue.QueueRecord.HeaderSize + FastSpool.Queue.QueueRecord.MaxChunkBody + 4096;
 
-    private static readonly ConcurrentQueue<byte[]> Pool = new();
-    private static int s_kept;
+    private static readonly BoundedPool<byte[]> Pool = new(() => GC.AllocateUninitializedArray<byte>(BufferSize), Kept);
 
-    public static byte[] Rent()
-    {
-        if (Pool.TryDequeue(out byte[]? buffer))
-        {
-            Interlocked.Decrement(ref s_kept);
-            return buffer;
-        }
-        return GC.AllocateUninitializedArray<byte>(BufferSize);
-    }
+    public static byte[] Rent() => Pool.Rent();
 
     /// <summary>Takes back a buffer from <see cref="Rent"/>; a larger one (an envelope that outgrew it) goes back
     /// to the shared pool it came from.</summary>
     public static void Return(byte[] buffer)
     {
-        if (buffer.Length != BufferSize)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return;
-        }
-        if (Interlocked.Increment(ref s_kept) <= Kept)
-            Pool.Enqueue(buffer);
+        if (buffer.Length == BufferSize)
+            Pool.Return(buffer);
         else
-            Interlocked.Decrement(ref s_kept);
+            ArrayPool<byte>.Shared.Return(buffer);
     }
 }

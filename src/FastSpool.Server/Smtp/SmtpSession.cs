@@ -94,9 +94,7 @@ internal sealed class SmtpSession
     /// <summary>The per-connection buffers, kept for the next connection instead of being allocated for each.</summary>
     private sealed class SessionBuffers
     {
-        private const int Kept = 256;
-        private static readonly System.Collections.Concurrent.ConcurrentQueue<SessionBuffers> Pool = new();
-        private static int s_pooled;
+        private static readonly BoundedPool<SessionBuffers> Pool = new(() => new SessionBuffers(), 256);
 
         public readonly byte[] Line = new byte[MaxCommandLine];
         public readonly byte[] Helo = new byte[MaxCommandLine];
@@ -104,24 +102,13 @@ internal sealed class SmtpSession
         public readonly RecipientList Recipients = new();
         public readonly List<long> ChunkAddresses = [];
 
-        public static SessionBuffers Rent()
-        {
-            if (Pool.TryDequeue(out SessionBuffers? buffers))
-            {
-                Interlocked.Decrement(ref s_pooled);
-                return buffers;
-            }
-            return new SessionBuffers();
-        }
+        public static SessionBuffers Rent() => Pool.Rent();
 
         public static void Return(SessionBuffers buffers)
         {
             buffers.Recipients.Clear();
             buffers.ChunkAddresses.Clear();
-            if (Interlocked.Increment(ref s_pooled) <= Kept)
-                Pool.Enqueue(buffers);
-            else
-                Interlocked.Decrement(ref s_pooled);
+            Pool.Return(buffers);
         }
     }
 
