@@ -13,9 +13,9 @@ internal sealed class CommitWaiter : IValueTaskSource
 
     private CommitWaiter()
     {
-        // Continuations run on the committer's thread: a session's continuation only writes its reply into the
-        // connection's pipe, cheaper than a thread-pool hop per record.
-        _core.RunContinuationsAsynchronously = false;
+        // Continuations go to the thread pool: the committer loop only commits. Run inline, a session's continuation
+        // (its reply, the queue manager's intake, then its next pipelined commands) delayed the next commit.
+        _core.RunContinuationsAsynchronously = true;
     }
 
     public long Address { get; private set; }

@@ -1,3 +1,4 @@
+using FastSpool.Configuration;
 using System.Buffers;
 using System.Threading.Channels;
 using FASTER.core;
@@ -16,7 +17,7 @@ public sealed class FasterQueueLog : IQueueLog
     private const int EntryHeaderSize = 12; // FasterLog's header with a per-entry checksum
 
     private readonly string _directory;
-    private readonly QueueLogOptions _options;
+    private readonly QueueOptions _options;
     private readonly int _pageBits;
     private readonly int _segmentBits;
     private readonly Channel<bool> _commitSignal = Channel.CreateBounded<bool>(
@@ -30,7 +31,7 @@ public sealed class FasterQueueLog : IQueueLog
     private readonly List<CommitWaiter> _ready = []; // the committer's only
     private int _disposed;
 
-    private FasterQueueLog(string directory, QueueLogOptions options, int pageBits, int segmentBits, Engine engine)
+    private FasterQueueLog(string directory, QueueOptions options, int pageBits, int segmentBits, Engine engine)
     {
         _directory = directory;
         _options = options;
@@ -43,11 +44,11 @@ public sealed class FasterQueueLog : IQueueLog
 
     private FasterLog Log => _engine.Log;
 
-    /// <summary>Opens (and recovers) the log in <see cref="QueueLogOptions.Directory"/>. Refuses to come up empty
-    /// over segment files whose commit cannot be found.</summary>
-    public static async Task<FasterQueueLog> OpenAsync(QueueLogOptions options, CancellationToken cancellationToken = default)
+    /// <summary>Opens (and recovers) the log in <paramref name="directory"/>. Refuses to come up empty over segment
+    /// files whose commit cannot be found.</summary>
+    public static async Task<FasterQueueLog> OpenAsync(string directory, QueueOptions options, CancellationToken cancellationToken = default)
     {
-        string dir = Path.GetFullPath(options.Directory);
+        string dir = Path.GetFullPath(directory);
         Directory.CreateDirectory(dir);
         bool hadSegments = Directory.EnumerateFiles(dir, SegmentPrefix + ".*").Any();
         string commitDir = Path.Combine(dir, CommitDirectoryName);
@@ -130,7 +131,7 @@ public sealed class FasterQueueLog : IQueueLog
 
     /// <summary>The page and segment sizes an existing log was written with win over the configured ones: reading a
     /// log back with another page size would misread it. They are kept in a small file beside the segments.</summary>
-    private static (int PageBits, int SegmentBits) Geometry(string dir, QueueLogOptions options, bool existing)
+    private static (int PageBits, int SegmentBits) Geometry(string dir, QueueOptions options, bool existing)
     {
         string path = Path.Combine(dir, GeometryFileName);
         if (File.Exists(path))
@@ -329,13 +330,6 @@ public sealed class FasterQueueLog : IQueueLog
             waiter.Fail(error);
     }
 
-    private void ThrowIfFailed()
-    {
-        Exception? failure = _failure;
-        if (failure is not null)
-            throw new QueueUnavailableException("queue commit failed earlier: " + failure.Message, failure);
-    }
-
     /// <summary>Starts an operation on the current FasterLog; a recovery waits for operations to leave.</summary>
     private FasterLog Enter()
     {
@@ -390,7 +384,7 @@ public sealed class FasterQueueLog : IQueueLog
 
         public FasterLog Log { get; }
 
-        public static Engine Open(string dir, QueueLogOptions options, int pageBits, int segmentBits)
+        public static Engine Open(string dir, QueueOptions options, int pageBits, int segmentBits)
         {
             IDevice device = new SegmentFileDevice(Path.Combine(dir, SegmentPrefix));
             var commitManager = new DeviceLogCommitCheckpointManager(

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace FastSpool.Queue;
 
-/// <summary>Reads what <see cref="FieldWriter"/> wrote. Records are checksummed before they are read, so a short
+/// <summary>Reads the fixed-layout fields of version 1 records. Records are checksummed before they are read, so a short
 /// record here is a bug or a foreign record: it throws <see cref="InvalidDataException"/>.</summary>
 public ref struct FieldReader
 {
@@ -58,6 +58,8 @@ public ref struct FieldReader
     }
 
     public string ReadString() => Encoding.UTF8.GetString(ReadBytes());
+
+    public readonly int Remaining => _buffer.Length - _position;
 
     private readonly void Ensure(int count)
     {

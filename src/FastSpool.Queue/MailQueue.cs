@@ -13,6 +13,7 @@ public sealed class MailQueue : IAsyncDisposable
     private readonly IQueueLog _log;
     private readonly QueueIdGenerator _ids;
     private readonly List<long> _receptions = [];
+    private readonly BoundedPool<MessageWriter> _writers;
     private long _residentBytes;
 
     // The shared pool keeps only a few arrays of a size per core; resident copies stay out until their message is
@@ -25,6 +26,7 @@ public sealed class MailQueue : IAsyncDisposable
     {
         _log = log;
         _ids = new QueueIdGenerator(highestId);
+        _writers = new BoundedPool<MessageWriter>(() => new MessageWriter(this), 256);
     }
 
     public IQueueLog Log => _log;
@@ -44,7 +46,7 @@ public sealed class MailQueue : IAsyncDisposable
     /// <summary>Keeps a copy of a message that fits in one record (the envelope with the whole body) until
     /// <see cref="ReleaseResident"/>, so that delivering it does not read it back from the log (a device read per
     /// message). Small messages only, within <see cref="ResidentBudget"/>; others are read from the log as before.</summary>
-    public void KeepResident(QueuedMessage message, ReadOnlySpan<byte> record)
+    internal void KeepResident(QueuedMessage message, ReadOnlySpan<byte> record)
     {
         if (message.ChunkAddresses.Length != 0 || record.Length > MaxResidentRecord || message.Resident is not null)
             return;
@@ -94,7 +96,7 @@ public sealed class MailQueue : IAsyncDisposable
 
     /// <summary>Marks the start of a message's records: nothing at or above the returned bound is reclaimed until
     /// <see cref="EndReception"/> (chunks written before their envelope must survive truncation).</summary>
-    public long BeginReception()
+    internal long BeginReception()
     {
         lock (_receptions)
         {
@@ -104,7 +106,7 @@ public sealed class MailQueue : IAsyncDisposable
         }
     }
 
-    public void EndReception(long bound)
+    internal void EndReception(long bound)
     {
         lock (_receptions)
             _receptions.Remove(bound);
@@ -112,84 +114,12 @@ public sealed class MailQueue : IAsyncDisposable
 
     /// <summary>Appends a body chunk. The record buffer holds the body at <see cref="QueueRecord.HeaderSize"/>;
     /// the header and checksum are filled in here.</summary>
-    public ValueTask<long> AppendChunkAsync(Memory<byte> record, QueueId id, uint index, int bodyLength)
+    internal ValueTask<long> AppendChunkAsync(Memory<byte> record, QueueId id, uint index, int bodyLength)
     {
         Span<byte> span = record.Span[..(QueueRecord.HeaderSize + bodyLength)];
         QueueRecord.WriteHeader(span, QueueRecordType.Chunk, id.Value, index, bodyLength);
         QueueRecord.Seal(span);
         return _log.AppendAsync(record[..span.Length]);
-    }
-
-    /// <summary>Bytes the envelope's fields take after its inline body.</summary>
-    public static int EnvelopeFieldsSize(in EnvelopeFields fields) =>
-        8 + 8 + 1
-        + 2 + fields.ClientAddress.Length
-        + 2 + fields.ClientHelo.Length
-        + 2 + fields.Sender.Length
-        + 4 + fields.Recipients.EncodedSize
-        + 4 + (8 * fields.ChunkAddresses.Length);
-
-    /// <summary>Completes an envelope record whose inline body is already in place; returns the record length.</summary>
-    public static int WriteEnvelope(Span<byte> record, in EnvelopeFields fields, int bodyLength)
-    {
-        QueueRecord.WriteHeader(record, QueueRecordType.Envelope, fields.Id.Value, (uint)fields.ChunkAddresses.Length, bodyLength);
-        var writer = new FieldWriter(record[(QueueRecord.HeaderSize + bodyLength)..]);
-        writer.WriteInt64(fields.Arrival.ToUnixTimeMilliseconds());
-        writer.WriteInt64(fields.Size);
-        writer.WriteByte((byte)((fields.EightBitMime ? FlagEightBitMime : 0) | (fields.SmtpUtf8 ? FlagSmtpUtf8 : 0)));
-        writer.WriteBytes(fields.ClientAddress);
-        writer.WriteBytes(fields.ClientHelo);
-        writer.WriteBytes(fields.Sender);
-        writer.WriteUInt32((uint)fields.Recipients.Count);
-        for (int i = 0; i < fields.Recipients.Count; i++)
-            writer.WriteBytes(fields.Recipients[i]);
-        writer.WriteUInt32((uint)fields.ChunkAddresses.Length);
-        foreach (long address in fields.ChunkAddresses)
-            writer.WriteInt64(address);
-        int length = QueueRecord.HeaderSize + bodyLength + writer.Position;
-        QueueRecord.Seal(record[..length]);
-        return length;
-    }
-
-    /// <summary>Makes the envelope durable: the message is accepted once this completes (the 250 may be sent).</summary>
-    public ValueTask<long> CommitEnvelopeAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) =>
-        _log.AppendDurableAsync(record, cancellationToken);
-
-    /// <summary>Reads an envelope record back into the queue manager's form.</summary>
-    public static QueuedMessage ReadEnvelope(long address, ReadOnlySpan<byte> record, in QueueRecordHeader header)
-    {
-        var reader = new FieldReader(QueueRecord.Fields(record, header));
-        long arrival = reader.ReadInt64();
-        long size = reader.ReadInt64();
-        byte flags = reader.ReadByte();
-        string client = reader.ReadString();
-        string helo = reader.ReadString();
-        string sender = reader.ReadString();
-        var recipients = new string[reader.ReadUInt32()];
-        for (int i = 0; i < recipients.Length; i++)
-            recipients[i] = reader.ReadString();
-        var chunks = new long[reader.ReadUInt32()];
-        long first = address;
-        for (int i = 0; i < chunks.Length; i++)
-        {
-            chunks[i] = reader.ReadInt64();
-            first = Math.Min(first, chunks[i]);
-        }
-        return new QueuedMessage
-        {
-            Id = new QueueId(header.QueueId),
-            FirstAddress = first,
-            EnvelopeAddress = address,
-            Arrival = DateTimeOffset.FromUnixTimeMilliseconds(arrival),
-            Size = size,
-            Sender = sender,
-            Recipients = recipients,
-            ChunkAddresses = chunks,
-            ClientAddress = client,
-            ClientHelo = helo,
-            EightBitMime = (flags & FlagEightBitMime) != 0,
-            SmtpUtf8 = (flags & FlagSmtpUtf8) != 0,
-        };
     }
 
     /// <summary>Reads a message's body: its chunks in order, then the envelope's inline tail.</summary>
@@ -228,31 +158,75 @@ public sealed class MailQueue : IAsyncDisposable
         }
     }
 
-    /// <summary>Commits an intent before the mailbox is written (exactly-once delivery across crashes).</summary>
-    public async ValueTask RecordIntentAsync(DeliveryIntent intent, CancellationToken cancellationToken = default)
+    /// <summary>Where committed messages go (the queue manager); set once before doors open.</summary>
+    public IQueueSink? Sink { get; set; }
+
+    internal void Accepted(QueuedMessage message) =>
+        (Sink ?? throw new InvalidOperationException("no queue manager takes committed messages")).Accept(message);
+
+    /// <summary>A writer for one door, kept for its next message; give it back with <see cref="ReturnWriter"/>.</summary>
+    public MessageWriter RentWriter() => _writers.Rent();
+
+    public void ReturnWriter(MessageWriter writer)
     {
-        int size = QueueRecord.HeaderSize + FieldWriter.SizeOf(intent.MailboxPath) + 8 + 8 + 4 + 4;
-        foreach (DeliveryIntentEntry entry in intent.Entries)
-            size += 8 + 4 + FieldWriter.SizeOf(entry.Mailbox);
+        writer.Abort();
+        _writers.Return(writer);
+    }
+
+    /// <summary>Commits a transport's crash record before it writes (for the local transport: which mbox region an
+    /// append will fill, so that recovery can tell whether it happened).</summary>
+    public async ValueTask RecordJournalAsync(string transport, ReadOnlyMemory<byte> payload, JournalEntry[] entries, CancellationToken cancellationToken = default)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(StateRecords.JournalSize(transport, payload.Length, entries));
+        try
+        {
+            int length = StateRecords.WriteJournal(buffer, transport, payload.Span, entries);
+            await _log.AppendDurableAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Records that one part of a recipient's delivery is done. Not waited for: if it is lost in a crash,
+    /// the transport's journal tells recovery what happened.</summary>
+    public ValueTask RecordPartDoneAsync(QueueId id, int recipient, string part) =>
+        AppendAsync(StateRecords.PartDoneSize(part), (id, recipient, part), static (span, s) => StateRecords.WritePartDone(span, s.id, s.recipient, s.part), durable: false);
+
+    /// <summary>Records a recipient's new state (deferred until T, sent, bounced) with its reply. Not waited for: a
+    /// lost deferral is retried sooner, a lost final state is found again through the journal or tried again.</summary>
+    public ValueTask RecordRecipientStateAsync(QueueId id, int recipient, QueuedRecipient state, DateTimeOffset time) =>
+        AppendAsync(StateRecords.RecipientStateSize(state.LastReply), (id, recipient, state, time),
+            static (span, s) => StateRecords.WriteRecipientState(span, s.id, s.recipient, s.state.Status, s.time, s.state.Attempts, s.state.NextAttempt, s.state.LastReply),
+            durable: false);
+
+    /// <summary>Records a hold, release or delay notice; durable when this completes (an admin's hold survives a crash
+    /// once acknowledged).</summary>
+    public ValueTask RecordControlAsync(QueueId id, MessageControlAction action, DateTimeOffset time, string who) =>
+        AppendAsync(StateRecords.ControlSize(who), (id, action, time, who),
+            static (span, s) => StateRecords.WriteControl(span, s.id, s.action, s.time, s.who), durable: true);
+
+    /// <summary>Records that the whole message is finished or deleted; its space can be reclaimed. Durable when
+    /// this completes.</summary>
+    public ValueTask RecordRemovedAsync(QueueId id, string reason) =>
+        AppendAsync(StateRecords.RemovedSize(reason), (id, reason), static (span, s) => StateRecords.WriteRemoved(span, s.id, s.reason), durable: true);
+
+    private async ValueTask AppendAsync<TState>(int size, TState state, RecordWriter<TState> write, bool durable)
+    {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
         try
         {
-            Span<byte> record = buffer.AsSpan(0, size);
-            QueueRecord.WriteHeader(record, QueueRecordType.DeliveryIntent, 0, (uint)intent.Entries.Length, 0);
-            var writer = new FieldWriter(record[QueueRecord.HeaderSize..]);
-            writer.WriteString(intent.MailboxPath);
-            writer.WriteInt64(intent.Offset);
-            writer.WriteInt64(intent.Length);
-            writer.WriteUInt32(intent.Crc);
-            writer.WriteUInt32((uint)intent.Entries.Length);
-            foreach (DeliveryIntentEntry entry in intent.Entries)
+            int length = write(buffer, state);
+            if (durable)
             {
-                writer.WriteUInt64(entry.Id.Value);
-                writer.WriteUInt32((uint)entry.Recipient);
-                writer.WriteString(entry.Mailbox);
+                await _log.AppendDurableAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
             }
-            QueueRecord.Seal(record);
-            await _log.AppendDurableAsync(buffer.AsMemory(0, size), cancellationToken).ConfigureAwait(false);
+            else
+            {
+                await _log.AppendAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                _log.RequestCommit();
+            }
         }
         finally
         {
@@ -260,35 +234,7 @@ public sealed class MailQueue : IAsyncDisposable
         }
     }
 
-    /// <summary>Records a finished recipient. Not waited for: if it is lost in a crash, recovery finds the delivery
-    /// through its intent and the mailbox's tail.</summary>
-    public ValueTask RecordDoneAsync(QueueId id, int recipient, string mailbox, RecipientOutcome outcome) =>
-        AppendSmallAsync(QueueRecordType.RecipientDone, id, (uint)recipient, mailbox, (byte)outcome);
-
-    /// <summary>Records that the whole message is finished or deleted; its space can be reclaimed.</summary>
-    public ValueTask RecordRemovedAsync(QueueId id) =>
-        AppendSmallAsync(QueueRecordType.MessageRemoved, id, 0, "", 0);
-
-    private async ValueTask AppendSmallAsync(QueueRecordType type, QueueId id, uint index, string text, byte code)
-    {
-        int size = QueueRecord.HeaderSize + 1 + FieldWriter.SizeOf(text);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
-        try
-        {
-            Span<byte> record = buffer.AsSpan(0, size);
-            QueueRecord.WriteHeader(record, type, id.Value, index, 0);
-            var writer = new FieldWriter(record[QueueRecord.HeaderSize..]);
-            writer.WriteByte(code);
-            writer.WriteString(text);
-            QueueRecord.Seal(record);
-            await _log.AppendAsync(buffer.AsMemory(0, size)).ConfigureAwait(false);
-            _log.RequestCommit();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    private delegate int RecordWriter<in TState>(Span<byte> record, TState state);
 
     /// <summary>Frees log space below the oldest address still needed: the oldest unfinished message, or a message
     /// still being received.</summary>
@@ -309,7 +255,7 @@ public sealed class MailQueue : IAsyncDisposable
     private sealed class RecoveryScan
     {
         private readonly Dictionary<ulong, QueuedMessage> _messages = [];
-        private readonly List<DeliveryIntent> _intents = [];
+        private readonly List<JournalRecord> _journals = [];
         private readonly RecoveredQueue _result = new();
 
         public ulong HighestId { get; private set; }
@@ -319,10 +265,13 @@ public sealed class MailQueue : IAsyncDisposable
         public void Visit(long address, ReadOnlySpan<byte> record)
         {
             _result.RecordsScanned++;
-            if (!QueueRecord.TryRead(record, out QueueRecordHeader header))
+            switch (QueueRecord.Check(record, out QueueRecordHeader header))
             {
-                _result.DamagedRecords++;
-                return;
+                case RecordCheck.Damaged:
+                    _result.DamagedRecords++;
+                    return;
+                case RecordCheck.NewerVersion:
+                    throw new QueueOpenException($"the queue holds a record at {address} in format version {record[1]}, written by a newer FastSpool; this one reads versions {QueueRecord.OldestVersion} to {QueueRecord.Version}: refusing to start rather than lose its state");
             }
             try
             {
@@ -337,47 +286,74 @@ public sealed class MailQueue : IAsyncDisposable
 
         private void Apply(long address, ReadOnlySpan<byte> record, in QueueRecordHeader header)
         {
+            ReadOnlySpan<byte> fields = QueueRecord.Fields(record, header);
             switch (header.Type)
             {
                 case QueueRecordType.Envelope:
-                    QueuedMessage message = ReadEnvelope(address, record, header);
+                    QueuedMessage message = EnvelopeCodec.Read(address, record, header, out DeliveryReport? report);
+                    if (_messages.TryGetValue(header.QueueId, out QueuedMessage? earlier))
+                        message.FirstAddress = Math.Min(message.FirstAddress, earlier.FirstAddress); // a copy moved forward
                     _messages[header.QueueId] = message;
                     HighestId = Math.Max(HighestId, header.QueueId);
+                    if (report is not null)
+                        MarkNotified(report);
                     break;
                 case QueueRecordType.Chunk:
                     HighestId = Math.Max(HighestId, header.QueueId);
                     break;
-                case QueueRecordType.RecipientDone:
-                    if (_messages.TryGetValue(header.QueueId, out QueuedMessage? done))
+                case QueueRecordType.PartDone:
+                    if (Recipient(header) is { } done)
+                        done.MarkPartDone(StateRecords.ReadPartDone(fields, header.Version));
+                    break;
+                case QueueRecordType.RecipientState:
+                    if (Recipient(header) is { } changed)
+                        StateRecords.ApplyRecipientState(fields, changed);
+                    break;
+                case QueueRecordType.MessageControl:
+                    if (_messages.TryGetValue(header.QueueId, out QueuedMessage? controlled))
                     {
-                        var reader = new FieldReader(QueueRecord.Fields(record, header));
-                        reader.ReadByte();
-                        done.MarkDone((int)header.Index, reader.ReadString());
+                        switch ((MessageControlAction)header.Index)
+                        {
+                            case MessageControlAction.Hold: controlled.Held = true; break;
+                            case MessageControlAction.Release: controlled.Held = false; break;
+                            case MessageControlAction.DelayWarned: controlled.DelayWarned = true; break;
+                            default: _result.UnknownRecords++; break;
+                        }
                     }
                     break;
                 case QueueRecordType.MessageRemoved:
                     _messages.Remove(header.QueueId);
                     break;
-                case QueueRecordType.DeliveryIntent:
-                    _intents.Add(ReadIntent(record, header));
+                case QueueRecordType.Journal:
+                    _journals.Add(StateRecords.ReadJournal(fields, header.Version));
                     break;
                 default:
-                    _result.DamagedRecords++;
+                    _result.UnknownRecords++;
                     break;
             }
         }
 
-        private static DeliveryIntent ReadIntent(ReadOnlySpan<byte> record, in QueueRecordHeader header)
+        private QueuedRecipient? Recipient(in QueueRecordHeader header) =>
+            _messages.TryGetValue(header.QueueId, out QueuedMessage? m) && header.Index < (uint)m.Recipients.Length
+                ? m.Recipients[header.Index]
+                : null;
+
+        /// <summary>A notice in the log was committed: the recipients it reports on are not notified again.</summary>
+        private void MarkNotified(DeliveryReport report)
         {
-            var reader = new FieldReader(QueueRecord.Fields(record, header));
-            string path = reader.ReadString();
-            long offset = reader.ReadInt64();
-            long length = reader.ReadInt64();
-            uint crc = reader.ReadUInt32();
-            var entries = new DeliveryIntentEntry[reader.ReadUInt32()];
-            for (int i = 0; i < entries.Length; i++)
-                entries[i] = new DeliveryIntentEntry(new QueueId(reader.ReadUInt64()), (int)reader.ReadUInt32(), reader.ReadString());
-            return new DeliveryIntent(path, offset, length, crc, entries);
+            if (!_messages.TryGetValue(report.Original.Value, out QueuedMessage? original))
+                return;
+            if (report.Kind == DeliveryReportKind.Delay)
+            {
+                original.DelayWarned = true;
+                return;
+            }
+            NotifyFlags kind = report.Kind == DeliveryReportKind.Success ? NotifyFlags.Success : NotifyFlags.Failure;
+            foreach (int index in report.Recipients)
+            {
+                if ((uint)index < (uint)original.Recipients.Length)
+                    original.Recipients[index].Notified |= kind;
+            }
         }
 
         public RecoveredQueue Finish()
@@ -385,13 +361,14 @@ public sealed class MailQueue : IAsyncDisposable
             foreach (QueuedMessage message in _messages.Values)
                 _result.Messages.Add(message);
             _result.Messages.Sort(static (a, b) => a.EnvelopeAddress.CompareTo(b.EnvelopeAddress));
-            foreach (DeliveryIntent intent in _intents)
+            foreach (JournalRecord journal in _journals)
             {
-                foreach (DeliveryIntentEntry entry in intent.Entries)
+                foreach (JournalEntry entry in journal.Entries)
                 {
-                    if (_messages.TryGetValue(entry.Id.Value, out QueuedMessage? m) && !m.IsDone(entry.Recipient, entry.Mailbox))
+                    if (_messages.TryGetValue(entry.Id.Value, out QueuedMessage? m) && (uint)entry.Recipient < (uint)m.Recipients.Length
+                        && !m.Recipients[entry.Recipient].IsFinal && !m.Recipients[entry.Recipient].IsPartDone(entry.Part))
                     {
-                        _result.UnfinishedIntents.Add(intent);
+                        _result.UnfinishedJournals.Add(journal);
                         break;
                     }
                 }

@@ -4,11 +4,15 @@ namespace FastSpool.Queue;
 
 /// <summary>The fixed header that starts every queue record, and the record checksum.
 /// Layout (little endian): type u8, version u8, reserved u16, crc32c u32 (of the whole record but itself),
-/// queue id u64, index u32, body length u32, then the body, then type-specific fields.</summary>
+/// queue id u64, index u32, body length u32, then the body, then type-specific fields. Version 1 wrote the fields
+/// in a fixed order; version 2 writes tagged fields (<see cref="TlvWriter"/>) that a reader may skip.</summary>
 public static class QueueRecord
 {
     public const int HeaderSize = 24;
-    public const byte Version = 1;
+    public const byte Version = 2;
+
+    /// <summary>The oldest format this FastSpool still reads.</summary>
+    public const byte OldestVersion = 1;
 
     /// <summary>Largest record body (chunk) the queue writes; well below the log's page size so that page padding
     /// stays small.</summary>
@@ -32,22 +36,30 @@ public static class QueueRecord
         Crc32C.Finish(Crc32C.Append(Crc32C.Append(Crc32C.Start, record[..4]), record[8..]));
 
     /// <summary>Checks the header and checksum; false for a record that is torn, foreign or from a newer version.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> record, out QueueRecordHeader header)
+    public static bool TryRead(ReadOnlySpan<byte> record, out QueueRecordHeader header) =>
+        Check(record, out header) == RecordCheck.Valid;
+
+    /// <summary>Checks the header and checksum, telling a damaged record from an intact one in a format newer than
+    /// this FastSpool reads (which must stop recovery: skipping it would lose state).</summary>
+    public static RecordCheck Check(ReadOnlySpan<byte> record, out QueueRecordHeader header)
     {
         header = default;
-        if (record.Length < HeaderSize || record[1] != Version)
-            return false;
+        if (record.Length < HeaderSize)
+            return RecordCheck.Damaged;
         if (BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) != Checksum(record))
-            return false;
+            return RecordCheck.Damaged;
+        if (record[1] is < OldestVersion or > Version)
+            return record[1] > Version ? RecordCheck.NewerVersion : RecordCheck.Damaged;
         int bodyLength = BinaryPrimitives.ReadInt32LittleEndian(record[20..]);
         if (bodyLength < 0 || bodyLength > record.Length - HeaderSize)
-            return false;
+            return RecordCheck.Damaged;
         header = new QueueRecordHeader(
             (QueueRecordType)record[0],
             BinaryPrimitives.ReadUInt64LittleEndian(record[8..]),
             BinaryPrimitives.ReadUInt32LittleEndian(record[16..]),
-            bodyLength);
-        return true;
+            bodyLength,
+            record[1]);
+        return RecordCheck.Valid;
     }
 
     public static ReadOnlySpan<byte> Body(ReadOnlySpan<byte> record, in QueueRecordHeader header) =>
@@ -57,4 +69,11 @@ public static class QueueRecord
         record[(HeaderSize + header.BodyLength)..];
 }
 
-public readonly record struct QueueRecordHeader(QueueRecordType Type, ulong QueueId, uint Index, int BodyLength);
+public readonly record struct QueueRecordHeader(QueueRecordType Type, ulong QueueId, uint Index, int BodyLength, byte Version = QueueRecord.Version);
+
+public enum RecordCheck : byte
+{
+    Valid,
+    Damaged,
+    NewerVersion,
+}

@@ -1,11 +1,9 @@
 namespace FastSpool.Queue;
 
-/// <summary>A committed message, as the queue manager knows it: envelope fields and where the body is in the log.
-/// The body itself stays in the log and is read back for each delivery.</summary>
+/// <summary>A committed message, as the queue manager knows it: envelope fields, each recipient's state, and where
+/// the body is in the log. The body itself stays in the log and is read back for each delivery.</summary>
 public sealed class QueuedMessage
 {
-    private List<(int Recipient, string Mailbox)>? _done;
-
     public required QueueId Id { get; init; }
 
     /// <summary>Lowest log address the message needs (its first chunk, or the envelope).</summary>
@@ -21,17 +19,40 @@ public sealed class QueuedMessage
     /// <summary>Reverse path without angle brackets; empty for the null sender.</summary>
     public required string Sender { get; init; }
 
-    public required string[] Recipients { get; init; }
+    public required QueuedRecipient[] Recipients { get; init; }
 
-    public required long[] ChunkAddresses { get; init; }
+    public required long[] ChunkAddresses { get; set; }
 
     public required string ClientAddress { get; init; }
 
     public required string ClientHelo { get; init; }
 
+    public MessageOrigin Origin { get; init; } = MessageOrigin.Smtp;
+
+    /// <summary>The name the client authenticated as (SMTP AUTH), or the local user (sendmail), or null.</summary>
+    public string? AuthenticatedName { get; init; }
+
+    /// <summary>RFC 3461 ENVID (xtext decoded), or null.</summary>
+    public string? EnvelopeId { get; init; }
+
+    public ReturnContent Return { get; init; }
+
     public bool EightBitMime { get; init; }
 
     public bool SmtpUtf8 { get; init; }
+
+    /// <summary>A failure notice about a message that had the null sender, sent to the postmaster: if it fails too,
+    /// it is logged and dropped (never a bounce of a bounce).</summary>
+    public bool DoubleBounce { get; init; }
+
+    /// <summary>Held by an admin: nothing is delivered until released.</summary>
+    public bool Held { get; set; }
+
+    /// <summary>The one "delayed" notice was sent.</summary>
+    public bool DelayWarned { get; set; }
+
+    /// <summary>Set once the message is finished or deleted; deliveries still queued for it are dropped.</summary>
+    public bool Removed { get; set; }
 
     /// <summary>The message's only record (envelope and whole body), kept in memory from its commit until it is
     /// finished (<see cref="MailQueue.KeepResident"/>); null when its body is read back from the log.</summary>
@@ -39,24 +60,16 @@ public sealed class QueuedMessage
 
     internal int ResidentLength;
 
-    /// <summary>True once the message was removed from the queue (finished, or deleted).</summary>
-    public bool Removed { get; set; }
-
-    public bool IsDone(int recipient, string mailbox)
+    public bool AllFinal
     {
-        if (_done is null)
-            return false;
-        foreach ((int r, string m) in _done)
+        get
         {
-            if (r == recipient && string.Equals(m, mailbox, StringComparison.Ordinal))
-                return true;
+            foreach (QueuedRecipient recipient in Recipients)
+            {
+                if (!recipient.IsFinal)
+                    return false;
+            }
+            return true;
         }
-        return false;
-    }
-
-    public void MarkDone(int recipient, string mailbox)
-    {
-        if (!IsDone(recipient, mailbox))
-            (_done ??= []).Add((recipient, mailbox));
     }
 }

@@ -1,37 +1,43 @@
 namespace FastSpool.Queue;
 
-/// <summary>Recipient addresses packed into one reusable byte buffer (no string per recipient while a session
-/// collects them). Owned by one session and reset for each transaction.</summary>
+/// <summary>Recipient addresses, with their RFC 3461 ORCPT and NOTIFY, packed into one reusable byte buffer (no
+/// string per recipient while a session collects them). Owned by one door and reset for each transaction.</summary>
 public sealed class RecipientList
 {
     private byte[] _bytes = new byte[1024];
-    private int[] _ends = new int[16];
+    private Entry[] _entries = new Entry[16];
     private int _length;
 
     public int Count { get; private set; }
 
-    /// <summary>Bytes the recipients take when written as record fields.</summary>
-    public int EncodedSize => _length + (2 * Count);
+    public ReadOnlySpan<byte> this[int index] => Address(index);
 
-    public ReadOnlySpan<byte> this[int index]
+    public ReadOnlySpan<byte> Address(int index)
     {
-        get
-        {
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count);
-            int start = index == 0 ? 0 : _ends[index - 1];
-            return _bytes.AsSpan(start, _ends[index] - start);
-        }
+        ref readonly Entry e = ref Get(index);
+        return _bytes.AsSpan(e.Start, e.AddressLength);
     }
 
-    public void Add(ReadOnlySpan<byte> address)
+    /// <summary>ORCPT as given (<c>rfc822;user@example.org</c>, xtext decoded); empty when none was given.</summary>
+    public ReadOnlySpan<byte> OriginalRecipient(int index)
     {
-        if (_length + address.Length > _bytes.Length)
-            Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + address.Length));
-        if (Count == _ends.Length)
-            Array.Resize(ref _ends, _ends.Length * 2);
+        ref readonly Entry e = ref Get(index);
+        return _bytes.AsSpan(e.Start + e.AddressLength, e.OrcptLength);
+    }
+
+    public NotifyFlags Notify(int index) => Get(index).Notify;
+
+    public void Add(ReadOnlySpan<byte> address, ReadOnlySpan<byte> originalRecipient = default, NotifyFlags notify = NotifyFlags.None)
+    {
+        int needed = address.Length + originalRecipient.Length;
+        if (_length + needed > _bytes.Length)
+            Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, _length + needed));
+        if (Count == _entries.Length)
+            Array.Resize(ref _entries, _entries.Length * 2);
         address.CopyTo(_bytes.AsSpan(_length));
-        _length += address.Length;
-        _ends[Count++] = _length;
+        originalRecipient.CopyTo(_bytes.AsSpan(_length + address.Length));
+        _entries[Count++] = new Entry(_length, address.Length, originalRecipient.Length, notify);
+        _length += needed;
     }
 
     /// <summary>True when the list already holds the address (ASCII case-insensitive, as duplicates are judged).</summary>
@@ -39,7 +45,7 @@ public sealed class RecipientList
     {
         for (int i = 0; i < Count; i++)
         {
-            if (System.Text.Ascii.EqualsIgnoreCase(this[i], address))
+            if (System.Text.Ascii.EqualsIgnoreCase(Address(i), address))
                 return true;
         }
         return false;
@@ -50,4 +56,12 @@ public sealed class RecipientList
         Count = 0;
         _length = 0;
     }
+
+    private ref readonly Entry Get(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count);
+        return ref _entries[index];
+    }
+
+    private readonly record struct Entry(int Start, int AddressLength, int OrcptLength, NotifyFlags Notify);
 }

@@ -1,7 +1,10 @@
+using FastSpool.Logging;
 using System.Net;
 using FastSpool.Configuration;
 using FastSpool.Queue;
-using FastSpool.Server.Delivery;
+using FastSpool.Delivery.Local;
+using FastSpool.Delivery.Routing;
+using FastSpool.Delivery.Scheduling;
 using FastSpool.Server.Logging;
 using FastSpool.Server.Smtp;
 using FastSpool.Users;
@@ -55,15 +58,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
         FasterQueueLog? queueLog = null;
         try
         {
-            queueLog = await FasterQueueLog.OpenAsync(new QueueLogOptions
-            {
-                Directory = options.QueueDirectory,
-                PageSizeBits = options.Queue.PageSizeBits,
-                MemorySizeBits = options.Queue.MemorySizeBits,
-                SegmentSizeBits = options.Queue.SegmentSizeBits,
-                FastCommit = options.Queue.FastCommit,
-                CommitFileInterval = options.Queue.CommitFileInterval,
-            }, cancellationToken).ConfigureAwait(false);
+            queueLog = await FasterQueueLog.OpenAsync(options.QueueDirectory, options.Queue, cancellationToken).ConfigureAwait(false);
             IQueueLog queueStore = decorateLog is null ? queueLog : decorateLog(queueLog);
             (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueStore, cancellationToken).ConfigureAwait(false);
 
@@ -74,9 +69,13 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 options.Users.System);
             Directory.CreateDirectory(options.Delivery.MailDirectory!);
             TimeProvider time = TimeProvider.System;
-            var agent = new LocalDeliveryAgent(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time);
-            var manager = new QueueManager(queue, agent, recipients, options.Delivery, loggers, time, options.Queue.RecoveryInterval);
-            var context = new SmtpServerContext(options, recipients, queue, manager, loggers, time);
+            ILogger qmgr = loggers.CreateLogger("qmgr");
+            var local = new LocalTransport(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time, qmgr);
+            var router = new LocalRouter(recipients, new DomainSet(options.LocalDomains!), local, relay: null, qmgr);
+            var manager = new QueueManager(queue, router, [local], options.Delivery, options.Queue,
+                new NoticeOptions(options.Smtp.Hostname!), loggers, time);
+            queue.Sink = manager;
+            var context = new SmtpServerContext(options, recipients, queue, loggers, time);
 
             WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
             builder.Services.AddSingleton(loggers);

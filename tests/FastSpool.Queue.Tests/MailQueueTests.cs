@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using FastSpool.Configuration;
 
 namespace FastSpool.Queue.Tests;
 
@@ -9,59 +10,72 @@ public sealed class MailQueueTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private QueueLogOptions Options(bool fast = true) => new()
+    private string Dir => _dir.Path;
+
+    private static QueueOptions Options(bool fast = true) => new()
     {
-        Directory = _dir.Path,
         PageSizeBits = 20,
         MemorySizeBits = 22,
         SegmentSizeBits = 20,
         FastCommit = fast,
     };
 
-    private static async Task<QueuedMessage> AcceptAsync(MailQueue queue, string sender, string[] recipients, byte[] body, int chunkSize, bool keepResident = false)
+    private Task<FasterQueueLog> OpenLogAsync(bool fast = true) => FasterQueueLog.OpenAsync(Dir, Options(fast));
+
+    private static async Task<(MailQueue Queue, RecoveredQueue Recovered)> OpenQueueAsync(IQueueLog log)
     {
-        QueueId id = queue.NextId();
-        long bound = queue.BeginReception();
+        (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(log);
+        queue.Sink = new Collector();
+        return (queue, recovered);
+    }
+
+    private sealed class Collector : IQueueSink
+    {
+        public List<QueuedMessage> Messages { get; } = [];
+
+        public void Accept(QueuedMessage message)
+        {
+            lock (Messages)
+                Messages.Add(message);
+        }
+    }
+
+    /// <summary>Submits a message through the writer, flushing a chunk every <paramref name="chunkSize"/> octets.</summary>
+    private static async Task<QueuedMessage> AcceptAsync(MailQueue queue, string sender, string[] recipients, byte[] body, int chunkSize,
+        string[]? orcpt = null, NotifyFlags notify = NotifyFlags.None, DeliveryReport? reports = null)
+    {
+        MessageWriter writer = queue.RentWriter();
         try
         {
-            var chunks = new List<long>();
+            writer.Begin(DateTimeOffset.UtcNow, long.MaxValue);
             int offset = 0;
             while (body.Length - offset > chunkSize)
             {
-                byte[] record = new byte[QueueRecord.HeaderSize + chunkSize];
-                body.AsSpan(offset, chunkSize).CopyTo(record.AsSpan(QueueRecord.HeaderSize));
-                chunks.Add(await queue.AppendChunkAsync(record, id, (uint)chunks.Count, chunkSize));
+                await writer.WriteAsync(body.AsMemory(offset, chunkSize));
+                await writer.FlushChunkAsync();
                 offset += chunkSize;
             }
+            await writer.WriteAsync(body.AsMemory(offset));
             var rcpts = new RecipientList();
-            foreach (string r in recipients)
-                rcpts.Add(Encoding.UTF8.GetBytes(r));
-            int tail = body.Length - offset;
-            byte[] envelope = new byte[QueueRecord.HeaderSize + tail + 4096];
-            body.AsSpan(offset).CopyTo(envelope.AsSpan(QueueRecord.HeaderSize));
-            var fields = new EnvelopeFields
+            for (int i = 0; i < recipients.Length; i++)
+                rcpts.Add(Encoding.UTF8.GetBytes(recipients[i]), orcpt is null ? default : Encoding.UTF8.GetBytes(orcpt[i]), notify);
+            writer.Seal(new SubmissionEnvelope
             {
-                Id = id,
-                Arrival = DateTimeOffset.UtcNow,
-                Size = body.Length,
                 Sender = Encoding.UTF8.GetBytes(sender),
                 Recipients = rcpts,
+                Origin = reports is null ? MessageOrigin.Smtp : MessageOrigin.Bounce,
                 ClientAddress = "127.0.0.1"u8,
                 ClientHelo = "client.test"u8,
-                ChunkAddresses = chunks.ToArray(),
+                EnvelopeId = "env-1"u8,
+                Return = ReturnContent.Full,
                 EightBitMime = true,
-            };
-            int length = MailQueue.WriteEnvelope(envelope, fields, tail);
-            long address = await queue.CommitEnvelopeAsync(envelope.AsMemory(0, length));
-            Assert.True(QueueRecord.TryRead(envelope.AsSpan(0, length), out QueueRecordHeader header));
-            QueuedMessage message = MailQueue.ReadEnvelope(address, envelope.AsSpan(0, length), header);
-            if (keepResident)
-                queue.KeepResident(message, envelope.AsSpan(0, length));
-            return message;
+                Reports = reports,
+            });
+            return await writer.CommitAsync();
         }
         finally
         {
-            queue.EndReception(bound);
+            queue.ReturnWriter(writer);
         }
     }
 
@@ -82,20 +96,25 @@ public sealed class MailQueueTests : IDisposable
         byte[] large = Body(700_000, 2);
         QueueId smallId, largeId;
         {
-            await using FasterQueueLog log = await FasterQueueLog.OpenAsync(Options(fastCommit));
-            (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(log);
+            await using FasterQueueLog log = await OpenLogAsync(fastCommit);
+            (MailQueue queue, RecoveredQueue recovered) = await OpenQueueAsync(log);
             Assert.Empty(recovered.Messages);
             smallId = (await AcceptAsync(queue, "a@example.org", ["x@localhost"], small, 256 * 1024)).Id;
             largeId = (await AcceptAsync(queue, "", ["y@localhost", "z@localhost"], large, 256 * 1024)).Id;
         }
         {
-            await using FasterQueueLog log = await FasterQueueLog.OpenAsync(Options(fastCommit));
-            (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(log);
+            await using FasterQueueLog log = await OpenLogAsync(fastCommit);
+            (MailQueue queue, RecoveredQueue recovered) = await OpenQueueAsync(log);
             Assert.Equal(0, recovered.DamagedRecords);
             Assert.Equal([smallId, largeId], recovered.Messages.Select(m => m.Id));
             QueuedMessage l = recovered.Messages[1];
             Assert.Equal("", l.Sender);
-            Assert.Equal(["y@localhost", "z@localhost"], l.Recipients);
+            Assert.Equal(["y@localhost", "z@localhost"], l.Recipients.Select(r => r.Address));
+            Assert.All(l.Recipients, r => Assert.Equal(RecipientStatus.Pending, r.Status));
+            Assert.Equal("env-1", l.EnvelopeId);
+            Assert.Equal(ReturnContent.Full, l.Return);
+            Assert.Equal(MessageOrigin.Smtp, l.Origin);
+            Assert.True(l.EightBitMime);
             Assert.Equal(2, l.ChunkAddresses.Length);
             Assert.True(l.FirstAddress < l.EnvelopeAddress);
             using MessageBody body = await queue.ReadBodyAsync(l);
@@ -107,42 +126,19 @@ public sealed class MailQueueTests : IDisposable
     }
 
     [Fact]
-    public async Task FinishedRecipientsAndRemovedMessagesStayFinishedAfterRecovery()
-    {
-        QueuedMessage kept, removed;
-        {
-            await using FasterQueueLog log = await FasterQueueLog.OpenAsync(Options());
-            (MailQueue queue, _) = await MailQueue.OpenAsync(log);
-            kept = await AcceptAsync(queue, "a@b.c", ["p@localhost", "q@localhost"], Body(10, 3), 4096);
-            removed = await AcceptAsync(queue, "a@b.c", ["r@localhost"], Body(10, 4), 4096);
-            await queue.RecordDoneAsync(kept.Id, 0, "p", RecipientOutcome.Delivered);
-            await queue.RecordRemovedAsync(removed.Id);
-            await queue.RecordIntentAsync(new DeliveryIntent("/m/q", 10, 20, 1234, [new DeliveryIntentEntry(kept.Id, 1, "q")]));
-        }
-        await using FasterQueueLog log2 = await FasterQueueLog.OpenAsync(Options());
-        (_, RecoveredQueue recovered) = await MailQueue.OpenAsync(log2);
-        QueuedMessage m = Assert.Single(recovered.Messages);
-        Assert.Equal(kept.Id, m.Id);
-        Assert.True(m.IsDone(0, "p"));
-        Assert.False(m.IsDone(1, "q"));
-        DeliveryIntent intent = Assert.Single(recovered.UnfinishedIntents);
-        Assert.Equal(("/m/q", 10L, 20L, 1234u), (intent.MailboxPath, intent.Offset, intent.Length, intent.Crc));
-    }
-
-    [Fact]
     public async Task UncommittedRecordsAreGoneAfterAnUncleanStop()
     {
         {
-            FasterQueueLog log = await FasterQueueLog.OpenAsync(Options());
-            (MailQueue queue, _) = await MailQueue.OpenAsync(log);
+            FasterQueueLog log = await OpenLogAsync();
+            (MailQueue queue, _) = await OpenQueueAsync(log);
             await AcceptAsync(queue, "a@b.c", ["p@localhost"], Body(10, 5), 4096);
             // A chunk appended without a commit: as if the process died before the envelope.
             byte[] record = new byte[QueueRecord.HeaderSize + 100];
             await queue.AppendChunkAsync(record, queue.NextId(), 0, 100);
             // No dispose: the process "dies". (The FasterLog instance is abandoned.)
         }
-        await using FasterQueueLog log2 = await FasterQueueLog.OpenAsync(Options());
-        (_, RecoveredQueue recovered) = await MailQueue.OpenAsync(log2);
+        await using FasterQueueLog log2 = await OpenLogAsync();
+        (_, RecoveredQueue recovered) = await OpenQueueAsync(log2);
         Assert.Single(recovered.Messages);
     }
 
@@ -150,21 +146,21 @@ public sealed class MailQueueTests : IDisposable
     public async Task SegmentFilesWithoutACommitRefuseToOpen()
     {
         await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "q.log.0"), new byte[4096]);
-        QueueOpenException e = await Assert.ThrowsAsync<QueueOpenException>(() => FasterQueueLog.OpenAsync(Options()));
+        QueueOpenException e = await Assert.ThrowsAsync<QueueOpenException>(() => OpenLogAsync());
         Assert.Contains("no commit", e.Message);
     }
 
     [Fact]
     public async Task ReclaimingSpaceDeletesOldSegments()
     {
-        await using FasterQueueLog log = await FasterQueueLog.OpenAsync(Options());
-        (MailQueue queue, _) = await MailQueue.OpenAsync(log);
+        await using FasterQueueLog log = await OpenLogAsync();
+        (MailQueue queue, _) = await OpenQueueAsync(log);
         for (int i = 0; i < 12; i++)
             await AcceptAsync(queue, "a@b.c", ["p@localhost"], Body(200_000, i), 256 * 1024);
         int before = Directory.GetFiles(_dir.Path, "q.log.*").Length;
         Assert.True(before >= 3, $"{before} segments");
         queue.ReclaimSpace(log.TailAddress);
-        await queue.RecordRemovedAsync(queue.NextId()); // forces a commit after the truncation
+        await queue.RecordRemovedAsync(queue.NextId(), "test"); // forces a commit after the truncation
         DateTime deadline = DateTime.UtcNow.AddSeconds(10);
         while (Directory.GetFiles(_dir.Path, "q.log.*").Length >= before && DateTime.UtcNow < deadline)
             await Task.Delay(20);
@@ -174,8 +170,8 @@ public sealed class MailQueueTests : IDisposable
     [Fact]
     public async Task AReceptionInProgressIsNotReclaimed()
     {
-        await using FasterQueueLog log = await FasterQueueLog.OpenAsync(Options());
-        (MailQueue queue, _) = await MailQueue.OpenAsync(log);
+        await using FasterQueueLog log = await OpenLogAsync();
+        (MailQueue queue, _) = await OpenQueueAsync(log);
         await AcceptAsync(queue, "a@b.c", ["p@localhost"], Body(100, 1), 4096);
         long bound = queue.BeginReception();
         await AcceptAsync(queue, "a@b.c", ["p@localhost"], Body(100, 2), 4096);
@@ -189,17 +185,17 @@ public sealed class MailQueueTests : IDisposable
     {
         byte[] body = Body(300_000, 9);
         {
-            await using FasterQueueLog log = await FasterQueueLog.OpenAsync(Options());
-            (MailQueue queue, _) = await MailQueue.OpenAsync(log);
+            await using FasterQueueLog log = await OpenLogAsync();
+            (MailQueue queue, _) = await OpenQueueAsync(log);
             for (int i = 0; i < 8; i++)
                 await AcceptAsync(queue, "a@b.c", ["p@localhost"], body, 256 * 1024);
         }
-        QueueLogOptions other = Options();
+        QueueOptions other = Options();
         other.PageSizeBits = 22;
         other.SegmentSizeBits = 24;
         other.MemorySizeBits = 24;
-        await using FasterQueueLog reopened = await FasterQueueLog.OpenAsync(other);
-        (MailQueue q2, RecoveredQueue recovered) = await MailQueue.OpenAsync(reopened);
+        await using FasterQueueLog reopened = await FasterQueueLog.OpenAsync(Dir, other);
+        (MailQueue q2, RecoveredQueue recovered) = await OpenQueueAsync(reopened);
         Assert.Equal(8, recovered.Messages.Count);
         using MessageBody read = await q2.ReadBodyAsync(recovered.Messages[7]);
         Assert.Equal(body, read.Content.ToArray());
@@ -208,16 +204,16 @@ public sealed class MailQueueTests : IDisposable
     [Fact]
     public async Task SmallMessagesAreKeptInMemoryWithinTheBudgetAndLargeOnesAreReadFromTheLog()
     {
-        await using FasterQueueLog log = await FasterQueueLog.OpenAsync(Options());
-        (MailQueue queue, _) = await MailQueue.OpenAsync(log);
+        await using FasterQueueLog log = await OpenLogAsync();
+        (MailQueue queue, _) = await OpenQueueAsync(log);
         queue.ResidentBudget = 3000;
         byte[][] bodies = [Body(1000, 1), Body(1500, 2), Body(1000, 3), Body(5000, 4)];
         QueuedMessage[] messages =
         [
-            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[0], 64 * 1024, keepResident: true),
-            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[1], 64 * 1024, keepResident: true),
-            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[2], 64 * 1024, keepResident: true), // over the budget
-            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[3], 2048, keepResident: true), // in chunks
+            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[0], 64 * 1024),
+            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[1], 64 * 1024),
+            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[2], 64 * 1024), // over the budget
+            await AcceptAsync(queue, "a@example.test", ["b@example.test"], bodies[3], 2048), // in chunks
         ];
         Assert.NotNull(messages[0].Resident);
         Assert.NotNull(messages[1].Resident);
@@ -246,7 +242,7 @@ public sealed class MailQueueTests : IDisposable
     {
         var addresses = new List<long>();
         byte[] record = new byte[60_000];
-        await using (FasterQueueLog log = await FasterQueueLog.OpenAsync(Options()))
+        await using (FasterQueueLog log = await OpenLogAsync())
         {
             for (int i = 0; i < 60; i++) // about 3.6 MB: four 1 MiB segments
             {
@@ -263,7 +259,7 @@ public sealed class MailQueueTests : IDisposable
             }
         }
 
-        await using FasterQueueLog reopened = await FasterQueueLog.OpenAsync(Options());
+        await using FasterQueueLog reopened = await OpenLogAsync();
         for (int i = 40; i < 60; i++)
         {
             (IMemoryOwner<byte> owner, int length) = await reopened.ReadAsync(addresses[i]);

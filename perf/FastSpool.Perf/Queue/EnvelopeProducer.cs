@@ -31,17 +31,14 @@ internal sealed class EnvelopeProducer
     /// <summary>Writes the envelope for <paramref name="id"/> as a session does at the end of data; returns its length.</summary>
     public int WriteEnvelope(QueueId id)
     {
-        var fields = new EnvelopeFields
+        var envelope = new SubmissionEnvelope
         {
-            Id = id,
-            Arrival = Arrival,
-            Size = InlineBodyBytes,
             Sender = _sender,
             Recipients = _recipients,
+            Origin = MessageOrigin.Smtp,
             ClientAddress = _client,
             ClientHelo = _helo,
-            ChunkAddresses = default,
         };
-        return MailQueue.WriteEnvelope(Record, fields, InlineBodyBytes);
+        return EnvelopeCodec.Write(Record, id, Arrival, InlineBodyBytes, envelope, default, InlineBodyBytes);
     }
 }

@@ -1,3 +1,4 @@
+using FastSpool.Configuration;
 using BenchmarkDotNet.Attributes;
 using FastSpool.Perf.Infrastructure;
 using FastSpool.Queue;
@@ -32,8 +33,7 @@ public class QueueCommitBenchmarks
     public void OpenQueue()
     {
         CreateProducers();
-        var options = new QueueLogOptions { Directory = Path.Combine(_directory, "queue") };
-        FasterQueueLog log = FasterQueueLog.OpenAsync(options).GetAwaiter().GetResult();
+        FasterQueueLog log = FasterQueueLog.OpenAsync(Path.Combine(_directory, "queue"), new QueueOptions()).GetAwaiter().GetResult();
         (_queue, _) = MailQueue.OpenAsync(log).GetAwaiter().GetResult();
     }
 
@@ -89,7 +89,7 @@ public class QueueCommitBenchmarks
         for (int i = 0; i < count; i++)
         {
             int length = producer.WriteEnvelope(_ids.Next());
-            await queue.CommitEnvelopeAsync(producer.Record.AsMemory(0, length)).ConfigureAwait(false);
+            await queue.Log.AppendDurableAsync(producer.Record.AsMemory(0, length)).ConfigureAwait(false);
         }
     }
 

@@ -52,6 +52,10 @@ public static class OptionsValidator
             errors.Add("Delivery:RetryDelay: must be positive");
         if (o.Delivery.MaxRetryDelay < o.Delivery.RetryDelay)
             errors.Add("Delivery:MaxRetryDelay: must not be shorter than Delivery:RetryDelay");
+        if (o.Queue.MaxLifetime <= TimeSpan.Zero)
+            errors.Add("Queue:MaxLifetime: must be positive");
+        if (o.Queue.DelayWarning < TimeSpan.Zero)
+            errors.Add("Queue:DelayWarning: must not be negative (0 turns delay notices off)");
         if (o.Queue.PageSizeBits is < 16 or > 28)
             errors.Add("Queue:PageSizeBits: must be between 16 and 28");
         if (o.Queue.PageSizeBits < 20)

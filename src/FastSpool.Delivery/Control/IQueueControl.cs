@@ -4,7 +4,8 @@ namespace FastSpool.Delivery.Control;
 /// <c>requeue</c>, <c>delete</c>, <c>queue show</c>) may see and do in the running queue manager. Ids are the queue
 /// ids as shown in the log (13 upper-case hex digits); an id the queue does not hold is returned in
 /// <see cref="ControlResult.Unknown"/>, never an exception. <paramref name="who"/> names the asker for the log
-/// (for example <c>uid 0</c>).</summary>
+/// (for example <c>uid 0</c>). Verbs complete once what they changed is durable (a hold survives a crash once
+/// acknowledged).</summary>
 public interface IQueueControl
 {
     /// <summary>Every message in the queue, oldest first.</summary>
@@ -18,22 +19,22 @@ public interface IQueueControl
 
     /// <summary>Deferred recipients of the named messages (all messages when <paramref name="ids"/> is empty) are
     /// tried now (sendmail -q, postqueue -f / -i ID). Held messages stay held.</summary>
-    ControlResult Flush(IReadOnlyList<string> ids, string who);
+    ValueTask<ControlResult> FlushAsync(IReadOnlyList<string> ids, string who);
 
     /// <summary>Stops delivery of the messages until released; durable across restarts.</summary>
-    ControlResult Hold(IReadOnlyList<string> ids, string who);
+    ValueTask<ControlResult> HoldAsync(IReadOnlyList<string> ids, string who);
 
-    ControlResult Release(IReadOnlyList<string> ids, string who);
+    ValueTask<ControlResult> ReleaseAsync(IReadOnlyList<string> ids, string who);
 
     /// <summary>Deferred recipients are tried again now, with their backoff reset; held messages are released.</summary>
-    ControlResult Requeue(IReadOnlyList<string> ids, string who);
+    ValueTask<ControlResult> RequeueAsync(IReadOnlyList<string> ids, string who);
 
     /// <summary>Removes messages for good (logged as <c>ID: removed (deleted by WHO)</c>). With
     /// <paramref name="bounce"/> the senders get a non-delivery notification for the recipients not yet done.</summary>
-    ControlResult Delete(IReadOnlyList<string> ids, bool bounce, string who);
+    ValueTask<ControlResult> DeleteAsync(IReadOnlyList<string> ids, bool bounce, string who);
 
     /// <summary>Removes every message (<see cref="DeleteScope.All"/>) or every message with a deferred recipient.</summary>
-    ControlResult DeleteAll(DeleteScope scope, bool bounce, string who);
+    ValueTask<ControlResult> DeleteAllAsync(DeleteScope scope, bool bounce, string who);
 
     QueueCounters Counters();
 }

@@ -1,3 +1,4 @@
+using FastSpool.Logging;
 using System.Text;
 using Microsoft.Extensions.Logging;
 

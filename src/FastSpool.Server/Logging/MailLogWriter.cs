@@ -1,3 +1,4 @@
+using FastSpool.Logging;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 

@@ -7,16 +7,14 @@ using Microsoft.Extensions.Logging;
 namespace FastSpool.Server.Smtp;
 
 /// <summary>What every SMTP session shares: options, precomputed reply bytes, the local recipient tables, the
-/// queue and the hand-off to the queue manager.</summary>
+/// queue (which hands committed messages to the queue manager).</summary>
 internal sealed class SmtpServerContext
 {
-    public SmtpServerContext(FastSpoolOptions options, LocalRecipients recipients, MailQueue queue,
-        IMessageSink sink, ILoggerFactory loggers, TimeProvider time)
+    public SmtpServerContext(FastSpoolOptions options, LocalRecipients recipients, MailQueue queue, ILoggerFactory loggers, TimeProvider time)
     {
         Options = options.Smtp;
         Recipients = recipients;
         Queue = queue;
-        Sink = sink;
         Logger = loggers.CreateLogger("smtpd");
         Time = time;
         Domains = new DomainSet(options.LocalDomains ?? []);
@@ -31,7 +29,6 @@ internal sealed class SmtpServerContext
     public SmtpOptions Options { get; }
     public LocalRecipients Recipients { get; }
     public MailQueue Queue { get; }
-    public IMessageSink Sink { get; }
     public ILogger Logger { get; }
     public TimeProvider Time { get; }
     public ServerStatistics Statistics { get; } = new();

@@ -1,6 +1,7 @@
 // RFC 5321 (SMTP) server side: §3 transactions, §4.1 commands, §4.2 replies, §4.5.3 limits and timeouts;
 // RFC 2920 (PIPELINING), RFC 1870 (SIZE), RFC 6152 (8BITMIME), RFC 2034/3463 (ENHANCEDSTATUSCODES),
 // RFC 6531 (SMTPUTF8), RFC 3030 (CHUNKING/BDAT).
+using FastSpool.Logging;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
@@ -20,7 +21,6 @@ internal sealed class SmtpSession
 {
     private const int MaxCommandLine = 512;
     private const int ReplyBufferHint = 256;
-    private static readonly byte[] DiscardBuffer = new byte[64 * 1024];
 
     private readonly SmtpServerContext _server;
     private readonly PipeReader _input;
@@ -35,7 +35,7 @@ internal sealed class SmtpSession
     private readonly byte[] _helo;
     private readonly byte[] _sender;
     private readonly RecipientList _recipients;
-    private readonly List<long> _chunkAddresses;
+    private readonly MessageWriter _writer;
     private CommandLineReader _lineReader;
 
     // Session state (RFC 5321 §4.1.4).
@@ -55,15 +55,7 @@ internal sealed class SmtpSession
     // Message reception.
     private ReceiveMode _mode;
     private MessageTextScanner _scanner;
-    private byte[]? _chunk;
-    private int _chunkLength;
-    private long _size;
-    private bool _tooBig;
-    private bool _storeFailed;
     private SmtpVerb _stage;
-    private QueueId _id;
-    private long _reception = -1;
-    private DateTimeOffset _arrival;
     private long _dataStarted;
     private long _dataBytes;
     private long _bdatRemaining;
@@ -86,8 +78,8 @@ internal sealed class SmtpSession
         _clientAddressBytes = Encoding.ASCII.GetBytes(_clientAddress);
         _connectionClosed = connection.ConnectionClosed;
         _buffers = SessionBuffers.Rent();
-        (_lineBuffer, _helo, _sender, _recipients, _chunkAddresses) =
-            (_buffers.Line, _buffers.Helo, _buffers.Sender, _buffers.Recipients, _buffers.ChunkAddresses);
+        (_lineBuffer, _helo, _sender, _recipients) = (_buffers.Line, _buffers.Helo, _buffers.Sender, _buffers.Recipients);
+        _writer = server.Queue.RentWriter();
         _timeout = CancellationTokenSource.CreateLinkedTokenSource(server.Stopping, connection.ConnectionClosed);
     }
 
@@ -100,14 +92,12 @@ internal sealed class SmtpSession
         public readonly byte[] Helo = new byte[MaxCommandLine];
         public readonly byte[] Sender = new byte[MaxCommandLine];
         public readonly RecipientList Recipients = new();
-        public readonly List<long> ChunkAddresses = [];
 
         public static SessionBuffers Rent() => Pool.Rent();
 
         public static void Return(SessionBuffers buffers)
         {
             buffers.Recipients.Clear();
-            buffers.ChunkAddresses.Clear();
             Pool.Return(buffers);
         }
     }
@@ -147,6 +137,7 @@ internal sealed class SmtpSession
             AbortMessage();
             _timeout.Dispose();
             SessionBuffers.Return(_buffers);
+            _server.Queue.ReturnWriter(_writer);
             _server.Logger.Line(LogLevel.Information, $"disconnect from [{_clientAddress}] messages={_messages} errors={_errors}");
         }
     }
@@ -406,7 +397,7 @@ internal sealed class SmtpSession
         _bdatLast = last;
         _dataStarted = _server.Time.GetTimestamp();
         _dataBytes = 0;
-        if (!_mailGiven || _recipients.Count == 0 || (_reception < 0 && _bdatUsed))
+        if (!_mailGiven || _recipients.Count == 0 || (!_writer.IsOpen && _bdatUsed))
         {
             _mode = ReceiveMode.BdatDiscard;
             return Step.Continue;
@@ -423,19 +414,12 @@ internal sealed class SmtpSession
 
     private void BeginMessage()
     {
-        _id = _server.Queue.NextId();
-        _arrival = _server.Time.GetUtcNow();
-        _reception = _server.Queue.BeginReception();
-        _chunk ??= ChunkBufferPool.Rent();
-        _chunkLength = 0;
-        _chunkAddresses.Clear();
-        _size = 0;
-        _tooBig = false;
+        _writer.Begin(_server.Time.GetUtcNow(), _server.Options.MaxMessageSize);
         _dataStarted = _server.Time.GetTimestamp();
         _dataBytes = 0;
         _lastByte = (byte)'\n';
         _beforeLastByte = (byte)'\r';
-        _chunkLength = ReceivedHeader.Write(_chunk.AsSpan(QueueRecord.HeaderSize), this.ReceivedFields());
+        _writer.AdvanceTrace(ReceivedHeader.Write(_writer.FreeSpace, ReceivedFields()));
     }
 
     private ReceivedHeader.Fields ReceivedFields() => new()
@@ -444,18 +428,16 @@ internal sealed class SmtpSession
         ClientAddress = _clientAddressBytes,
         Hostname = _server.Hostname,
         Protocol = _smtpUtf8 ? "UTF8SMTP"u8 : _extended ? "ESMTP"u8 : "SMTP"u8,
-        Id = _id,
+        Id = _writer.Id,
         Recipient = _recipients.Count == 1 ? _recipients[0] : default,
-        Time = _arrival,
+        Time = _writer.Arrival,
     };
 
     /// <summary>The rest of the message is read and thrown away (too big, or the queue failed): the client is
     /// answered at the end of the data, where it listens.</summary>
-    private bool Discarding => _tooBig || _storeFailed;
+    private bool Discarding => _writer.Discarding;
 
-    private Span<byte> ChunkSpace => Discarding
-        ? DiscardBuffer
-        : _chunk.AsSpan(QueueRecord.HeaderSize + _chunkLength, QueueRecord.MaxChunkBody - _chunkLength);
+    private Span<byte> ChunkSpace => _writer.FreeSpace;
 
     private Step ProcessData(ref ReadOnlySequence<byte> buffer)
     {
@@ -528,7 +510,7 @@ internal sealed class SmtpSession
             if (Discarding)
             {
                 // RFC 3030 §2: after an error the rest of the transaction's chunks are discarded.
-                return FailMessage(_tooBig ? SmtpReplies.MessageTooBig : SmtpReplies.QueueWriteError);
+                return FailMessage(_writer.TooBig ? SmtpReplies.MessageTooBig : SmtpReplies.QueueWriteError);
             }
             return ChunkAccepted();
         }
@@ -537,7 +519,7 @@ internal sealed class SmtpSession
         if (!Discarding && !(_beforeLastByte == '\r' && _lastByte == '\n'))
         {
             // A BDAT message must end with a line end; add one rather than store a truncated last line.
-            if (QueueRecord.MaxChunkBody - _chunkLength < 2)
+            if (ChunkSpace.Length < 2)
                 return Step.AppendChunk; // makes room; the LAST chunk is finished on the next pass
             "\r\n"u8.CopyTo(ChunkSpace);
             Account(2);
@@ -558,24 +540,18 @@ internal sealed class SmtpSession
             return;
         if (!Discarding)
         {
-            Span<byte> data = _chunk.AsSpan(QueueRecord.HeaderSize + _chunkLength, written);
-            if (written >= 2)
-                _beforeLastByte = data[^2];
-            else
-                _beforeLastByte = _lastByte;
+            ReadOnlySpan<byte> data = ChunkSpace[..written];
+            _beforeLastByte = written >= 2 ? data[^2] : _lastByte;
             _lastByte = data[^1];
-            _chunkLength += written;
         }
-        _size += written;
-        if (!_tooBig && _size > _server.Options.MaxMessageSize)
-            _tooBig = true;
+        _writer.Advance(written);
     }
 
     private Step FinishMessage()
     {
-        if (_tooBig)
+        if (_writer.TooBig)
             return FailMessage(SmtpReplies.MessageTooBig);
-        if (_storeFailed)
+        if (_writer.StoreFailed)
             return FailMessage(SmtpReplies.QueueWriteError);
         if (_scanner.LineTooLong)
             return FailMessage(SmtpReplies.TextLineTooLong);
@@ -611,92 +587,52 @@ internal sealed class SmtpSession
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AppendChunkAsync()
     {
-        try
-        {
-            long address = await _server.Queue.AppendChunkAsync(_chunk, _id, (uint)_chunkAddresses.Count, _chunkLength).ConfigureAwait(false);
-            _chunkAddresses.Add(address);
-        }
-        catch (QueueUnavailableException e)
-        {
-            _server.Logger.LogError("{Id}: queue write failed while receiving: {Reason}", _id, e.Message);
-            _storeFailed = true;
-        }
-        _chunkLength = 0;
+        await _writer.FlushChunkAsync().ConfigureAwait(false);
+        if (_writer.StoreFailed)
+            _server.Logger.LogError("{Id}: queue write failed while receiving: {Reason}", _writer.Id, _server.Queue.Log.Failure?.Message);
     }
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CommitMessageAsync()
     {
-        int length = WriteEnvelope();
+        QueueId id = _writer.Id;
+        long size = _writer.Size;
+        Seal();
         QueuedMessage message;
         try
         {
-            // Once the envelope is in the log it will be committed whatever happens to the client or the server;
-            // so the message is always handed on, never left half-owned (its chunks unprotected from truncation).
-            long address = await _server.Queue.CommitEnvelopeAsync(_chunk.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
-            QueueRecord.TryRead(_chunk.AsSpan(0, length), out QueueRecordHeader header);
-            message = MailQueue.ReadEnvelope(address, _chunk.AsSpan(0, length), header);
-            message.FirstAddress = Math.Min(message.FirstAddress, _reception);
-            _server.Queue.KeepResident(message, _chunk.AsSpan(0, length));
-            _server.Sink.Accept(message);
+            message = await _writer.CommitAsync().ConfigureAwait(false);
         }
         catch (QueueUnavailableException e)
         {
-            _server.Logger.LogError("{Id}: queue write failed, message refused with 451: {Reason}", _id, e.Message);
+            _server.Logger.LogError("{Id}: queue write failed, message refused with 451: {Reason}", id, e.Message);
             FailMessage(SmtpReplies.QueueWriteError);
             return;
         }
         _messages++;
-        _server.Statistics.MessageAccepted(_size);
-        SmtpReplyWriter.WriteQueuedAs(_output, _id);
-        _server.Logger.Line(LogLevel.Information, $"{_id}: client=[{_clientAddress}], helo=<{_helo.AsSpan(0, _heloLength)}>");
+        _server.Statistics.MessageAccepted(size);
+        SmtpReplyWriter.WriteQueuedAs(_output, id);
+        _server.Logger.Line(LogLevel.Information, $"{id}: client=[{_clientAddress}], helo=<{_helo.AsSpan(0, _heloLength)}>");
         _server.Logger.Line(LogLevel.Information,
-            $"{_id}: from=<{_sender.AsSpan(0, _senderLength)}>, size={_size}, nrcpt={message.Recipients.Length} ({(_bdatUsed ? "BDAT" : "DATA")})");
+            $"{id}: from=<{_sender.AsSpan(0, _senderLength)}>, size={size}, nrcpt={message.Recipients.Length} ({(_bdatUsed ? "BDAT" : "DATA")})");
         ResetTransaction();
     }
 
-    /// <summary>Completes the envelope record in the current chunk buffer, after the body's last part.</summary>
-    private int WriteEnvelope()
+    /// <summary>Writes the envelope after the body's last part.</summary>
+    private void Seal() => _writer.Seal(new SubmissionEnvelope
     {
-        var fields = new EnvelopeFields
-        {
-            Id = _id,
-            Arrival = _arrival,
-            Size = _size,
-            Sender = _sender.AsSpan(0, _senderLength),
-            Recipients = _recipients,
-            ClientAddress = _clientAddressBytes,
-            ClientHelo = _helo.AsSpan(0, _heloLength),
-            ChunkAddresses = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_chunkAddresses),
-            EightBitMime = _eightBitMime,
-            SmtpUtf8 = _smtpUtf8,
-        };
-        int needed = QueueRecord.HeaderSize + _chunkLength + MailQueue.EnvelopeFieldsSize(fields);
-        if (needed > _chunk!.Length)
-        {
-            byte[] larger = ArrayPool<byte>.Shared.Rent(needed);
-            _chunk.AsSpan(0, QueueRecord.HeaderSize + _chunkLength).CopyTo(larger);
-            ChunkBufferPool.Return(_chunk);
-            _chunk = larger;
-        }
-        return MailQueue.WriteEnvelope(_chunk, fields, _chunkLength);
-    }
+        Sender = _sender.AsSpan(0, _senderLength),
+        Recipients = _recipients,
+        Origin = MessageOrigin.Smtp,
+        ClientAddress = _clientAddressBytes,
+        ClientHelo = _helo.AsSpan(0, _heloLength),
+        EightBitMime = _eightBitMime,
+        SmtpUtf8 = _smtpUtf8,
+    });
 
     /// <summary>Drops a message being received: its chunks become garbage for truncation; the buffer goes back
     /// to the pool (an idle connection holds no message buffer).</summary>
-    private void AbortMessage()
-    {
-        if (_reception >= 0)
-        {
-            _server.Queue.EndReception(_reception);
-            _reception = -1;
-        }
-        if (_chunk is not null)
-        {
-            ChunkBufferPool.Return(_chunk);
-            _chunk = null;
-        }
-    }
+    private void AbortMessage() => _writer.Abort();
 
     private void ResetTransaction()
     {
@@ -707,10 +643,7 @@ internal sealed class SmtpSession
         _smtpUtf8 = false;
         _rcptAttempted = false;
         _recipients.Clear();
-        _chunkAddresses.Clear();
         _bdatUsed = false;
-        _tooBig = false;
-        _storeFailed = false;
     }
 
     private Step Reply(ReadOnlySpan<byte> reply)
@@ -781,7 +714,7 @@ internal sealed class SmtpSession
     {
         if (!_server.Logger.IsEnabled(LogLevel.Information))
             return;
-        bool inMessage = _reception >= 0;
+        bool inMessage = _writer.IsOpen;
         string stage = inMessage ? "END-OF-MESSAGE" : StageNames[(int)_stage];
         if (recipient.IsEmpty && _recipients.Count > 0)
             recipient = _recipients[0];
@@ -789,7 +722,7 @@ internal sealed class SmtpSession
         Span<byte> id = stackalloc byte[QueueId.TextLength];
         if (inMessage)
         {
-            _id.TryFormat(id, out int written);
+            _writer.Id.TryFormat(id, out int written);
             queue = id[..written];
         }
         _server.Logger.Line(LogLevel.Information,

@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace FastSpool.Server.Smtp;
+namespace FastSpool.Users;
 
 /// <summary>The local domains, looked up from UTF-8 bytes without allocating (ASCII case-insensitive).</summary>
-internal sealed class DomainSet
+public sealed class DomainSet
 {
     private readonly HashSet<string> _domains;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
@@ -25,6 +25,13 @@ internal sealed class DomainSet
         Span<char> chars = stackalloc char[256];
         if (!Encoding.UTF8.TryGetChars(domainUtf8, chars, out int written))
             return false;
-        return _lookup.Contains(chars[..written]);
+        return Contains(chars[..written]);
+    }
+
+    public bool Contains(ReadOnlySpan<char> domain)
+    {
+        if (!domain.IsEmpty && domain[^1] == '.')
+            domain = domain[..^1];
+        return _lookup.Contains(domain);
     }
 }

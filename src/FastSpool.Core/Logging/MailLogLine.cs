@@ -3,15 +3,15 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
-namespace FastSpool.Server.Logging;
+namespace FastSpool.Logging;
 
 /// <summary>The text of one log line in UTF-8, formatted by <see cref="MailLogLine"/> without allocating: one
 /// instance per thread, reused by every line that thread logs. It is the <c>TState</c> handed to
 /// <see cref="ILogger.Log{TState}"/>; the mail log copies its bytes, any other logger provider gets a string.</summary>
-internal sealed class Utf8LogLine
+public sealed class Utf8LogLine
 {
     /// <summary>Longer lines are cut here and end in "...".</summary>
-    internal const int MaxLength = 8192;
+    public const int MaxLength = 8192;
 
     public static readonly Func<Utf8LogLine, Exception?, string> Formatter = (line, _) => line.ToString();
 
@@ -109,7 +109,7 @@ internal sealed class Utf8LogLine
 /// <see cref="IUtf8SpanFormattable"/>, wire bytes as they are, no boxing and no string per value. Nothing is done
 /// when the level is off.</summary>
 [InterpolatedStringHandler]
-internal ref struct MailLogLine
+public ref struct MailLogLine
 {
     private readonly Utf8LogLine? _line;
 
@@ -119,7 +119,7 @@ internal ref struct MailLogLine
         _line = enabled ? Utf8LogLine.Start() : null;
     }
 
-    internal readonly Utf8LogLine? Line => _line;
+    public readonly Utf8LogLine? Line => _line;
 
     public readonly void AppendLiteral(string text) => _line!.AppendChars(text);
 
@@ -134,7 +134,7 @@ internal ref struct MailLogLine
     public readonly void AppendFormatted<T>(T value, string? format) where T : IUtf8SpanFormattable => _line!.AppendValue(value, format);
 }
 
-internal static class MailLogExtensions
+public static class MailLogExtensions
 {
     /// <summary>Logs one line built by <see cref="MailLogLine"/>: <c>log.Line(LogLevel.Information, $"{id}: size={size}")</c>.</summary>
     public static void Line(this ILogger logger, LogLevel level, [InterpolatedStringHandlerArgument("logger", "level")] ref MailLogLine line)

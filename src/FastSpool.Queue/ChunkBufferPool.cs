@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace FastSpool.Server.Smtp;
+namespace FastSpool.Queue;
 
 /// <summary>The message buffers of sessions receiving mail: all of one size (a queue chunk plus room for the
 /// envelope), kept for reuse up to <see cref="Kept"/> of them. <see cref="ArrayPool{T}.Shared"/> keeps only a
@@ -11,7 +11,7 @@ internal static class ChunkBufferPool
     /// <summary>Buffers kept at most (about 67 MiB); beyond that a returned buffer is left to the collector.</summary>
     internal const int Kept = 256;
 
-    public static readonly int BufferSize = FastSpool.Queue.QueueRecord.HeaderSize + FastSpool.Queue.QueueRecord.MaxChunkBody + 4096;
+    public static readonly int BufferSize = QueueRecord.HeaderSize + QueueRecord.MaxChunkBody + 4096;
 
     private static readonly BoundedPool<byte[]> Pool = new(() => GC.AllocateUninitializedArray<byte>(BufferSize), Kept);
 

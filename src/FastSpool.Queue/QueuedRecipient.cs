@@ -1,0 +1,70 @@
+namespace FastSpool.Queue;
+
+/// <summary>One envelope recipient and its delivery state, rebuilt from the log at recovery. The queue manager
+/// changes it under its own lock and records every change in the log.</summary>
+public sealed class QueuedRecipient
+{
+    /// <summary>State changes kept for <c>queue show</c>; older ones are dropped.</summary>
+    public const int MaxHistory = 32;
+
+    private List<string>? _partsDone;
+    private List<RecipientEvent>? _history;
+
+    /// <summary>Forward path without angle brackets.</summary>
+    public required string Address { get; init; }
+
+    /// <summary>RFC 3461 ORCPT as given (<c>rfc822;user@example.org</c>, xtext decoded), or null.</summary>
+    public string? OriginalRecipient { get; init; }
+
+    public NotifyFlags Notify { get; init; }
+
+    public RecipientStatus Status { get; set; }
+
+    public int Attempts { get; set; }
+
+    /// <summary>When a deferred recipient is tried next.</summary>
+    public DateTimeOffset? NextAttempt { get; set; }
+
+    public DeliveryReply? LastReply { get; set; }
+
+    /// <summary>Which notices (Failure, Success) the sender was sent for this recipient.</summary>
+    public NotifyFlags Notified { get; set; }
+
+    public bool IsFinal => Status is RecipientStatus.Sent or RecipientStatus.Bounced;
+
+    public IReadOnlyList<RecipientEvent> History => (IReadOnlyList<RecipientEvent>?)_history ?? [];
+
+    /// <summary>Parts of this recipient's delivery that are done (the mailboxes an alias leads to, each once).</summary>
+    public IReadOnlyList<string> PartsDone => (IReadOnlyList<string>?)_partsDone ?? [];
+
+    public bool IsPartDone(string part)
+    {
+        if (_partsDone is null)
+            return false;
+        foreach (string done in _partsDone)
+        {
+            if (string.Equals(done, part, StringComparison.Ordinal))
+                return true;
+        }
+        return false;
+    }
+
+    public void MarkPartDone(string part)
+    {
+        if (!IsPartDone(part))
+            (_partsDone ??= []).Add(part);
+    }
+
+    public void AddHistory(RecipientEvent entry)
+    {
+        _history ??= [];
+        if (_history.Count >= MaxHistory)
+            _history.RemoveAt(0);
+        _history.Add(entry);
+    }
+
+    /// <summary>Whether the sender asked for (or, by default, gets) a notice of this kind.</summary>
+    public bool Wants(NotifyFlags kind) =>
+        (Notify & NotifyFlags.Never) == 0
+        && (Notify == NotifyFlags.None ? kind is NotifyFlags.Failure or NotifyFlags.Delay : (Notify & kind) != 0);
+}

@@ -1,7 +1,0 @@
-namespace FastSpool.Queue;
-
-public enum RecipientOutcome : byte
-{
-    Delivered = 1,
-    Bounced = 2,
-}
