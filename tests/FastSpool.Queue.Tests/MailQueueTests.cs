@@ -161,9 +161,8 @@ public sealed class MailQueueTests : IDisposable
         Assert.True(before >= 3, $"{before} segments");
         queue.ReclaimSpace(log.TailAddress);
         await queue.RecordRemovedAsync(queue.NextId(), "test"); // forces a commit after the truncation
-        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
-        while (Directory.GetFiles(_dir.Path, "q.log.*").Length >= before && DateTime.UtcNow < deadline)
-            await Task.Delay(20);
+        await Wait.UntilAsync(() => Directory.GetFiles(_dir.Path, "q.log.*").Length < before, TimeSpan.FromSeconds(10),
+            "reclaiming to delete old segment files");
         Assert.True(Directory.GetFiles(_dir.Path, "q.log.*").Length < before);
     }
 
@@ -251,12 +250,8 @@ public sealed class MailQueueTests : IDisposable
             }
             Assert.True(File.Exists(Path.Combine(_dir.Path, "q.log.3")));
             log.TruncateUntil(addresses[40]);
-            DateTime deadline = DateTime.UtcNow.AddSeconds(10);
-            while (File.Exists(Path.Combine(_dir.Path, "q.log.0")))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "truncation left the first segment file behind");
-                await Task.Delay(20);
-            }
+            await Wait.UntilAsync(() => !File.Exists(Path.Combine(_dir.Path, "q.log.0")), TimeSpan.FromSeconds(10),
+                "truncation to delete the first segment file");
         }
 
         await using FasterQueueLog reopened = await OpenLogAsync();

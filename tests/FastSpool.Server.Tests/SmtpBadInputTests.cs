@@ -142,7 +142,7 @@ public sealed class SmtpBadInputTests : IAsyncLifetime
             await raw.SendAsync($"BDAT {second.Length} LAST\r\n{second}");
             Assert.Matches("^250 2.0.0 Ok: queued as ", await raw.ReadLineAsync(ReplyTimeout));
         }
-        MimeMessage message = (await WaitForSubjectAsync(_server.MailboxPath("alice"), subject)).Single(m => m.Subject == subject);
+        MimeMessage message = (await WaitForSubjectAsync(_server, "alice", subject)).Single(m => m.Subject == subject);
         Assert.StartsWith("line one\nline two\n", (message.TextBody ?? "").Replace("\r\n", "\n"), StringComparison.Ordinal);
     }
 
@@ -311,7 +311,7 @@ public sealed class SmtpBadInputTests : IAsyncLifetime
             await raw.SendAsync($"Subject: {subject}\r\n\r\nhi\r\n.\r\n");
             Assert.Matches("^250 2.0.0 Ok: queued as ", await raw.ReadLineAsync(ReplyTimeout));
         }
-        MimeMessage message = (await WaitForSubjectAsync(_server.MailboxPath("alice"), subject)).Single(m => m.Subject == subject);
+        MimeMessage message = (await WaitForSubjectAsync(_server, "alice", subject)).Single(m => m.Subject == subject);
         Assert.Equal("<first@example.org>", message.Headers["Return-Path"]);
     }
 
@@ -362,7 +362,7 @@ public sealed class SmtpBadInputTests : IAsyncLifetime
             await raw.SendAsync($"BDAT {second.Length} LAST\r\n{second}");
             await ExpectLineAsync(raw, "503 5.5.1 Error: need MAIL command");
         }
-        MimeMessage message = (await WaitForSubjectAsync(_server.MailboxPath("alice"), subject)).Single(m => m.Subject == subject);
+        MimeMessage message = (await WaitForSubjectAsync(_server, "alice", subject)).Single(m => m.Subject == subject);
         Assert.Equal("<bob@example.org>", message.Headers["Return-Path"]);
         await AssertOnlyGoodMailDeliveredAsync(_server, "bob");
         Assert.DoesNotContain(Mailbox.Read(_server.MailboxPath("bob")), m => m.Message.Subject == subject);
@@ -452,7 +452,7 @@ public sealed class SmtpBadInputTests : IAsyncLifetime
             await raw.SendAsync($"Subject: {subject}\r\n\r\nhello postmaster\r\n.\r\n");
             Assert.Matches("^250 2.0.0 Ok: queued as ", await raw.ReadLineAsync(ReplyTimeout));
         }
-        await WaitForSubjectAsync(_server.MailboxPath("postmaster"), subject);
+        await WaitForSubjectAsync(_server, "postmaster", subject);
     }
 
     [Fact]
@@ -468,7 +468,7 @@ public sealed class SmtpBadInputTests : IAsyncLifetime
             await raw.SendAsync($"Subject: {subject}\r\n\r\nyour message could not be delivered\r\n.\r\n");
             Assert.Matches("^250 2.0.0 Ok: queued as ", await raw.ReadLineAsync(ReplyTimeout));
         }
-        await WaitForSubjectAsync(_server.MailboxPath("alice"), subject);
+        await WaitForSubjectAsync(_server, "alice", subject);
         var (marker, message) = Mailbox.Read(_server.MailboxPath("alice")).Single(m => m.Message.Subject == subject);
         Assert.StartsWith("From MAILER-DAEMON  ", marker, StringComparison.Ordinal);
         Assert.Equal("<>", message.Headers["Return-Path"]);

@@ -34,17 +34,6 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         Assert.Equal(expected, text.EndsWith("\n\n", StringComparison.Ordinal) && !expected.EndsWith("\n\n", StringComparison.Ordinal) ? text[..^1] : text);
     }
 
-    /// <summary>Users and aliases are files the server rereads when they change (at most once a second).</summary>
-    private async Task WaitUntilDeliverableAsync(string localPart)
-    {
-        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!_server.Server.Recipients.IsDeliverable(Encoding.UTF8.GetBytes(localPart)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{localPart} never became deliverable");
-            await Task.Delay(50);
-        }
-    }
-
     [Fact]
     public async Task SmallMessagesAreDeliveredFromMemoryAndTheCopyIsReleasedOnceFinished()
     {
@@ -53,15 +42,11 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
             await client.SendAsync(Message("resident " + i, $"body {i}\n"));
         await client.DisconnectAsync(true);
 
-        List<(string Marker, MimeMessage Message)> delivered = await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 3);
+        List<(string Marker, MimeMessage Message)> delivered = await _server.DeliveredAsync("alice", 3);
         Assert.Equal(["resident 0", "resident 1", "resident 2"], delivered.Select(m => m.Message.Subject));
         Assert.True(_server.Server.Queue.ResidentReads >= 3, $"only {_server.Server.Queue.ResidentReads} bodies were read from memory");
-        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
-        while (_server.Server.Queue.ResidentBytes != 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{_server.Server.Queue.ResidentBytes} bytes of finished messages are still held in memory");
-            await Task.Delay(20);
-        }
+        await Wait.UntilAsync(() => _server.Server.Queue.ResidentBytes == 0, TimeSpan.FromSeconds(10), "finished messages to leave memory",
+            () => $"{_server.Server.Queue.ResidentBytes} bytes of finished messages are still held in memory");
     }
 
     [Fact]
@@ -72,7 +57,7 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         Assert.Matches("^2.0.0 Ok: queued as [0-9A-F]{13}$", response);
         await client.DisconnectAsync(true);
 
-        var (marker, message) = Assert.Single(await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 1));
+        var (marker, message) = Assert.Single(await _server.DeliveredAsync("alice", 1));
         Assert.StartsWith("From bob@example.org  ", marker);
         Assert.Equal("plain", message.Subject);
         Assert.Equal("<bob@example.org>", message.Headers["Return-Path"]);
@@ -93,7 +78,7 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         await client.SendAsync(message);
         await client.DisconnectAsync(true);
 
-        var (_, received) = Assert.Single(await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 1));
+        var (_, received) = Assert.Single(await _server.DeliveredAsync("alice", 1));
         Assert.Equal("Grüße", received.Subject);
         // mboxo quoting: "From " lines come back as ">From "; everything else is identical.
         string expected = body.Replace("\nFrom the start", "\n>From the start");
@@ -113,7 +98,7 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         await client.SendAsync(message);
         await client.DisconnectAsync(true);
 
-        var (_, received) = Assert.Single(await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 1, TimeSpan.FromSeconds(60)));
+        var (_, received) = Assert.Single(await _server.DeliveredAsync("alice", 1, TimeSpan.FromSeconds(60)));
         MimePart attachment = Assert.Single(received.Attachments.OfType<MimePart>());
         using var stream = new MemoryStream();
         await attachment.Content!.DecodeToAsync(stream);
@@ -125,7 +110,7 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
     {
         for (int i = 0; i < 100; i++)
             new FastSpool.Users.UserStore(_server.Options.DataDirectory).Add($"user{i}", null);
-        await WaitUntilDeliverableAsync("user99");
+        await _server.WaitUntilDeliverableAsync("user99");
         var message = Message("many", "to all of you\n");
         message.To.Clear();
         for (int i = 0; i < 100; i++)
@@ -136,7 +121,7 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
 
         for (int i = 0; i < 100; i++)
         {
-            var (_, received) = Assert.Single(await Mailbox.WaitForAsync(_server.MailboxPath($"user{i}"), 1));
+            var (_, received) = Assert.Single(await _server.DeliveredAsync($"user{i}", 1));
             Assert.Equal("many", received.Subject);
             Assert.Equal($"user{i}@example.test", received.Headers["Delivered-To"]);
         }
@@ -151,8 +136,8 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
             await client.SendAsync(Message($"msg {i}", $"number {i}\n", i % 2 == 0 ? "alice@localhost" : "bob@example.test"));
         await client.DisconnectAsync(true);
 
-        var alice = await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 25);
-        var bob = await Mailbox.WaitForAsync(_server.MailboxPath("bob"), 25);
+        var alice = await _server.DeliveredAsync("alice", 25);
+        var bob = await _server.DeliveredAsync("bob", 25);
         Assert.Equal(Enumerable.Range(0, 25).Select(i => $"msg {2 * i}"), alice.Select(m => m.Message.Subject));
         Assert.Equal(Enumerable.Range(0, 25).Select(i => $"msg {(2 * i) + 1}"), bob.Select(m => m.Message.Subject));
     }
@@ -177,7 +162,7 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         await raw.SendAsync("QUIT\r\n");
         await raw.ExpectAsync("221 ");
 
-        var (_, received) = Assert.Single(await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 1));
+        var (_, received) = Assert.Single(await _server.DeliveredAsync("alice", 1));
         Assert.Equal("chunked", received.Subject);
         AssertLastBody("first part, second part\n.not a terminator\n", received.TextBody);
         Assert.Contains(queued[^13..], received.Headers["Received"]);
@@ -189,7 +174,7 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         using SmtpClient client = await ConnectAsync();
         await client.SendAsync(Message("to postmaster", "hi\n", "postmaster@localhost"));
         await client.DisconnectAsync(true);
-        var (_, received) = Assert.Single(await Mailbox.WaitForAsync(_server.MailboxPath("postmaster"), 1));
+        var (_, received) = Assert.Single(await _server.DeliveredAsync("postmaster", 1));
         Assert.Equal("to postmaster", received.Subject);
     }
 
@@ -197,12 +182,12 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
     public async Task AliasesDeliverToEveryTarget()
     {
         await File.WriteAllTextAsync(Path.Combine(_server.Options.DataDirectory, "aliases"), "# team\nteam: alice,\n  bob\n");
-        await WaitUntilDeliverableAsync("team");
+        await _server.WaitUntilDeliverableAsync("team");
         using SmtpClient client = await ConnectAsync();
         await client.SendAsync(Message("team mail", "hi team\n", "team@localhost"));
         await client.DisconnectAsync(true);
-        Assert.Equal("team mail", Assert.Single(await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 1)).Message.Subject);
-        Assert.Equal("team mail", Assert.Single(await Mailbox.WaitForAsync(_server.MailboxPath("bob"), 1)).Message.Subject);
+        Assert.Equal("team mail", Assert.Single(await _server.DeliveredAsync("alice", 1)).Message.Subject);
+        Assert.Equal("team mail", Assert.Single(await _server.DeliveredAsync("bob", 1)).Message.Subject);
     }
 
     [Fact]
@@ -216,16 +201,12 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
         await client.SendAsync(Message("waits", "for the lock\n"));
         await client.DisconnectAsync(true);
 
-        // While the lock is held nothing is written, and the message stays queued.
-        DateTime until = DateTime.UtcNow.AddSeconds(1);
-        while (DateTime.UtcNow < until)
-        {
-            Assert.Equal(0, Mailbox.CountSeparators(path));
-            await Task.Delay(50);
-        }
-        Assert.Equal(1, _server.Server.Manager.ActiveMessages);
+        // While the lock is held nothing is written, and the message stays queued. The second watched is what the
+        // test is about, not a wait for work: with retries every 200 ms to 1 s the server tries several times in it.
+        await Wait.ThroughoutAsync(() => Mailbox.CountSeparators(path) == 0, TimeSpan.FromSeconds(1), "an empty mailbox while its lock is held");
+        Assert.Equal(1, _server.QueuedMessages);
         File.Delete(dotlock);
-        Assert.Equal("waits", Assert.Single(await Mailbox.WaitForAsync(path, 1)).Message.Subject);
+        Assert.Equal("waits", Assert.Single(await _server.DeliveredAsync("alice", 1)).Message.Subject);
     }
 
     [Fact]
@@ -240,13 +221,9 @@ public sealed class SmtpDeliveryTests : IAsyncLifetime
                 await client.SendAsync(Message($"bulk {i}", body));
             await client.DisconnectAsync(true);
         }
-        await Mailbox.WaitForAsync(_server.MailboxPath("alice"), 50, TimeSpan.FromSeconds(60));
+        await _server.DeliveredAsync("alice", 50, TimeSpan.FromSeconds(60));
         // 15 MB went through 4 MiB segments; once everything is delivered at most the segment in use is kept.
-        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
-        while (Directory.GetFiles(queue, "q.log.*").Length > 2)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"segments left: {string.Join(", ", Directory.GetFiles(queue, "q.log.*").Select(Path.GetFileName))}");
-            await Task.Delay(50);
-        }
+        await Wait.UntilAsync(() => Directory.GetFiles(queue, "q.log.*").Length <= 2, TimeSpan.FromSeconds(30), "the queue to delete the segments it no longer needs",
+            () => $"segments left: {string.Join(", ", Directory.GetFiles(queue, "q.log.*").Select(Path.GetFileName))}");
     }
 }

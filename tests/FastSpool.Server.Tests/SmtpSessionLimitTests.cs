@@ -67,7 +67,7 @@ public sealed class SmtpSessionLimitTests
 
             await SendGoodMessageAsync(raw, after, "alice");
         }
-        List<MimeMessage> messages = await WaitForSubjectAsync(server.MailboxPath("alice"), after);
+        List<MimeMessage> messages = await WaitForSubjectAsync(server, "alice", after);
         Assert.Equal(new string?[] { atLimit, after }, messages.Select(m => m.Subject));
     }
 
@@ -136,10 +136,10 @@ public sealed class SmtpSessionLimitTests
         }
         foreach (string user in new[] { "alice", "bob", "postmaster" })
         {
-            MimeMessage message = Assert.Single(await WaitForSubjectAsync(server.MailboxPath(user), subject));
+            MimeMessage message = Assert.Single(await WaitForSubjectAsync(server, user, subject));
             Assert.Equal($"{user}@localhost", message.Headers["Delivered-To"]);
         }
-        await WaitUntilQueueIsIdleAsync(server);
+        await server.WaitForIdleQueueAsync();
         Assert.False(File.Exists(server.MailboxPath("carol")), "carol got a copy although her RCPT was refused");
     }
 
@@ -289,6 +289,7 @@ public sealed class SmtpSessionLimitTests
                 {
                     writeFailed = true; // the server has closed
                 }
+                // The pace of a slow client, on purpose: not a wait for the server (the reply ends it early).
                 await Task.WhenAny(reply, Task.Delay(100));
             }
             Assert.True(reply.IsCompleted || writeFailed, $"still reading after {sent} octets in {clock.Elapsed.TotalSeconds:F1} s");

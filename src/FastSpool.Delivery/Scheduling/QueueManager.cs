@@ -356,6 +356,10 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             tracked.Unclaim(item.Part);
             QueuedRecipient recipient = item.Target;
             DeliveryResult result = results[i];
+            if (result.Kind == DeliveryResultKind.Sent)
+                work.Failures = 0;
+            else if (result.Kind == DeliveryResultKind.Temporary)
+                tracked.NotBefore[item.Recipient] = DestinationRetry(work, now);
             if (!recipient.IsFinal)
             {
                 switch (result.Kind)
@@ -423,12 +427,24 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                 $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=expired, returned to sender ({outcome.Text})");
             return;
         }
-        TimeSpan delay = Backoff(recipient.Attempts);
-        DateTimeOffset next = now + delay;
+        // Backoff per destination: everything deferred at a destination until its retry time is tried again
+        // together, in arrival order (a mailbox keeps its order across a lock held for a while).
+        DateTimeOffset next = tracked.NotBefore[r] is { } notBefore && notBefore > now ? notBefore : now + Backoff(recipient.Attempts);
+        tracked.NotBefore[r] = null;
+        TimeSpan delay = next - now;
         SetState(message, r, RecipientStatus.Deferred, outcome, now, next);
         _log.Line(LogLevel.Information,
             $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=deferred ({outcome.Text}); retry in {(long)delay.TotalSeconds}s");
         Wait(tracked, next);
+    }
+
+    /// <summary>When a destination that just failed is tried again: its current retry time while that is ahead,
+    /// else now plus its backoff, which grows with its failures in a row.</summary>
+    private DateTimeOffset DestinationRetry(DestinationWork work, DateTimeOffset now)
+    {
+        if (work.RetryAt <= now)
+            work.RetryAt = now + Backoff(++work.Failures);
+        return work.RetryAt;
     }
 
     /// <summary>RetryDelay doubled after each failed attempt, up to MaxRetryDelay.</summary>
@@ -487,6 +503,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                 _retryTimer.Change(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
             }
         }
+        // Oldest first, so that destinations get their deferred mail back in arrival order.
+        due.Sort(static (a, b) => a.Message.Id.Value.CompareTo(b.Message.Id.Value));
         foreach (Tracked tracked in due)
             Post(tracked);
     }
@@ -643,6 +661,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         public DeliveryReply?[] Outcome { get; } = new DeliveryReply?[message.Recipients.Length];
         public bool[] Withdrawn { get; } = new bool[message.Recipients.Length];
         public string?[] Relay { get; } = new string?[message.Recipients.Length];
+        public DateTimeOffset?[] NotBefore { get; } = new DateTimeOffset?[message.Recipients.Length];
 
         /// <summary>Items handed to a transport and not answered yet (<c>*</c> in mailq).</summary>
         public int InFlight { get; set; }
@@ -690,5 +709,10 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         public string Destination { get; } = destination;
         public Queue<DeliveryItem> Pending { get; } = new();
         public bool Scheduled { get; set; }
+
+        /// <summary>Temporary failures in a row, for the backoff.</summary>
+        public int Failures { get; set; }
+
+        public DateTimeOffset RetryAt { get; set; }
     }
 }

@@ -219,17 +219,19 @@ public sealed class MailboxFileTests : IDisposable
     {
         string path = _directory.Combine("alice");
         MailboxFile first = Open(path);
-        using var started = new ManualResetEventSlim();
+        var opener = new TaskCompletionSource<Thread>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         Task<MailboxOpenResult> second = Task.Run(() =>
         {
-            started.Set();
+            opener.SetResult(Thread.CurrentThread);
             MailboxOpenResult result = MailboxFile.TryOpen(path, TimeSpan.FromSeconds(30), out MailboxFile? mailbox, out _);
             mailbox?.Dispose();
             return result;
         });
-        started.Wait();
-        Thread.Sleep(50); // let the second open find the lock held at least once
+        // The second open sleeps between attempts only after it found the lock held: release it after that.
+        Thread thread = await opener.Task;
+        await Wait.UntilAsync(() => (thread.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0,
+            because: "the second open to find the lock held and wait to try again");
         first.Dispose();
 
         Assert.Equal(MailboxOpenResult.Opened, await second.WaitAsync(TimeSpan.FromSeconds(30)));

@@ -80,42 +80,31 @@ internal static class SmtpDialog
         }
         foreach (string user in users)
         {
-            List<MimeMessage> messages = await WaitForSubjectAsync(server.MailboxPath(user), subject);
+            List<MimeMessage> messages = await WaitForSubjectAsync(server, user, subject);
             Assert.Single(messages, m => m.Subject == subject);
             Assert.DoesNotContain(messages, m => (m.Subject ?? "").StartsWith(RefusedSubject, StringComparison.Ordinal));
         }
     }
 
-    /// <summary>Waits until the mailbox holds a message with <paramref name="subject"/>; returns all its messages.</summary>
-    public static async Task<List<MimeMessage>> WaitForSubjectAsync(string path, string subject)
+    /// <summary>Waits until <paramref name="user"/>'s mailbox holds a message with <paramref name="subject"/> and
+    /// the queue is idle; returns all the messages of the mailbox, read after every delivery is done.</summary>
+    public static async Task<List<MimeMessage>> WaitForSubjectAsync(TestServer server, string user, string subject)
     {
-        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            List<MimeMessage> messages;
-            try
-            {
-                messages = Mailbox.Read(path).Select(m => m.Message).ToList();
-            }
-            catch (FormatException)
-            {
-                messages = []; // caught in the middle of an append; read again
-            }
-            if (messages.Exists(m => m.Subject == subject))
-                return messages;
-            Assert.True(DateTime.UtcNow < deadline, $"{path}: no message '{subject}' before the deadline");
-            await Task.Delay(20);
-        }
+        string path = server.MailboxPath(user);
+        await Wait.UntilAsync(() => HoldsSubject(path, subject), because: $"a message '{subject}' in {path}");
+        await server.WaitForIdleQueueAsync();
+        return Mailbox.Read(path).Select(m => m.Message).ToList();
     }
 
-    /// <summary>Waits until the queue manager has no message left to deliver.</summary>
-    public static async Task WaitUntilQueueIsIdleAsync(TestServer server)
+    private static bool HoldsSubject(string path, string subject)
     {
-        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
-        while (server.Server.Manager.ActiveMessages != 0)
+        try
         {
-            Assert.True(DateTime.UtcNow < deadline, $"{server.Server.Manager.ActiveMessages} messages still queued at the deadline");
-            await Task.Delay(20);
+            return Mailbox.Read(path).Exists(m => m.Message.Subject == subject);
+        }
+        catch (FormatException)
+        {
+            return false; // caught in the middle of an append; read again
         }
     }
 }

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using FastSpool.Configuration;
 using FastSpool.Users;
 using Microsoft.Extensions.Logging;
+using MimeKit;
 
 namespace FastSpool.Server.Tests.Support;
 
@@ -29,6 +31,33 @@ internal sealed class TestServer : IAsyncDisposable
     public bool KeepData { get; set; }
 
     public string MailboxPath(string user) => Path.Combine(MailDirectory, user);
+
+    /// <summary>Messages the queue manager still has deliveries for. The only place the tests ask the queue
+    /// manager, so that a change of its API is mended here.</summary>
+    public int QueuedMessages => Server.Manager.ActiveMessages;
+
+    /// <summary>Waits until the queue manager has nothing left to deliver. Mail that got its 250 is in the queue
+    /// before the reply is sent, so after this no delivery of it is still to come, a duplicate included.</summary>
+    public Task WaitForIdleQueueAsync(TimeSpan? timeout = null) =>
+        Wait.UntilAsync(() => QueuedMessages == 0, timeout, "an idle queue", () => $"{QueuedMessages} messages still queued");
+
+    /// <summary>Waits until <paramref name="user"/>'s mailbox holds <paramref name="count"/> messages and the queue
+    /// is idle, then reads it with MimeKit and checks that it holds exactly that many: one delivered twice, late,
+    /// fails the test instead of going unseen.</summary>
+    public async Task<List<(string Marker, MimeMessage Message)>> DeliveredAsync(string user, int count, TimeSpan? timeout = null)
+    {
+        string path = MailboxPath(user);
+        await Mailbox.WaitForAsync(path, count, timeout);
+        await WaitForIdleQueueAsync();
+        List<(string Marker, MimeMessage Message)> messages = Mailbox.Read(path);
+        Assert.True(messages.Count == count, $"{path}: {messages.Count} messages delivered once the queue was idle, expected exactly {count}");
+        return messages;
+    }
+
+    /// <summary>Users and aliases are files the server rereads when they change (at most once a second).</summary>
+    public Task WaitUntilDeliverableAsync(string localPart) =>
+        Wait.UntilAsync(() => Server.Recipients.IsDeliverable(Encoding.UTF8.GetBytes(localPart)), TimeSpan.FromSeconds(10),
+            $"{localPart} to become deliverable");
 
     public static async Task<TestServer> StartAsync(Action<FastSpoolOptions>? configure = null, string? dataDirectory = null, Func<FastSpool.Queue.IQueueLog, FastSpool.Queue.IQueueLog>? decorateLog = null)
     {
