@@ -1,5 +1,6 @@
 // RFC 5321 §4.1.1 (commands), §4.1.1.2 (MAIL), §4.1.1.3 (RCPT), §4.5.1 (postmaster); RFC 3030 §2 (BDAT);
-// RFC 6531 §3.3 (UTF-8 addresses). Paths are in SmtpCommandParser.Paths.cs, parameters in .Parameters.cs.
+// RFC 6531 §3.3 (UTF-8 addresses). Paths are in SmtpCommandParser.Paths.cs, parameters in .Parameters.cs and the
+// DSN parameters' values (RFC 3461) in .Dsn.cs.
 using System.Text;
 using System.Text.Unicode;
 
@@ -98,7 +99,8 @@ public static partial class SmtpCommandParser
         return TryParseDecimal(argument[..digits], out chunkSize) ? BdatParseResult.Ok : BdatParseResult.SizeOverflow;
     }
 
-    /// <summary>MAIL argument <c>FROM:&lt;reverse-path&gt; [SP mail-parameters]</c>.</summary>
+    /// <summary>MAIL argument <c>FROM:&lt;reverse-path&gt; [SP mail-parameters]</c>. The parameters are SIZE, BODY,
+    /// SMTPUTF8, RET and ENVID; any other is <see cref="ArgumentError.UnsupportedParameter"/>.</summary>
     public static ArgumentError TryParseMailFrom(ReadOnlySpan<byte> argument, out MailFromCommand command)
     {
         command = new MailFromCommand { DomainStart = -1, Size = -1 };
@@ -112,17 +114,15 @@ public static partial class SmtpCommandParser
         if (!path.IsNull && path.DomainStart < 0)
             return ArgumentError.BadAddress;
 
-        long size = -1;
-        BodyType body = BodyType.Unspecified;
-        bool smtpUtf8 = false;
-        error = ParseMailParameters(argument, pos, ref size, ref body, ref smtpUtf8, out int errorStart, out int errorLength);
+        var parameters = new MailParameters { Size = -1 };
+        error = ParseParameters(argument, pos, ref parameters, out int errorStart, out int errorLength);
         if (error != ArgumentError.None)
         {
             command = command with { ErrorStart = errorStart, ErrorLength = errorLength };
             return error;
         }
 
-        if (path.HasNonAscii && !IsAllowedUtf8(argument.Slice(path.Start, path.Length), smtpUtf8))
+        if (path.HasNonAscii && !IsAllowedUtf8(argument.Slice(path.Start, path.Length), parameters.SmtpUtf8))
             return ArgumentError.BadAddress;
 
         command = new MailFromCommand
@@ -132,15 +132,19 @@ public static partial class SmtpCommandParser
             DomainStart = path.DomainStart,
             IsNullPath = path.IsNull,
             HasNonAscii = path.HasNonAscii,
-            Size = size,
-            Body = body,
-            SmtpUtf8 = smtpUtf8,
+            Size = parameters.Size,
+            Body = parameters.Body,
+            SmtpUtf8 = parameters.SmtpUtf8,
+            Ret = parameters.Ret,
+            EnvIdStart = parameters.EnvIdStart,
+            EnvIdLength = parameters.EnvIdLength,
         };
         return ArgumentError.None;
     }
 
-    /// <summary>RCPT argument <c>TO:&lt;forward-path&gt;</c>. <paramref name="allowUtf8"/> is whether the
-    /// transaction's MAIL carried SMTPUTF8. No RCPT parameters are supported yet.</summary>
+    /// <summary>RCPT argument <c>TO:&lt;forward-path&gt; [SP rcpt-parameters]</c>. <paramref name="allowUtf8"/> is
+    /// whether the transaction's MAIL carried SMTPUTF8. The parameters are NOTIFY and ORCPT (RFC 3461); any other
+    /// is <see cref="ArgumentError.UnsupportedParameter"/>.</summary>
     public static ArgumentError TryParseRcptTo(ReadOnlySpan<byte> argument, bool allowUtf8, out RcptToCommand command)
     {
         command = new RcptToCommand { DomainStart = -1 };
@@ -165,7 +169,8 @@ public static partial class SmtpCommandParser
         if (path.HasNonAscii && !IsAllowedUtf8(argument.Slice(path.Start, path.Length), allowUtf8))
             return ArgumentError.BadAddress;
 
-        error = ParseNoParameters(argument, pos, out int errorStart, out int errorLength);
+        var parameters = new RcptParameters();
+        error = ParseParameters(argument, pos, ref parameters, out int errorStart, out int errorLength);
         if (error != ArgumentError.None)
         {
             command = command with { ErrorStart = errorStart, ErrorLength = errorLength };
@@ -179,6 +184,9 @@ public static partial class SmtpCommandParser
             DomainStart = path.DomainStart,
             IsBarePostmaster = barePostmaster,
             HasNonAscii = path.HasNonAscii,
+            Notify = parameters.Notify,
+            OrcptStart = parameters.OrcptStart,
+            OrcptLength = parameters.OrcptLength,
         };
         return ArgumentError.None;
     }
