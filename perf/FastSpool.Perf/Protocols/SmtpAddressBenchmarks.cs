@@ -7,7 +7,7 @@ namespace FastSpool.Perf.Protocols;
 
 /// <summary>The MAIL/RCPT argument parsers alone (no line reading), over the address forms of RFC 5321 §4.1.2
 /// that take different paths: dot-atoms, the null path, quoted local parts, source routes, address literals and
-/// UTF-8 (RFC 6531).</summary>
+/// UTF-8 (RFC 6531); and with the DSN parameters of RFC 3461 (RET, ENVID, NOTIFY, ORCPT).</summary>
 [MemoryDiagnoser]
 public class SmtpAddressBenchmarks
 {
@@ -19,6 +19,8 @@ public class SmtpAddressBenchmarks
     private byte[] _ipv6Literal = [];
     private byte[] _utf8 = [];
     private byte[] _barePostmaster = [];
+    private byte[] _mailWithDsn = [];
+    private byte[] _rcptWithDsn = [];
 
     [GlobalSetup]
     public void Setup()
@@ -31,6 +33,9 @@ public class SmtpAddressBenchmarks
         _ipv6Literal = Encoding.ASCII.GetBytes("TO:<postmaster@[IPv6:2001:db8::1]>");
         _utf8 = Encoding.UTF8.GetBytes("FROM:<jösé.müller@bücher.example> SMTPUTF8");
         _barePostmaster = Encoding.ASCII.GetBytes("TO:<Postmaster>");
+        _mailWithDsn = Encoding.ASCII.GetBytes("FROM:<bob@example.org> SIZE=2048 RET=HDRS ENVID=QQ314159+2B2718");
+        _rcptWithDsn = Encoding.ASCII.GetBytes(
+            "TO:<alice@example.org> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;alice+2Btag@example.org");
     }
 
     [Benchmark]
@@ -64,6 +69,20 @@ public class SmtpAddressBenchmarks
 
     [Benchmark]
     public int BarePostmaster() => Rcpt(_barePostmaster);
+
+    [Benchmark]
+    public int MailFromWithDsn()
+    {
+        ArgumentError error = SmtpCommandParser.TryParseMailFrom(_mailWithDsn, out MailFromCommand mail);
+        return error == ArgumentError.None && mail.Ret == DsnReturn.Headers ? mail.EnvIdLength : Fail();
+    }
+
+    [Benchmark]
+    public int RcptToWithDsn()
+    {
+        ArgumentError error = SmtpCommandParser.TryParseRcptTo(_rcptWithDsn, allowUtf8: false, out RcptToCommand rcpt);
+        return error == ArgumentError.None && rcpt.Notify != DsnNotify.None ? rcpt.OrcptLength : Fail();
+    }
 
     private static int Rcpt(ReadOnlySpan<byte> argument)
     {

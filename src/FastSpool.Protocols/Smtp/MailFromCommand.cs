@@ -1,4 +1,5 @@
-// RFC 5321 §4.1.1.2 (MAIL), §4.1.2 (Reverse-path); RFC 1870 (SIZE), RFC 6152 (BODY), RFC 6531 §3.4 (SMTPUTF8).
+// RFC 5321 §4.1.1.2 (MAIL), §4.1.2 (Reverse-path); RFC 1870 (SIZE), RFC 6152 (BODY), RFC 6531 §3.4 (SMTPUTF8),
+// RFC 3461 §4.3 (RET), §4.4 (ENVID).
 namespace FastSpool.Protocols.Smtp;
 
 /// <summary>A parsed <c>MAIL FROM:</c> argument. Ranges index the argument span that was parsed, so the value
@@ -27,6 +28,15 @@ public readonly struct MailFromCommand
 
     public bool SmtpUtf8 { get; init; }
 
+    /// <summary>The RET parameter (RFC 3461 §4.3).</summary>
+    public DsnReturn Ret { get; init; }
+
+    /// <summary>Start of the ENVID value (RFC 3461 §4.4), the xtext as sent; 0 and 0 when there is none (an empty
+    /// ENVID is refused).</summary>
+    public int EnvIdStart { get; init; }
+
+    public int EnvIdLength { get; init; }
+
     /// <summary>For parameter errors, the text to quote in the reply; 0 and 0 otherwise.</summary>
     public int ErrorStart { get; init; }
 
@@ -39,6 +49,9 @@ public readonly struct MailFromCommand
 
     public ReadOnlySpan<byte> GetDomain(ReadOnlySpan<byte> argument) =>
         DomainStart < 0 ? default : argument[DomainStart..(PathStart + PathLength)];
+
+    /// <summary>The ENVID value as sent (xtext, see <see cref="Xtext.Decode"/>); empty when there is none.</summary>
+    public ReadOnlySpan<byte> GetEnvId(ReadOnlySpan<byte> argument) => argument.Slice(EnvIdStart, EnvIdLength);
 
     public ReadOnlySpan<byte> GetError(ReadOnlySpan<byte> argument) => argument.Slice(ErrorStart, ErrorLength);
 }

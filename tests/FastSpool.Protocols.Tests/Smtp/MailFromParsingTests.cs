@@ -39,6 +39,10 @@ public sealed class MailFromParsingTests
         Assert.Equal(-1, mail.Size);
         Assert.Equal(BodyType.Unspecified, mail.Body);
         Assert.False(mail.SmtpUtf8);
+        Assert.Equal(DsnReturn.Unspecified, mail.Ret);
+        Assert.Equal(0, mail.EnvIdStart);
+        Assert.Equal(0, mail.EnvIdLength);
+        Assert.True(mail.GetEnvId(arg).IsEmpty);
         Assert.Equal(0, mail.ErrorLength);
     }
 
@@ -311,7 +315,9 @@ public sealed class MailFromParsingTests
 
     [Theory]
     [InlineData("FROM:<a@b> AUTH=<>", "AUTH")]
-    [InlineData("FROM:<a@b> SIZE=10 RET=FULL ENVID=x", "RET")]
+    [InlineData("FROM:<a@b> SIZE=10 RET=FULL ENVID=x MT-PRIORITY=3", "MT-PRIORITY")]
+    [InlineData("FROM:<a@b> NOTIFY=NEVER", "NOTIFY")]
+    [InlineData("FROM:<a@b> ORCPT=rfc822;a@b", "ORCPT")]
     [InlineData("FROM:<a@b> XFOO", "XFOO")]
     [InlineData("FROM:<> X-Y-1=2", "X-Y-1")]
     [InlineData("FROM:<a@b> BODY=BINARYMIME", "BODY=BINARYMIME")]
@@ -322,5 +328,136 @@ public sealed class MailFromParsingTests
         Assert.Equal(error, Text(mail.GetError(arg)));
         Assert.Equal(argument.IndexOf(error, StringComparison.Ordinal), mail.ErrorStart);
         Assert.Equal(error.Length, mail.ErrorLength);
+    }
+
+    [Theory]
+    [InlineData("FROM:<a@b> RET=FULL", DsnReturn.Full)]
+    [InlineData("FROM:<a@b> RET=HDRS", DsnReturn.Headers)]
+    [InlineData("FROM:<a@b> ret=full", DsnReturn.Full)]
+    [InlineData("FROM:<> Ret=hDrS", DsnReturn.Headers)]
+    public void MailFromReadsRet(string argument, DsnReturn ret)
+    {
+        Assert.Equal(ArgumentError.None, Parse(argument, out MailFromCommand mail, out _));
+        Assert.Equal(ret, mail.Ret);
+        Assert.Equal(0, mail.EnvIdLength);
+    }
+
+    [Theory]
+    [InlineData("FROM:<a@b> ENVID=QQ314159", "QQ314159", "QQ314159")]
+    [InlineData("FROM:<a@b> envid=a+2Bb+3Dc", "a+2Bb+3Dc", "a+b=c")]
+    [InlineData("FROM:<a@b> ENVID=+20+00+7F", "+20+00+7F", " \0\u007f")]
+    [InlineData("FROM:<a@b> ENVID=<id@host>", "<id@host>", "<id@host>")]
+    public void MailFromReadsEnvIdAsSent(string argument, string envId, string decoded)
+    {
+        Assert.Equal(ArgumentError.None, Parse(argument, out MailFromCommand mail, out byte[] arg));
+        Assert.Equal(envId, Text(mail.GetEnvId(arg)));
+        Assert.Equal(argument.IndexOf('=', StringComparison.Ordinal) + 1, mail.EnvIdStart);
+        Assert.Equal(envId.Length, mail.EnvIdLength);
+        Assert.Equal(DsnReturn.Unspecified, mail.Ret);
+
+        byte[] value = new byte[envId.Length];
+        int written = Xtext.Decode(mail.GetEnvId(arg), value);
+        Assert.Equal(decoded, Encoding.Latin1.GetString(value, 0, written));
+    }
+
+    [Fact]
+    public void MailFromAcceptsEnvIdOf100OctetsAndRejects101()
+    {
+        string envId = new string('e', 97) + "+2B";
+        Assert.Equal(ArgumentError.None, Parse($"FROM:<a@b> ENVID={envId}", out MailFromCommand mail, out byte[] arg));
+        Assert.Equal(envId, Text(mail.GetEnvId(arg)));
+
+        Assert.Equal(ArgumentError.BadParameterValue, Parse($"FROM:<a@b> ENVID=x{envId} SIZE=1", out mail, out arg));
+        Assert.Equal($"ENVID=x{envId}", Text(mail.GetError(arg)));
+        Assert.Equal(11, mail.ErrorStart);
+    }
+
+    [Theory]
+    [InlineData("FROM:<a@b> RET", "RET")]
+    [InlineData("FROM:<a@b> RET=", "RET=")]
+    [InlineData("FROM:<a@b> RET=BOTH", "RET=BOTH")]
+    [InlineData("FROM:<a@b> RET=FULLX", "RET=FULLX")]
+    [InlineData("FROM:<a@b> RET=FULL=", "RET=FULL=")]
+    [InlineData("FROM:<a@b> RET=\"FULL\"", "RET=\"FULL\"")]
+    [InlineData("FROM:<a@b> RET=FULL SIZE=1 RET=FULL", "RET=FULL")]
+    [InlineData("FROM:<a@b> RET=HDRS RET=FULL", "RET=FULL")]
+    [InlineData("FROM:<a@b> ENVID", "ENVID")]
+    [InlineData("FROM:<a@b> ENVID=", "ENVID=")]
+    [InlineData("FROM:<a@b> ENVID=a+2b", "ENVID=a+2b")]
+    [InlineData("FROM:<a@b> ENVID=+G1", "ENVID=+G1")]
+    [InlineData("FROM:<a@b> ENVID=a+2", "ENVID=a+2")]
+    [InlineData("FROM:<a@b> ENVID=a+", "ENVID=a+")]
+    [InlineData("FROM:<a@b> ENVID=a=b", "ENVID=a=b")]
+    [InlineData("FROM:<a@b> ENVID=a\u007f", "ENVID=a\u007f")]
+    [InlineData("FROM:<a@b> ENVID=a\tb", "ENVID=a\tb")]
+    [InlineData("FROM:<a@b> SMTPUTF8 ENVID=j\u00f6ran", "ENVID=j\u00f6ran")]
+    [InlineData("FROM:<a@b> ENVID=x BODY=7BIT ENVID=x", "ENVID=x")]
+    public void MailFromRejectsMalformedOrDuplicatedDsnParameters(string argument, string error)
+    {
+        Assert.Equal(ArgumentError.BadParameterValue, Parse(argument, out MailFromCommand mail, out byte[] arg));
+        Assert.Equal(error, Text(mail.GetError(arg)));
+        Assert.Equal(Encoding.UTF8.GetByteCount(argument[..argument.LastIndexOf(error, StringComparison.Ordinal)]),
+            mail.ErrorStart);
+        Assert.Equal(DsnReturn.Unspecified, mail.Ret);
+        Assert.Equal(0, mail.EnvIdLength);
+    }
+
+    [Fact]
+    public void MailFromReadsDsnParametersWithSizeBodyAndSmtpUtf8InEveryOrder()
+    {
+        string[] parameters = ["SIZE=42", "BODY=8BITMIME", "SMTPUTF8", "RET=HDRS", "ENVID=id+2B1"];
+        int orders = 0;
+        foreach (string[] order in Permutations(parameters))
+        {
+            string argument = "FROM:<jöran@example.org> " + string.Join(orders % 2 == 0 ? " " : "  ", order);
+            Assert.Equal(ArgumentError.None, Parse(argument, out MailFromCommand mail, out byte[] arg));
+            Assert.Equal(42, mail.Size);
+            Assert.Equal(BodyType.EightBitMime, mail.Body);
+            Assert.True(mail.SmtpUtf8);
+            Assert.Equal(DsnReturn.Headers, mail.Ret);
+            Assert.Equal("id+2B1", Text(mail.GetEnvId(arg)));
+            Assert.Equal("jöran@example.org", Text(mail.GetReversePath(arg)));
+            orders++;
+        }
+
+        Assert.Equal(120, orders);
+    }
+
+    /// <summary>Every ENVID value made of up to three edge octets: accepted exactly when the independent statement
+    /// of xtext (<see cref="XtextTests.Oracle"/>) takes it and it is not empty, and then kept as sent.</summary>
+    [Fact]
+    public void MailFromAcceptsEnvIdExactlyWhenItIsNonEmptyXtext()
+    {
+        foreach (string value in XtextTests.AllTexts("!+=2BbG~\u007f\u00e9\t", 3))
+        {
+            ArgumentError error = Parse($"FROM:<a@b> ENVID={value} RET=FULL", out MailFromCommand mail, out byte[] arg);
+            if (XtextTests.Oracle(value) is { Length: > 0 })
+            {
+                Assert.Equal(ArgumentError.None, error);
+                Assert.Equal(value, Text(mail.GetEnvId(arg)));
+                Assert.Equal(DsnReturn.Full, mail.Ret);
+            }
+            else
+            {
+                Assert.Equal(ArgumentError.BadParameterValue, error);
+                Assert.Equal(11, mail.ErrorStart);
+            }
+        }
+    }
+
+    internal static IEnumerable<string[]> Permutations(string[] items)
+    {
+        if (items.Length <= 1)
+        {
+            yield return items;
+            yield break;
+        }
+
+        for (int i = 0; i < items.Length; i++)
+        {
+            string[] rest = [.. items[..i], .. items[(i + 1)..]];
+            foreach (string[] tail in Permutations(rest))
+                yield return [items[i], .. tail];
+        }
     }
 }

@@ -134,26 +134,46 @@ public sealed class SmtpCommandParserTests
         Assert.Equal(BdatParseResult.Syntax, SmtpCommandParser.TryParseBdat(Bytes("99999999999999999999 NOW"), out _, out _));
     }
 
-    [Fact]
-    public void CommandLineParsesTheSameAtEverySplitOfItsInput()
+    /// <summary>Reads the next line and parses its verb as the session does: a line that crosses segments is
+    /// copied to a contiguous buffer first.</summary>
+    private static ReadOnlySpan<byte> NextArgument(ref CommandLineReader lines, ref SequenceReader<byte> reader,
+        byte[] copy, SmtpVerb verb)
     {
-        byte[] data = Bytes("MAIL FROM:<\"j d\"@[192.0.2.1]> SIZE=1000 BODY=8BITMIME\r\n");
-        Span<byte> copy = stackalloc byte[512];
+        Assert.Equal(LineReadStatus.Line, lines.TryReadLine(ref reader, 512, out ReadOnlySequence<byte> line));
+        line.CopyTo(copy);
+        Assert.Equal(verb, SmtpCommandParser.ParseVerb(copy.AsSpan(0, (int)line.Length), out ReadOnlySpan<byte> argument));
+        return argument;
+    }
+
+    [Fact]
+    public void CommandLinesParseTheSameAtEverySplitOfTheirInput()
+    {
+        byte[] data = Bytes("MAIL FROM:<\"j d\"@[192.0.2.1]> SIZE=1000 BODY=8BITMIME\r\n"
+            + "MAIL FROM:<a@b> RET=HDRS ENVID=QQ+2B1 SIZE=10\r\n"
+            + "RCPT TO:<c@d> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;c+2Bx@d\r\n");
+        byte[] copy = new byte[512];
         for (int split = 0; split <= data.Length; split++)
         {
             var lines = new CommandLineReader();
             var reader = new SequenceReader<byte>(SegmentedSequence.Split(data, split));
-            Assert.Equal(LineReadStatus.Line, lines.TryReadLine(ref reader, 512, out ReadOnlySequence<byte> line));
 
-            // A line that crosses segments is copied to a contiguous buffer, as the session does.
-            line.CopyTo(copy);
-            ReadOnlySpan<byte> contiguous = copy[..(int)line.Length];
-
-            Assert.Equal(SmtpVerb.Mail, SmtpCommandParser.ParseVerb(contiguous, out ReadOnlySpan<byte> argument));
+            ReadOnlySpan<byte> argument = NextArgument(ref lines, ref reader, copy, SmtpVerb.Mail);
             Assert.Equal(ArgumentError.None, SmtpCommandParser.TryParseMailFrom(argument, out MailFromCommand mail));
             Assert.Equal("\"j d\"@[192.0.2.1]", Text(mail.GetReversePath(argument)));
             Assert.Equal(1000, mail.Size);
             Assert.Equal(BodyType.EightBitMime, mail.Body);
+
+            argument = NextArgument(ref lines, ref reader, copy, SmtpVerb.Mail);
+            Assert.Equal(ArgumentError.None, SmtpCommandParser.TryParseMailFrom(argument, out mail));
+            Assert.Equal(DsnReturn.Headers, mail.Ret);
+            Assert.Equal("QQ+2B1", Text(mail.GetEnvId(argument)));
+            Assert.Equal(10, mail.Size);
+
+            argument = NextArgument(ref lines, ref reader, copy, SmtpVerb.Rcpt);
+            Assert.Equal(ArgumentError.None, SmtpCommandParser.TryParseRcptTo(argument, false, out RcptToCommand rcpt));
+            Assert.Equal(DsnNotify.Success | DsnNotify.Delay, rcpt.Notify);
+            Assert.Equal("rfc822;c+2Bx@d", Text(rcpt.GetOriginalRecipient(argument)));
+            Assert.Equal("c@d", Text(rcpt.GetForwardPath(argument)));
         }
     }
 }
