@@ -1,6 +1,8 @@
 using System.Net;
 using FastSpool.Configuration;
+using FastSpool.Delivery.Control;
 using FastSpool.Queue;
+using FastSpool.Server.Admin;
 using FastSpool.Server.Delivery;
 using FastSpool.Server.Logging;
 using FastSpool.Server.Smtp;
@@ -93,7 +95,11 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 }
             });
             builder.Services.AddSingleton<SmtpConnectionHandler>();
+            // Admin endpoint (HTTP on DataDirectory/control.sock). The queue manager's IQueueControl goes here; null answers 503.
+            IQueueControl? control = null;
+            builder.AddFastSpoolAdmin(options.ControlSocketPath, control);
             WebApplication app = builder.Build();
+            app.MapFastSpoolAdmin(); // Admin endpoint
 
             var server = new FastSpoolServer(app, serverLock, queue, manager, recipients, context.Statistics, log) { OwnLoggers = ownLoggers };
             context.Stopping = server._stopping.Token;
