@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using FastSpool.Delivery.Control;
 using FastSpool.Server.Admin;
 using Microsoft.AspNetCore.Builder;
@@ -9,8 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace FastSpool.Server.Tests.Support;
 
 /// <summary>Kestrel with the admin endpoint alone, wired as the server wires it, in its own data directory, with
-/// a queue manager stand-in. <see cref="Client"/> is a plain HttpClient over the socket (not the CLI's client), so
-/// the endpoint tests read the JSON independently of the CLI.</summary>
+/// a queue manager stand-in. <see cref="Client"/> is a plain HttpClient over the socket, so that the endpoint tests
+/// read the JSON as documents, independently of the CLI's types.</summary>
 internal sealed class AdminHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -48,28 +47,8 @@ internal sealed class AdminHost : IAsyncDisposable
         return new AdminHost(app, loggers, dataDirectory);
     }
 
-    public static HttpClient UnixHttpClient(string socketPath) =>
-        new(new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        })
-        {
-            BaseAddress = new Uri("http://localhost/"),
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+    /// <summary>A plain HttpClient over the socket (the CLI's connection plumbing; its JSON types are not used).</summary>
+    public static HttpClient UnixHttpClient(string socketPath) => FastSpool.Cli.AdminClient.CreateHttpClient(socketPath, TimeSpan.FromSeconds(30));
 
     public async Task StopAsync()
     {
