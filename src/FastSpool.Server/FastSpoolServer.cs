@@ -1,10 +1,12 @@
 using FastSpool.Logging;
 using System.Net;
 using FastSpool.Configuration;
+using FastSpool.Delivery.Control;
 using FastSpool.Queue;
 using FastSpool.Delivery.Local;
 using FastSpool.Delivery.Routing;
 using FastSpool.Delivery.Scheduling;
+using FastSpool.Server.Admin;
 using FastSpool.Server.Logging;
 using FastSpool.Server.Smtp;
 using FastSpool.Users;
@@ -92,7 +94,11 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 }
             });
             builder.Services.AddSingleton<SmtpConnectionHandler>();
+            // Admin endpoint (HTTP on DataDirectory/control.sock). The queue manager's IQueueControl goes here; null answers 503.
+            IQueueControl? control = manager;
+            builder.AddFastSpoolAdmin(options.ControlSocketPath, control);
             WebApplication app = builder.Build();
+            app.MapFastSpoolAdmin(); // Admin endpoint
 
             var server = new FastSpoolServer(app, serverLock, queue, manager, recipients, context.Statistics, log) { OwnLoggers = ownLoggers };
             context.Stopping = server._stopping.Token;

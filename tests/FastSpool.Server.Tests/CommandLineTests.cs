@@ -1,5 +1,6 @@
 using FastSpool.Cli;
 using FastSpool.Configuration;
+using FastSpool.Server.Tests.Support;
 
 namespace FastSpool.Server.Tests;
 
@@ -84,20 +85,14 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("--config", e.Message);
     }
 
-    private (int Code, string Out, string Err) User(string stdin, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = UserCommand.Run(args, _dir, new StringReader(stdin), output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private CliResult User(string stdin, params string[] args) => CliRunner.RunWithInput(stdin, ["user", .. args, "--data", _dir]);
 
     [Fact]
     public void UserVerbAddsListsChangesAndRemovesUsers()
     {
         Assert.Equal(0, User("s3cret\n", "add", "Carol", "--password-stdin").Code);
         Assert.Equal(0, User("", "add", "dave").Code);
-        Assert.Equal("carol\ndave\n", User("", "list").Out.Replace("\r\n", "\n"));
+        Assert.Equal("carol\ndave\n", User("", "list").Out);
         var store = new FastSpool.Users.UserStore(_dir);
         Assert.True(store.TryGetPasswordHash("carol", out string? hash));
         Assert.True(FastSpool.Users.PasswordHasher.Verify("s3cret", hash));
@@ -106,19 +101,126 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(store.TryGetPasswordHash("carol", out hash));
         Assert.True(FastSpool.Users.PasswordHasher.Verify("n3w", hash));
         Assert.Equal(0, User("", "del", "dave").Code);
-        Assert.Equal("carol\n", User("", "list").Out.Replace("\r\n", "\n"));
+        Assert.Equal("carol\n", User("", "list").Out);
     }
 
     [Fact]
     public void UserVerbRefusesBadInputWithSysexitsCodes()
     {
         Assert.Equal(0, User("", "add", "erin").Code);
-        (int code, _, string err) = User("", "add", "erin");
-        Assert.Equal(65, code);
-        Assert.Contains("erin", err);
+        CliResult again = User("", "add", "erin");
+        Assert.Equal(65, again.Code);
+        Assert.Equal("fastspool: user 'erin' already exists\n", again.Error);
         Assert.Equal(65, User("", "add", "../etc").Code);
         Assert.Equal(65, User("", "del", "nobody-here").Code);
+        Assert.Equal(65, User("", "add", "frank", "--password-stdin").Code); // no password on standard input
         Assert.Equal(64, User("", "frobnicate").Code);
         Assert.Equal(64, User("").Code);
+        Assert.Equal(64, User("", "passwd", "erin").Code); // --password-stdin is required
+        Assert.Equal(64, User("", "del", "erin", "--password-stdin").Code);
+        Assert.Equal(64, User("", "add", "erin", "grace").Code);
+        Assert.Equal("erin\n", User("", "list").Out);
+    }
+
+    [Fact]
+    public void NoVerbIsAUsageErrorWithTheUsageOnStandardError()
+    {
+        CliResult result = CliRunner.Run();
+        Assert.Equal(64, result.Code);
+        Assert.Equal("", result.Out);
+        Assert.StartsWith("fastspool: Required command was not provided.\n", result.Error);
+        Assert.Contains("fastspool [command] [options]", result.Error);
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("serve", "extra")]
+    [InlineData("mailq", "--frobnicate")]
+    [InlineData("hold")]
+    [InlineData("hold", "XYZ")]
+    [InlineData("release", "6B05C71800001", "12345678901234567")]
+    [InlineData("delete")]
+    [InlineData("delete", "6B05C71800001", "--all")]
+    [InlineData("delete", "--all", "--all-deferred")]
+    [InlineData("queue", "show")]
+    [InlineData("queue", "show", "6B05C71800001", "6B05C71800002")]
+    [InlineData("mailq", "--data")]
+    public void BadArgumentsAreAUsageErrorThatNamesTheProblemAndShowsTheVerbsUsage(params string[] args)
+    {
+        // The data directory has no server: a verb that went past its arguments would answer 69, not 64.
+        CliResult result = CliRunner.Run([.. args, "--Data" + "Directory=" + _dir]);
+        Assert.Equal(64, result.Code);
+        Assert.Equal("", result.Out);
+        Assert.StartsWith("fastspool: ", result.Error);
+        Assert.Contains("Usage:", result.Error);
+    }
+
+    [Fact]
+    public void AnIdThatIsNotOneIsNamed()
+    {
+        CliResult result = CliRunner.Run("hold", "6B05C71800001", "XYZ", "--data", _dir);
+        Assert.Equal(64, result.Code);
+        Assert.Equal("fastspool: 'XYZ' is not a queue id (1-16 hex digits)", result.ErrorLines[0]);
+    }
+
+    [Fact]
+    public void AConfigurationErrorNamesTheKeyWhateverTheVerb()
+    {
+        foreach (string[] verb in (string[][])[["serve"], ["mailq"], ["user", "list"], ["hold", "6B05C71800001"], ["queue", "show", "6B05C71800001"]])
+        {
+            CliResult result = CliRunner.Run([.. verb, "--data", _dir, "--Smtp:MaxRecipients=0"]);
+            Assert.Equal(78, result.Code);
+            Assert.StartsWith("fastspool: configuration error: Smtp:MaxRecipients", result.Error);
+        }
+    }
+
+    [Fact]
+    public void VersionIsTheAssemblysInformationalVersion()
+    {
+        CliResult result = CliRunner.Run("--version");
+        Assert.Equal(0, result.Code);
+        string expected = typeof(FastSpool.Cli.CommandLine).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion;
+        Assert.Equal(expected + "\n", result.Out);
+    }
+
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("user")]
+    [InlineData("user", "add", "--password-stdin")]
+    [InlineData("user", "del")]
+    [InlineData("user", "passwd", "--password-stdin")]
+    [InlineData("user", "list")]
+    [InlineData("mailq", "--json")]
+    [InlineData("flush")]
+    [InlineData("hold")]
+    [InlineData("release")]
+    [InlineData("requeue")]
+    [InlineData("delete", "--bounce", "--all", "--all-deferred")]
+    [InlineData("queue", "show")]
+    public void EveryVerbHasHelpThatNamesItsOptionsAndTheSettings(string verb, params string[] more)
+    {
+        string[] path = [verb, .. more.Where(m => !m.StartsWith('-'))];
+        foreach (string[] args in (string[][])[[.. path, "--help"], ["help", .. path]])
+        {
+            CliResult result = CliRunner.Run(args);
+            Assert.Equal(0, result.Code);
+            Assert.Equal("", result.Error);
+            Assert.Contains($"fastspool {string.Join(' ', path)}", result.Out);
+            foreach (string option in (string[])["--config <FILE>", "--data <DIR>", .. more.Where(m => m.StartsWith('-'))])
+                Assert.Contains(option, result.Out);
+        }
+    }
+
+    [Fact]
+    public void TopLevelHelpListsEveryVerbOnStandardOutput()
+    {
+        CliResult result = CliRunner.Run("--help");
+        Assert.Equal(0, result.Code);
+        foreach (string verb in (string[])["serve", "user", "mailq", "flush", "hold", "release", "requeue", "delete", "queue"])
+            Assert.Contains("\n  " + verb + " ", result.Out);
+        Assert.Contains("--Section:Key=value", result.Out);
+        Assert.Equal(result.Out, CliRunner.Run("help").Out);
     }
 }

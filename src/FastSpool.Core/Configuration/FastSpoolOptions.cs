@@ -28,6 +28,9 @@ public sealed class FastSpoolOptions
 
     public string QueueDirectory => Path.Combine(DataDirectory, "queue");
 
+    /// <summary>The admin endpoint's Unix socket, through which the queue verbs reach the running server.</summary>
+    public string ControlSocketPath => Path.Combine(DataDirectory, "control.sock");
+
     public void ApplyDefaults()
     {
         DataDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? "./var" : DataDirectory);

@@ -141,6 +141,34 @@ public static partial class Libc
     /// <summary><c>unlink(2)</c>.</summary>
     public static int Unlink(string path) => ErrnoOf(unlink(path));
 
+    /// <summary><c>rename(2)</c>: atomically replaces <paramref name="newPath"/>, whatever kind of file it names
+    /// (but a directory).</summary>
+    public static int Rename(string oldPath, string newPath) => ErrnoOf(rename(oldPath, newPath));
+
+    /// <summary>The account name of <paramref name="uid"/> from the name service (<c>getpwuid_r</c>, so NIS and
+    /// LDAP accounts count too), or null when it has none.</summary>
+    public static unsafe string? UserNameOf(uint uid)
+    {
+        Passwd entry;
+        Passwd* found;
+        // sysconf(_SC_GETPW_R_SIZE_MAX) is only a hint; grow on ERANGE as the man page says.
+        for (int size = 1024; size <= 1 << 20; size *= 4)
+        {
+            byte[] buffer = new byte[size];
+            int errno;
+            fixed (byte* text = buffer)
+            {
+                do errno = getpwuid_r(uid, &entry, text, (nuint)size, &found);
+                while (errno == Errno.EINTR);
+                if (errno == 0)
+                    return found is null ? null : Marshal.PtrToStringUTF8(entry.Name);
+            }
+            if (errno != Errno.ERANGE)
+                return null;
+        }
+        return null;
+    }
+
     /// <summary>True unless <c>kill(pid, 0)</c> says there is no such process (a process of another user counts
     /// as existing).</summary>
     public static bool ProcessExists(int pid) => pid > 0 && (kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() != Errno.ESRCH);
@@ -206,6 +234,12 @@ public static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int unlink(string path);
+
+    [LibraryImport(Library, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rename(string oldPath, string newPath);
+
+    [LibraryImport(Library, EntryPoint = "getpwuid_r")]
+    private static unsafe partial int getpwuid_r(uint uid, Passwd* entry, byte* buffer, nuint size, Passwd** result);
 
     [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
     private static partial int kill(int pid, int signal);

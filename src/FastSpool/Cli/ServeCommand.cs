@@ -8,7 +8,7 @@ namespace FastSpool.Cli;
 /// <summary><c>fastspool serve</c>: runs the server until SIGTERM or SIGINT.</summary>
 internal static class ServeCommand
 {
-    public static async Task<int> RunAsync(FastSpoolOptions options)
+    public static async Task<int> RunAsync(FastSpoolOptions options, TextWriter error)
     {
         FastSpoolServer server;
         try
@@ -17,17 +17,17 @@ internal static class ServeCommand
         }
         catch (QueueOpenException e)
         {
-            Console.Error.WriteLine("fastspool: cannot start: " + e.Message);
+            error.WriteLine("fastspool: cannot start: " + e.Message);
             return ExitCode.IoError;
         }
         catch (InvalidOperationException e)
         {
-            Console.Error.WriteLine("fastspool: cannot start: " + e.Message);
+            error.WriteLine("fastspool: cannot start: " + e.Message);
             return ExitCode.TempFail;
         }
         catch (IOException e)
         {
-            Console.Error.WriteLine("fastspool: cannot start: " + e.Message);
+            error.WriteLine("fastspool: cannot start: " + e.Message);
             return ExitCode.IoError;
         }
 
@@ -35,7 +35,7 @@ internal static class ServeCommand
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
         await stop.Task.ConfigureAwait(false);
-        Console.Error.WriteLine("fastspool: stopping");
+        error.WriteLine("fastspool: stopping");
         await server.DisposeAsync().ConfigureAwait(false);
         return ExitCode.Ok;
     }

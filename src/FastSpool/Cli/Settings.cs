@@ -27,7 +27,7 @@ internal static class Settings
         var keyed = new List<string>();
         for (int i = 0; i < args.Count; i++)
         {
-            if (args[i].StartsWith("--", StringComparison.Ordinal) && (args[i].Contains(':') || args[i].Contains('=')))
+            if (IsKeyed(args[i]))
             {
                 keyed.Add(args[i]);
                 args.RemoveAt(i--);
@@ -56,6 +56,10 @@ internal static class Settings
             throw new SettingsException(string.Join(Environment.NewLine, errors));
         return options;
     }
+
+    /// <summary>A <c>--Section:Key=value</c> (or <c>--Key=value</c>) argument.</summary>
+    public static bool IsKeyed(string arg) =>
+        arg.StartsWith("--", StringComparison.Ordinal) && (arg.Contains(':') || arg.Contains('='));
 
     private static string? TakeValue(List<string> args, string name)
     {

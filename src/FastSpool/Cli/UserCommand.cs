@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
+using FastSpool.Configuration;
 using FastSpool.Users;
 
 namespace FastSpool.Cli;
@@ -6,124 +8,120 @@ namespace FastSpool.Cli;
 /// <summary><c>fastspool user add|del|passwd|list</c>: manages the users file. Exit codes are sysexits(3)'s.</summary>
 internal static class UserCommand
 {
-    private const string PasswordStdin = "--password-stdin";
-    private const string Usage =
-        "usage: fastspool user add NAME [--password-stdin]\n" +
-        "       fastspool user del NAME\n" +
-        "       fastspool user passwd NAME --password-stdin\n" +
-        "       fastspool user list";
-
     private const UnixFileMode PrivateDirectoryMode =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    /// <param name="args">The arguments after the word <c>user</c>.</param>
-    public static int Run(ReadOnlySpan<string> args, string dataDirectory, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public static Command Create(CliContext context)
     {
-        if (args.IsEmpty)
-            return Fail(stderr, ExitCode.Usage, "user: missing command (add, del, passwd or list)", Usage);
+        var addName = Name();
+        var addPassword = PasswordStdin("Read the password (for POP3 and AUTH) from the first line of standard input; without it the user only receives mail");
+        var add = new Command("add", "Add a user: a mailbox, and a password for POP3/AUTH") { addName, addPassword };
+        add.SetAction(result => WithUser(context, result, result.GetValue(addName)!, (store, user) =>
+            Add(store, user, result.GetValue(addPassword), context)));
 
-        string verb = args[0];
-        bool passwordAllowed = verb is "add" or "passwd";
-        if (verb is not ("add" or "del" or "passwd" or "list"))
-            return Fail(stderr, ExitCode.Usage, $"user: unknown command '{verb}' (expected add, del, passwd or list)", Usage);
+        var delName = Name();
+        var del = new Command("del", "Remove a user") { delName };
+        del.SetAction(result => WithUser(context, result, result.GetValue(delName)!, (store, user) => store.Remove(user)
+            ? Done(context, $"user '{user}' removed")
+            : context.Fail(ExitCode.DataError, $"user '{user}' does not exist")));
 
-        string? name = null;
-        bool passwordFromStdin = false;
-        foreach (string arg in args[1..])
+        var passwdName = Name();
+        var passwdPassword = PasswordStdin("Read the new password from the first line of standard input");
+        var passwd = new Command("passwd", "Set a user's password") { passwdName, passwdPassword };
+        passwd.Validators.Add(result =>
         {
-            if (passwordAllowed && arg == PasswordStdin)
-                passwordFromStdin = true;
-            else if (arg.StartsWith('-') && arg.Length > 1)
-                return Fail(stderr, ExitCode.Usage, $"user {verb}: unknown option '{arg}'", Usage);
-            else if (name is null && verb != "list")
-                name = arg;
-            else
-                return Fail(stderr, ExitCode.Usage, $"user {verb}: unexpected argument '{arg}'", Usage);
-        }
+            if (!result.GetValue(passwdPassword))
+                result.AddError("user passwd: --password-stdin is required");
+        });
+        passwd.SetAction(result => WithUser(context, result, result.GetValue(passwdName)!, (store, user) =>
+            SetPassword(store, user, context)));
 
-        if (verb == "list")
-            return List(dataDirectory, stdout, stderr);
-        if (name is null)
-            return Fail(stderr, ExitCode.Usage, $"user {verb}: missing NAME", Usage);
-        if (verb == "passwd" && !passwordFromStdin)
-            return Fail(stderr, ExitCode.Usage, $"user passwd: {PasswordStdin} is required", Usage);
+        var list = new Command("list", "List the users");
+        list.SetAction(result => context.TryLoadOptions(result, out FastSpoolOptions? options, out int exitCode)
+            ? List(options.DataDirectory, context)
+            : exitCode);
+
+        return new Command("user", "Manage the users file (DataDirectory/users)") { add, del, passwd, list };
+    }
+
+    private static Argument<string> Name() => new("NAME") { Description = "1-64 characters of a-z 0-9 . _ -, starting with a letter or digit" };
+
+    private static Option<bool> PasswordStdin(string description) => new("--password-stdin") { Description = description };
+
+    /// <summary>Checks the name, then runs <paramref name="action"/> on the users file of the configured data directory.</summary>
+    private static int WithUser(CliContext context, ParseResult result, string name, Func<UserStore, string, int> action)
+    {
+        if (!context.TryLoadOptions(result, out FastSpoolOptions? options, out int exitCode))
+            return exitCode;
         if (!UserName.TryNormalize(name, out string? user))
         {
-            return Fail(stderr, ExitCode.DataError,
+            return context.Fail(ExitCode.DataError,
                 $"invalid user name '{name}' (1-64 characters of a-z 0-9 . _ -, starting with a letter or digit)");
         }
-
+        string dataDirectory = options.DataDirectory;
         try
         {
             CreateDataDirectory(dataDirectory);
-            var store = new UserStore(dataDirectory);
-            return verb switch
-            {
-                "add" => Add(store, user, passwordFromStdin, stdin, stdout, stderr),
-                "del" => store.Remove(user)
-                    ? Done(stdout, $"user '{user}' removed")
-                    : Fail(stderr, ExitCode.DataError, $"user '{user}' does not exist"),
-                _ => SetPassword(store, user, stdin, stdout, stderr),
-            };
+            return action(new UserStore(dataDirectory), user);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or TimeoutException)
         {
-            return Fail(stderr, ExitCode.IoError, $"cannot update users in '{dataDirectory}': {e.Message}");
+            return context.Fail(ExitCode.IoError, $"cannot update users in '{dataDirectory}': {e.Message}");
         }
     }
 
-    private static int Add(UserStore store, string user, bool passwordFromStdin, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    private static int Add(UserStore store, string user, bool passwordFromStdin, CliContext context)
     {
         // Checked again under the lock by Add; this only spares reading and hashing a password in vain.
         if (store.Contains(user))
-            return Fail(stderr, ExitCode.DataError, $"user '{user}' already exists");
+            return context.Fail(ExitCode.DataError, $"user '{user}' already exists");
         string? hash = null;
         if (passwordFromStdin)
         {
-            if (!TryReadPassword(stdin, stderr, out int exitCode, out string? password))
+            if (!TryReadPassword(context, out int exitCode, out string? password))
                 return exitCode;
             hash = PasswordHasher.Hash(password);
         }
         if (!store.Add(user, hash))
-            return Fail(stderr, ExitCode.DataError, $"user '{user}' already exists");
-        return Done(stdout, hash is null ? $"user '{user}' added (no password: receives mail only)" : $"user '{user}' added");
+            return context.Fail(ExitCode.DataError, $"user '{user}' already exists");
+        return Done(context, hash is null ? $"user '{user}' added (no password: receives mail only)" : $"user '{user}' added");
     }
 
-    private static int SetPassword(UserStore store, string user, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    private static int SetPassword(UserStore store, string user, CliContext context)
     {
         if (!store.Contains(user))
-            return Fail(stderr, ExitCode.DataError, $"user '{user}' does not exist");
-        if (!TryReadPassword(stdin, stderr, out int exitCode, out string? password))
+            return context.Fail(ExitCode.DataError, $"user '{user}' does not exist");
+        if (!TryReadPassword(context, out int exitCode, out string? password))
             return exitCode;
         if (!store.SetPassword(user, PasswordHasher.Hash(password)))
-            return Fail(stderr, ExitCode.DataError, $"user '{user}' does not exist");
-        return Done(stdout, $"password of user '{user}' changed");
+            return context.Fail(ExitCode.DataError, $"user '{user}' does not exist");
+        return Done(context, $"password of user '{user}' changed");
     }
 
-    private static int List(string dataDirectory, TextWriter stdout, TextWriter stderr)
+    private static int List(string dataDirectory, CliContext context)
     {
         try
         {
             var store = new UserStore(dataDirectory);
             foreach (string warning in store.Warnings)
-                stderr.WriteLine($"fastspool: warning: {warning}");
+                context.Terminal.Error.WriteLine($"fastspool: warning: {warning}");
             foreach (string user in store.List())
-                stdout.WriteLine(user);
+                context.Terminal.Out.WriteLine(user);
             return ExitCode.Ok;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return Fail(stderr, ExitCode.IoError, $"cannot read users in '{dataDirectory}': {e.Message}");
+            return context.Fail(ExitCode.IoError, $"cannot read users in '{dataDirectory}': {e.Message}");
         }
     }
 
-    private static bool TryReadPassword(TextReader stdin, TextWriter stderr, out int exitCode, [NotNullWhen(true)] out string? password)
+    private static bool TryReadPassword(CliContext context, out int exitCode, [NotNullWhen(true)] out string? password)
     {
-        password = stdin.ReadLine();
+        password = context.Terminal.In.ReadLine();
         exitCode = password switch
         {
-            null => Fail(stderr, ExitCode.DataError, "no password on standard input"),
-            "" => Fail(stderr, ExitCode.DataError, "empty password on standard input"),
+            null => context.Fail(ExitCode.DataError, "no password on standard input"),
+            "" => context.Fail(ExitCode.DataError, "empty password on standard input"),
             _ => ExitCode.Ok,
         };
         return exitCode == ExitCode.Ok;
@@ -139,17 +137,9 @@ internal static class UserCommand
             Directory.CreateDirectory(dataDirectory, PrivateDirectoryMode);
     }
 
-    private static int Done(TextWriter stdout, string message)
+    private static int Done(CliContext context, string message)
     {
-        stdout.WriteLine($"fastspool: {message}");
+        context.Terminal.Out.WriteLine($"fastspool: {message}");
         return ExitCode.Ok;
-    }
-
-    private static int Fail(TextWriter stderr, int exitCode, string message, string? usage = null)
-    {
-        stderr.WriteLine($"fastspool: {message}");
-        if (usage is not null)
-            stderr.WriteLine(usage);
-        return exitCode;
     }
 }

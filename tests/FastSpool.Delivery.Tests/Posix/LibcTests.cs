@@ -145,6 +145,26 @@ public sealed class LibcTests : IDisposable
     }
 
     [Fact]
+    public void RenameReplacesTheTargetAtomically()
+    {
+        string from = _directory.Combine("from");
+        string to = _directory.Combine("to");
+        File.WriteAllText(from, "new");
+        File.WriteAllText(to, "old");
+        Assert.Equal(0, Libc.Rename(from, to));
+        Assert.Equal("new", File.ReadAllText(to));
+        Assert.False(File.Exists(from));
+        Assert.Equal(Errno.ENOENT, Libc.Rename(from, to));
+    }
+
+    [Fact]
+    public void UserNameOfFindsTheAccountOrNothing()
+    {
+        Assert.Equal("root", Libc.UserNameOf(0));
+        Assert.Null(Libc.UserNameOf(4_000_000_000)); // far above any allocated uid
+    }
+
+    [Fact]
     public void ErrorsAreDescribedWithThePathAndTheSystemMessage()
     {
         Assert.Equal("No such file or directory", Libc.ErrorMessage(Errno.ENOENT));

@@ -1,0 +1,96 @@
+using System.Text;
+using FastSpool.Posix;
+using Microsoft.Extensions.Hosting;
+
+namespace FastSpool.Server.Admin;
+
+/// <summary>The admin endpoint's socket, <c>DataDirectory/control.sock</c>, mode 0600 from the first moment anyone
+/// can reach it. bind(2) creates a socket file with the umask's mode, so Kestrel binds it inside a private 0700
+/// directory; once bound it is made 0600 and renamed into place (rename also replaces, atomically, a socket left
+/// by a killed server). The server's lock on the data directory proves that such a socket is stale. Stopping
+/// removes the socket first, so that clients hear "not running" rather than wait on a closing server.</summary>
+internal sealed class AdminSocket : IHostedLifecycleService
+{
+    public const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private const UnixFileMode PrivateDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    // sun_path holds 108 bytes with the terminating NUL.
+    private const int MaxSocketPathBytes = 107;
+
+    private readonly string _bindDirectory;
+
+    public AdminSocket(string path)
+    {
+        Path = path;
+        _bindDirectory = Path + ".bind";
+        BindPath = System.IO.Path.Combine(_bindDirectory, "s");
+        foreach (string p in (ReadOnlySpan<string>)[Path, BindPath])
+        {
+            if (Encoding.UTF8.GetByteCount(p) > MaxSocketPathBytes)
+                throw new InvalidOperationException($"DataDirectory: the control socket path {p} is longer than a Unix socket path may be ({MaxSocketPathBytes} bytes); choose a shorter DataDirectory");
+        }
+    }
+
+    /// <summary>Where clients connect.</summary>
+    public string Path { get; }
+
+    /// <summary>Where Kestrel binds, inside the private directory.</summary>
+    public string BindPath { get; }
+
+    /// <summary>Before Kestrel binds: clears what a killed server left and makes the private directory.</summary>
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        RemoveStale(Path, directoryToo: false);
+        RemoveStale(_bindDirectory, directoryToo: true);
+        // mkdir fails if the name appeared since: the directory is ours and new, not one planted under that name.
+        int errno = Libc.MkDir(_bindDirectory, PrivateDirectoryMode);
+        if (errno != 0)
+            Libc.ThrowIO(_bindDirectory, "mkdir", errno);
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>After Kestrel has bound (every hosted service has started): 0600, then the public name.</summary>
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        File.SetUnixFileMode(BindPath, SocketMode);
+        int errno = Libc.Rename(BindPath, Path);
+        if (errno != 0)
+            Libc.ThrowIO(Path, "rename", errno);
+        Directory.Delete(_bindDirectory);
+        return Task.CompletedTask;
+    }
+
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        RemoveStale(Path, directoryToo: false);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Removes what is at <paramref name="path"/> (a symbolic link itself, not its target). A directory
+    /// where the socket belongs is not something we leave behind: refused.</summary>
+    private static void RemoveStale(string path, bool directoryToo)
+    {
+        int errno = Libc.LStat(path, out UnixFileStatus status);
+        if (errno == Errno.ENOENT)
+            return;
+        if (errno != 0)
+            Libc.ThrowIO(path, "lstat", errno);
+        if (status.Type == UnixFileType.Directory)
+        {
+            if (!directoryToo)
+                throw new InvalidOperationException($"{path} is a directory; the control socket needs that name");
+            Directory.Delete(path, recursive: true);
+            return;
+        }
+        errno = Libc.Unlink(path);
+        if (errno is not 0 and not Errno.ENOENT)
+            Libc.ThrowIO(path, "unlink", errno);
+    }
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
+using FastSpool.Configuration;
+
+namespace FastSpool.Cli;
+
+/// <summary>What every verb shares: the terminal, the <c>--config</c> and <c>--data</c> options (recursive: they
+/// follow any verb), and the <c>--Section:Key=value</c> arguments, which are taken out of the command line before
+/// it is parsed because a verb's ID arguments would otherwise swallow them.</summary>
+internal sealed class CliContext(Terminal terminal, IReadOnlyList<string> settings)
+{
+    public Terminal Terminal => terminal;
+
+    public Option<string> Config { get; } = new("--config")
+    {
+        Description = "The JSON configuration file (default: ./fastspool.json when present)",
+        HelpName = "FILE",
+        Recursive = true,
+    };
+
+    public Option<string> Data { get; } = new("--data")
+    {
+        Description = "The data directory (short for --DataDirectory=DIR)",
+        HelpName = "DIR",
+        Recursive = true,
+    };
+
+    /// <summary>The configuration for this run; on an error, prints it naming the key and gives exit code 78.</summary>
+    public bool TryLoadOptions(ParseResult result, [NotNullWhen(true)] out FastSpoolOptions? options, out int exitCode)
+    {
+        var args = new List<string>();
+        if (result.GetValue(Config) is { } config)
+            args.AddRange(["--config", config]);
+        if (result.GetValue(Data) is { } data)
+            args.AddRange(["--data", data]);
+        args.AddRange(settings);
+        try
+        {
+            options = Settings.Load(args);
+            exitCode = ExitCode.Ok;
+            return true;
+        }
+        catch (SettingsException e)
+        {
+            options = null;
+            exitCode = Fail(ExitCode.Config, "configuration error: " + e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> with a client of the running server's control socket; a failure to
+    /// reach it, or an error answer, is one line on standard error and its sysexits code.</summary>
+    public async Task<int> WithServerAsync(ParseResult result, Func<AdminClient, Task<int>> action)
+    {
+        if (!TryLoadOptions(result, out FastSpoolOptions? options, out int exitCode))
+            return exitCode;
+        using var client = new AdminClient(options.ControlSocketPath);
+        try
+        {
+            return await action(client);
+        }
+        catch (AdminException e)
+        {
+            return Fail(e.ExitCode, e.Message);
+        }
+    }
+
+    public int Fail(int exitCode, string message)
+    {
+        terminal.Error.WriteLine("fastspool: " + message);
+        return exitCode;
+    }
+}
