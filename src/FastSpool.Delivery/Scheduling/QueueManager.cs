@@ -178,13 +178,22 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                     if (SeenBefore(routes, k) || PartDoneByAny(message, route.Part) || !tracked.Claim(route.Part))
                         continue;
                     DestinationWork work = Work(route);
+                    if (work.RetryAt > now && work.LastFailure is { } suspended)
+                    {
+                        // The destination failed a moment ago: no new attempt before its retry time.
+                        tracked.Unclaim(route.Part);
+                        tracked.Outcome[r] ??= suspended;
+                        tracked.Relay[r] = route.Transport.Name;
+                        tracked.NotBefore[r] = work.RetryAt;
+                        continue;
+                    }
                     work.Pending.Enqueue(new DeliveryItem(message, r, route.Part));
                     tracked.Outstanding[r]++;
                     added++;
                     Schedule(work);
                 }
                 if (added == 0)
-                    Finalize(tracked, r, now); // every part was delivered before
+                    Finalize(tracked, r, now); // every part was delivered before, or its destination is suspended
             }
         }
         lock (_lock)
@@ -346,6 +355,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     private void Complete(DestinationWork work, List<DeliveryItem> batch, DeliveryResult[] results)
     {
         DateTimeOffset now = _time.GetUtcNow();
+        bool destinationFailed = batch.Count > 0;
+        for (int i = 0; i < batch.Count; i++)
+            destinationFailed &= results[i].Kind == DeliveryResultKind.Temporary;
         for (int i = 0; i < batch.Count; i++)
         {
             DeliveryItem item = batch[i];
@@ -357,7 +369,10 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             QueuedRecipient recipient = item.Target;
             DeliveryResult result = results[i];
             if (result.Kind == DeliveryResultKind.Sent)
+            {
                 work.Failures = 0;
+                work.LastFailure = null;
+            }
             else if (result.Kind == DeliveryResultKind.Temporary)
                 tracked.NotBefore[item.Recipient] = DestinationRetry(work, now);
             if (!recipient.IsFinal)
@@ -387,9 +402,38 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                 Finalize(tracked, item.Recipient, now);
             Settle(tracked);
         }
+        if (destinationFailed)
+        {
+            // Every item failed for a reason of the destination's (a locked mailbox, a smarthost that is down): what
+            // is queued behind them waits too, with the same retry time, instead of failing one batch at a time.
+            work.LastFailure = results[0].Reply;
+            SuspendQueued(work, now);
+        }
         work.Scheduled = false;
         if (work.Pending.Count > 0)
             Schedule(work);
+    }
+
+    /// <summary>Defers everything queued for a destination that just failed until its retry time (under the lock).</summary>
+    private void SuspendQueued(DestinationWork work, DateTimeOffset now)
+    {
+        DateTimeOffset retry = DestinationRetry(work, now);
+        while (work.Pending.TryDequeue(out DeliveryItem item))
+        {
+            QueuedMessage message = item.Message;
+            if (message.Removed || !_messages.TryGetValue(message.Id.Value, out Tracked? tracked))
+                continue;
+            tracked.Unclaim(item.Part);
+            if (!item.Target.IsFinal && tracked.Outcome[item.Recipient] is not { Code: >= 500 })
+            {
+                tracked.Outcome[item.Recipient] = work.LastFailure;
+                tracked.Relay[item.Recipient] = work.Transport.Name;
+            }
+            tracked.NotBefore[item.Recipient] = retry;
+            if (--tracked.Outstanding[item.Recipient] == 0)
+                Finalize(tracked, item.Recipient, now);
+            Settle(tracked);
+        }
     }
 
     /// <summary>Every part of a recipient's attempt is back: it is sent, bounced or deferred (under the lock).</summary>
@@ -714,5 +758,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         public int Failures { get; set; }
 
         public DateTimeOffset RetryAt { get; set; }
+
+        /// <summary>The reply of the last batch that failed as a whole; new mail for the destination is deferred
+        /// with it until <see cref="RetryAt"/>.</summary>
+        public DeliveryReply? LastFailure { get; set; }
     }
 }

@@ -23,7 +23,7 @@ internal sealed class SmtpServerContext
         HeloReply = Encoding.UTF8.GetBytes($"250 {options.Smtp.Hostname}\r\n");
         EhloReply = Encoding.UTF8.GetBytes(
             $"250-{options.Smtp.Hostname}\r\n250-PIPELINING\r\n250-SIZE {options.Smtp.MaxMessageSize}\r\n" +
-            "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 CHUNKING\r\n");
+            "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250 CHUNKING\r\n");
     }
 
     public SmtpOptions Options { get; }

@@ -20,6 +20,12 @@ namespace FastSpool.Server.Smtp;
 internal sealed class SmtpSession
 {
     private const int MaxCommandLine = 512;
+
+    // RFC 3461 §5: DSN parameters lengthen MAIL by up to 100 octets (ENVID, RET) and RCPT by up to 500 (ORCPT, NOTIFY).
+    private const int MaxMailLine = MaxCommandLine + 100;
+    private const int MaxRcptLine = MaxCommandLine + 500;
+    private const int MaxEnvelopeId = 100;
+    private const int MaxOriginalRecipient = 500;
     private const int ReplyBufferHint = 256;
 
     private readonly SmtpServerContext _server;
@@ -50,6 +56,8 @@ internal sealed class SmtpSession
     private int _senderLength;
     private bool _eightBitMime;
     private bool _smtpUtf8;
+    private ReturnContent _return;
+    private int _envelopeIdLength;
     private bool _rcptAttempted;
 
     // Message reception.
@@ -88,7 +96,9 @@ internal sealed class SmtpSession
     {
         private static readonly BoundedPool<SessionBuffers> Pool = new(() => new SessionBuffers(), 256);
 
-        public readonly byte[] Line = new byte[MaxCommandLine];
+        public readonly byte[] Line = new byte[MaxRcptLine];
+        public readonly byte[] EnvelopeId = new byte[MaxEnvelopeId];
+        public readonly byte[] OriginalRecipient = new byte[MaxOriginalRecipient];
         public readonly byte[] Helo = new byte[MaxCommandLine];
         public readonly byte[] Sender = new byte[MaxCommandLine];
         public readonly RecipientList Recipients = new();
@@ -236,7 +246,7 @@ internal sealed class SmtpSession
     private Step ProcessCommand(ref ReadOnlySequence<byte> buffer)
     {
         var reader = new SequenceReader<byte>(buffer);
-        LineReadStatus status = _lineReader.TryReadLine(ref reader, MaxCommandLine, out ReadOnlySequence<byte> line);
+        LineReadStatus status = _lineReader.TryReadLine(ref reader, MaxRcptLine, out ReadOnlySequence<byte> line);
         buffer = buffer.Slice(reader.Position);
         switch (status)
         {
@@ -264,6 +274,10 @@ internal sealed class SmtpSession
     {
         SmtpVerb verb = SmtpCommandParser.ParseVerb(line, out ReadOnlySpan<byte> argument);
         _stage = verb;
+        // The line (without its CRLF) against the verb's own limit: only MAIL and RCPT may be longer than 512.
+        int limit = verb switch { SmtpVerb.Mail => MaxMailLine, SmtpVerb.Rcpt => MaxRcptLine, _ => MaxCommandLine };
+        if (line.Length + 2 > limit)
+            return Reject(SmtpReplies.LineTooLong);
         // RFC 2920 §3.1: EHLO, DATA, VRFY, EXPN, NOOP and QUIT end a pipelined group; without PIPELINING (a HELO client) no
         // command may be pipelined at all. Text behind them is a client that does not wait for replies.
         if (moreInput && (!_extended || verb is SmtpVerb.Ehlo or SmtpVerb.Helo or SmtpVerb.Data or SmtpVerb.Quit or SmtpVerb.Noop
@@ -330,7 +344,7 @@ internal sealed class SmtpSession
         ArgumentError error = SmtpCommandParser.TryParseMailFrom(argument, out MailFromCommand mail);
         if (error != ArgumentError.None)
             return RejectArgument(error, SmtpReplies.MailSyntax, SmtpReplies.BadSender, SmtpReplies.SenderTooLong, mail.GetError(argument));
-        if (!_extended && (mail.Size >= 0 || mail.Body != BodyType.Unspecified || mail.SmtpUtf8))
+        if (!_extended && (mail.Size >= 0 || mail.Body != BodyType.Unspecified || mail.SmtpUtf8 || mail.Ret != DsnReturn.Unspecified || mail.EnvIdLength > 0))
             return Reject(SmtpReplies.NoExtensions);
         if (mail.Size > _server.Options.MaxMessageSize)
             return Reject(SmtpReplies.DeclaredSizeTooBig);
@@ -341,6 +355,8 @@ internal sealed class SmtpSession
         _senderLength = path.Length;
         _eightBitMime = mail.Body == BodyType.EightBitMime;
         _smtpUtf8 = mail.SmtpUtf8;
+        _return = mail.Ret switch { DsnReturn.Full => ReturnContent.Full, DsnReturn.Headers => ReturnContent.Headers, _ => ReturnContent.Unspecified };
+        _envelopeIdLength = mail.EnvIdLength > 0 ? Math.Max(0, Xtext.Decode(mail.GetEnvId(argument), _buffers.EnvelopeId)) : 0;
         _mailGiven = true;
         return Reply(SmtpReplies.MailOk);
     }
@@ -356,6 +372,8 @@ internal sealed class SmtpSession
         ArgumentError error = SmtpCommandParser.TryParseRcptTo(argument, _smtpUtf8, out RcptToCommand rcpt);
         if (error != ArgumentError.None)
             return RejectArgument(error, SmtpReplies.RcptSyntax, SmtpReplies.BadRecipient, SmtpReplies.RecipientTooLong, rcpt.GetError(argument));
+        if (!_extended && (rcpt.Notify != DsnNotify.None || rcpt.OrcptLength > 0))
+            return Reject(SmtpReplies.NoExtensions);
         ReadOnlySpan<byte> path = rcpt.GetForwardPath(argument);
         if (_recipients.Count >= _server.Options.MaxRecipients)
             return Reject(SmtpReplies.TooManyRecipients);
@@ -367,7 +385,10 @@ internal sealed class SmtpSession
                 return RejectAddress("550 5.1.1 <"u8, path, SmtpReplies.UserUnknownText);
         }
         if (!_recipients.Contains(path))
-            _recipients.Add(path);
+        {
+            int orcpt = rcpt.OrcptLength > 0 ? Xtext.Decode(rcpt.GetOriginalRecipient(argument), _buffers.OriginalRecipient) : 0;
+            _recipients.Add(path, _buffers.OriginalRecipient.AsSpan(0, Math.Max(0, orcpt)), (NotifyFlags)rcpt.Notify);
+        }
         return Reply(SmtpReplies.RcptOk);
     }
 
@@ -628,6 +649,8 @@ internal sealed class SmtpSession
         ClientHelo = _helo.AsSpan(0, _heloLength),
         EightBitMime = _eightBitMime,
         SmtpUtf8 = _smtpUtf8,
+        Return = _return,
+        EnvelopeId = _buffers.EnvelopeId.AsSpan(0, _envelopeIdLength),
     });
 
     /// <summary>Drops a message being received: its chunks become garbage for truncation; the buffer goes back
@@ -641,6 +664,8 @@ internal sealed class SmtpSession
         _senderLength = 0;
         _eightBitMime = false;
         _smtpUtf8 = false;
+        _return = ReturnContent.Unspecified;
+        _envelopeIdLength = 0;
         _rcptAttempted = false;
         _recipients.Clear();
         _bdatUsed = false;
@@ -692,7 +717,7 @@ internal sealed class SmtpSession
 
     private Step RejectUnsupported(ReadOnlySpan<byte> keyword)
     {
-        Span<byte> reply = stackalloc byte[MaxCommandLine + 64];
+        Span<byte> reply = stackalloc byte[MaxRcptLine + 64];
         SmtpReplies.UnsupportedOptionPrefix.CopyTo(reply);
         int n = SmtpReplies.UnsupportedOptionPrefix.Length;
         keyword.CopyTo(reply[n..]);
