@@ -189,6 +189,29 @@ public sealed class FasterQueueLog : IQueueLog
         }
     }
 
+    public bool TryAppend(ReadOnlySpan<byte> record, out long address)
+    {
+        address = 0;
+        if (record.Length > MaxRecordLength || _failure is not null)
+            return false;
+        try
+        {
+            FasterLog log = Enter();
+            try
+            {
+                return log.TryEnqueue(record, out address);
+            }
+            finally
+            {
+                Exit();
+            }
+        }
+        catch (QueueUnavailableException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Enqueues, asks the committer for a commit, and waits until a commit covers the record. The record
     /// is enqueued before the waiter is registered and the commit requested, so the commit the waiter is completed
     /// by always includes it. Nothing is allocated per record on the way (pooled waiter and state machine).</summary>
@@ -196,6 +219,14 @@ public sealed class FasterQueueLog : IQueueLog
     public async ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
     {
         long address = await AppendAsync(record, cancellationToken).ConfigureAwait(false);
+        await WaitCommittedAsync(address).ConfigureAwait(false);
+        return address;
+    }
+
+    /// <summary>Asks for a commit and completes once one covers the record at <paramref name="address"/>.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WaitCommittedAsync(long address)
+    {
         CommitWaiter waiter = CommitWaiter.Rent(address);
         lock (_waiters)
         {
@@ -216,7 +247,6 @@ public sealed class FasterQueueLog : IQueueLog
         {
             waiter.Return();
         }
-        return address;
     }
 
     /// <summary>Completes the waiters whose records the last commit covered (the committer's thread).</summary>

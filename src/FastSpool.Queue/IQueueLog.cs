@@ -18,8 +18,15 @@ public interface IQueueLog : IAsyncDisposable
     /// <summary>Appends a record. It becomes durable with the next commit that covers it.</summary>
     ValueTask<long> AppendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default);
 
+    /// <summary>Appends a record now if the log has room at once, without waiting; false otherwise (or after a
+    /// failure). For a caller that must append under its own lock.</summary>
+    bool TryAppend(ReadOnlySpan<byte> record, out long address);
+
     /// <summary>Appends a record and completes once a commit covers it (group commit: callers share commits).</summary>
     ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default);
+
+    /// <summary>Asks for a commit and completes once one covers the record at <paramref name="address"/>.</summary>
+    ValueTask WaitCommittedAsync(long address);
 
     /// <summary>Asks for a commit of everything appended so far, without waiting for it.</summary>
     void RequestCommit();

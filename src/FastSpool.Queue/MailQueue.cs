@@ -236,6 +236,50 @@ public sealed class MailQueue : IAsyncDisposable
 
     private delegate int RecordWriter<in TState>(Span<byte> record, TState state);
 
+    /// <summary>First step of moving a message forward in the log (so that a message deferred for days does not pin
+    /// the log's head): its body is written again at the tail, as chunks for all but the last part.</summary>
+    public async ValueTask<MessageCopy> WriteCopyChunksAsync(QueuedMessage message, CancellationToken cancellationToken = default)
+    {
+        using MessageBody body = await ReadBodyAsync(message, cancellationToken).ConfigureAwait(false);
+        var chunks = new List<long>();
+        byte[] buffer = ChunkBufferPool.Rent();
+        try
+        {
+            ReadOnlySequence<byte> rest = body.Content;
+            while (rest.Length > QueueRecord.MaxChunkBody)
+            {
+                rest.Slice(0, QueueRecord.MaxChunkBody).CopyTo(buffer.AsSpan(QueueRecord.HeaderSize));
+                chunks.Add(await AppendChunkAsync(buffer, message.Id, (uint)chunks.Count, QueueRecord.MaxChunkBody).ConfigureAwait(false));
+                rest = rest.Slice(QueueRecord.MaxChunkBody);
+            }
+            return new MessageCopy([.. chunks], rest.ToArray());
+        }
+        finally
+        {
+            ChunkBufferPool.Return(buffer);
+        }
+    }
+
+    /// <summary>Second step, under the queue manager's lock so that no state change can fall between the snapshot and
+    /// the record: appends the envelope with every recipient's current state after the copy's chunks. False when the
+    /// log has no room at this instant (try again later). Recovery takes a later envelope of a known message as its
+    /// new place in the log, and the state in it only when the earlier records are gone.</summary>
+    public bool TryAppendCopyEnvelope(QueuedMessage message, MessageCopy copy, out long address)
+    {
+        int size = QueueRecord.HeaderSize + copy.Tail.Length + EnvelopeCodec.CopySize(message);
+        byte[] record = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            copy.Tail.CopyTo(record.AsSpan(QueueRecord.HeaderSize));
+            int length = EnvelopeCodec.WriteCopy(record, message, copy.Chunks, copy.Tail.Length);
+            return _log.TryAppend(record.AsSpan(0, length), out address);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(record);
+        }
+    }
+
     /// <summary>Frees log space below the oldest address still needed: the oldest unfinished message, or a message
     /// still being received.</summary>
     public void ReclaimSpace(long oldestLiveAddress)
@@ -292,7 +336,14 @@ public sealed class MailQueue : IAsyncDisposable
                 case QueueRecordType.Envelope:
                     QueuedMessage message = EnvelopeCodec.Read(address, record, header, out DeliveryReport? report);
                     if (_messages.TryGetValue(header.QueueId, out QueuedMessage? earlier))
-                        message.FirstAddress = Math.Min(message.FirstAddress, earlier.FirstAddress); // a copy moved forward
+                    {
+                        // A copy moved forward while the original was still in the log: the records read so far
+                        // hold every state change up to the copy; only the message's place changes.
+                        earlier.ChunkAddresses = message.ChunkAddresses;
+                        earlier.EnvelopeAddress = message.EnvelopeAddress;
+                        earlier.FirstAddress = message.FirstAddress;
+                        break;
+                    }
                     _messages[header.QueueId] = message;
                     HighestId = Math.Max(HighestId, header.QueueId);
                     if (report is not null)

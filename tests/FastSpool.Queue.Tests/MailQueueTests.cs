@@ -267,4 +267,147 @@ public sealed class MailQueueTests : IDisposable
         long next = await reopened.AppendDurableAsync(record);
         Assert.True(next > addresses[^1]);
     }
+
+    [Fact]
+    public async Task RecipientStatesHoldsPartsAndNoticesComeBackAfterRecovery()
+    {
+        DateTimeOffset now = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000);
+        QueuedMessage message, removed;
+        {
+            await using FasterQueueLog log = await OpenLogAsync();
+            (MailQueue queue, _) = await OpenQueueAsync(log);
+            message = await AcceptAsync(queue, "s@example.org", ["a@localhost", "b@localhost", "c@localhost"], Body(100, 1), 4096,
+                orcpt: ["rfc822;a@example.org", "rfc822;b@example.org", "rfc822;c@example.org"], notify: NotifyFlags.Success | NotifyFlags.Failure);
+            removed = await AcceptAsync(queue, "s@example.org", ["d@localhost"], Body(100, 2), 4096);
+            var deferred = new QueuedRecipient { Address = "a@localhost", Status = RecipientStatus.Deferred, Attempts = 3,
+                NextAttempt = now.AddMinutes(20), LastReply = new DeliveryReply(450, "4.2.0", "mailbox is locked") };
+            await queue.RecordRecipientStateAsync(message.Id, 0, deferred, now);
+            var sent = new QueuedRecipient { Address = "b@localhost", Status = RecipientStatus.Sent, Attempts = 1,
+                LastReply = new DeliveryReply(250, "2.0.0", "delivered to mailbox b") };
+            await queue.RecordRecipientStateAsync(message.Id, 1, sent, now);
+            await queue.RecordPartDoneAsync(message.Id, 2, "c1");
+            await queue.RecordControlAsync(message.Id, MessageControlAction.Hold, now, "uid 0");
+            await queue.RecordJournalAsync("local", new byte[] { 1, 2, 3 }, [new JournalEntry(message.Id, 2, "c2"), new JournalEntry(message.Id, 2, "c1")]);
+            await queue.RecordJournalAsync("local", new byte[] { 4 }, [new JournalEntry(message.Id, 1, "b")]); // b is sent: finished
+            await AcceptAsync(queue, "", ["s@example.org"], Body(50, 3), 4096, reports: new DeliveryReport(message.Id, DeliveryReportKind.Success, [1]));
+            await queue.RecordRemovedAsync(removed.Id, "finished");
+        }
+        await using FasterQueueLog log2 = await OpenLogAsync();
+        (_, RecoveredQueue recovered) = await OpenQueueAsync(log2);
+        Assert.Equal(0, recovered.DamagedRecords);
+        Assert.DoesNotContain(recovered.Messages, m => m.Id == removed.Id);
+        QueuedMessage m = Assert.Single(recovered.Messages, m => m.Id == message.Id);
+        Assert.True(m.Held);
+        QueuedRecipient a = m.Recipients[0], b = m.Recipients[1], c = m.Recipients[2];
+        Assert.Equal((RecipientStatus.Deferred, 3, now.AddMinutes(20)), (a.Status, a.Attempts, a.NextAttempt));
+        Assert.Equal(new DeliveryReply(450, "4.2.0", "mailbox is locked"), a.LastReply);
+        Assert.Equal("rfc822;a@example.org", a.OriginalRecipient);
+        Assert.Equal(NotifyFlags.Success | NotifyFlags.Failure, a.Notify);
+        Assert.Equal(RecipientStatus.Sent, b.Status);
+        Assert.Equal(NotifyFlags.Success, b.Notified);
+        Assert.Equal(RecipientStatus.Pending, c.Status);
+        Assert.Equal(["c1"], c.PartsDone);
+        Assert.Single(a.History);
+        JournalRecord journal = Assert.Single(recovered.UnfinishedJournals);
+        Assert.Equal("local", journal.Transport);
+        Assert.Equal(new byte[] { 1, 2, 3 }, journal.Payload);
+        QueuedMessage notice = Assert.Single(recovered.Messages, m => m.Origin == MessageOrigin.Bounce);
+        Assert.Equal("", notice.Sender);
+    }
+
+    [Fact]
+    public async Task ARecordInANewerFormatStopsRecoveryWithAClearError()
+    {
+        {
+            await using FasterQueueLog log = await OpenLogAsync();
+            byte[] record = new byte[QueueRecord.HeaderSize + 8];
+            QueueRecord.WriteHeader(record, QueueRecordType.Envelope, 1, 0, 0);
+            record[1] = QueueRecord.Version + 1;
+            QueueRecord.Seal(record);
+            await log.AppendDurableAsync(record);
+        }
+        await using FasterQueueLog log2 = await OpenLogAsync();
+        QueueOpenException e = await Assert.ThrowsAsync<QueueOpenException>(() => OpenQueueAsync(log2));
+        Assert.Contains("newer FastSpool", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"format version {QueueRecord.Version + 1}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownRecordKindsAndUnknownFieldsAreSkipped()
+    {
+        QueuedMessage message;
+        {
+            await using FasterQueueLog log = await OpenLogAsync();
+            (MailQueue queue, _) = await OpenQueueAsync(log);
+            message = await AcceptAsync(queue, "s@example.org", ["a@localhost"], Body(10, 1), 4096);
+            // A kind this version does not know.
+            byte[] unknown = new byte[QueueRecord.HeaderSize + 4];
+            QueueRecord.WriteHeader(unknown, (QueueRecordType)99, message.Id.Value, 0, 0);
+            QueueRecord.Seal(unknown);
+            await log.AppendDurableAsync(unknown);
+            // A recipient state with a field this version does not know, before the ones it does.
+            byte[] state = new byte[256];
+            QueueRecord.WriteHeader(state, QueueRecordType.RecipientState, message.Id.Value, 0, 0);
+            var writer = new TlvWriter(state.AsSpan(QueueRecord.HeaderSize));
+            writer.WriteText(200, "from the future");
+            writer.WriteOctet(1, (byte)RecipientStatus.Bounced);
+            int length = QueueRecord.HeaderSize + writer.Position;
+            QueueRecord.Seal(state.AsSpan(0, length));
+            await log.AppendDurableAsync(state.AsMemory(0, length));
+        }
+        await using FasterQueueLog log2 = await OpenLogAsync();
+        (_, RecoveredQueue recovered) = await OpenQueueAsync(log2);
+        Assert.Equal(1, recovered.UnknownRecords);
+        Assert.Equal(0, recovered.DamagedRecords);
+        Assert.Equal(RecipientStatus.Bounced, Assert.Single(recovered.Messages).Recipients[0].Status);
+    }
+
+    [Fact]
+    public async Task AVersion1EnvelopeAndItsDoneRecordAreReadBack()
+    {
+        // Version 1 layout: arrival, size, flags, then u16-length strings: client, helo, sender; u32 count of
+        // recipients; u32 count of chunk addresses.
+        var fields = new List<byte>();
+        void Int64(long v) => fields.AddRange(BitConverter.GetBytes(v));
+        void Str(string v) { fields.AddRange(BitConverter.GetBytes((ushort)Encoding.UTF8.GetByteCount(v))); fields.AddRange(Encoding.UTF8.GetBytes(v)); }
+        Int64(1_700_000_000_000);
+        Int64(5);
+        fields.Add(1);
+        Str("192.0.2.1");
+        Str("old.example");
+        Str("old@example.org");
+        fields.AddRange(BitConverter.GetBytes(2u));
+        Str("p@localhost");
+        Str("q@localhost");
+        fields.AddRange(BitConverter.GetBytes(0u));
+        byte[] body = "hello"u8.ToArray();
+        byte[] envelope = new byte[QueueRecord.HeaderSize + body.Length + fields.Count];
+        QueueRecord.WriteHeader(envelope, QueueRecordType.Envelope, 42, 0, body.Length);
+        envelope[1] = 1;
+        body.CopyTo(envelope.AsSpan(QueueRecord.HeaderSize));
+        fields.ToArray().CopyTo(envelope.AsSpan(QueueRecord.HeaderSize + body.Length));
+        QueueRecord.Seal(envelope);
+        var done = new List<byte> { 1 };
+        done.AddRange(BitConverter.GetBytes((ushort)1));
+        done.Add((byte)'p');
+        byte[] doneRecord = new byte[QueueRecord.HeaderSize + done.Count];
+        QueueRecord.WriteHeader(doneRecord, QueueRecordType.PartDone, 42, 0, 0);
+        doneRecord[1] = 1;
+        done.ToArray().CopyTo(doneRecord.AsSpan(QueueRecord.HeaderSize));
+        QueueRecord.Seal(doneRecord);
+        {
+            await using FasterQueueLog log = await OpenLogAsync();
+            await log.AppendDurableAsync(envelope);
+            await log.AppendDurableAsync(doneRecord);
+        }
+        await using FasterQueueLog log2 = await OpenLogAsync();
+        (MailQueue queue, RecoveredQueue recovered) = await OpenQueueAsync(log2);
+        QueuedMessage m = Assert.Single(recovered.Messages);
+        Assert.Equal(("old@example.org", "192.0.2.1", "old.example", 5L), (m.Sender, m.ClientAddress, m.ClientHelo, m.Size));
+        Assert.Equal(["p@localhost", "q@localhost"], m.Recipients.Select(r => r.Address));
+        Assert.True(m.EightBitMime);
+        Assert.Equal(["p"], m.Recipients[0].PartsDone);
+        using MessageBody read = await queue.ReadBodyAsync(m);
+        Assert.Equal(body, read.Content.ToArray());
+    }
 }

@@ -39,6 +39,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     private DateTimeOffset _retryTimerDue = DateTimeOffset.MaxValue;
     private long _reclaimedUntil;
     private bool _started;
+    private bool _copying;
+    private DateTimeOffset _copyNotBefore;
 
     public QueueManager(MailQueue queue, IRecipientRouter router, IReadOnlyList<ITransport> transports, DeliveryOptions delivery,
         QueueOptions queueOptions, NoticeOptions notices, ILoggerFactory loggers, TimeProvider time)
@@ -246,7 +248,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     {
         QueuedMessage message = tracked.Message;
         QueuedRecipient recipient = message.Recipients[r];
-        return !message.Removed && !message.Held && !recipient.IsFinal && tracked.Outstanding[r] == 0
+        return !message.Removed && !message.Held && !tracked.Moving && !recipient.IsFinal && tracked.Outstanding[r] == 0
             && (recipient.Status == RecipientStatus.Pending || (recipient.NextAttempt ?? now) <= now);
     }
 
@@ -558,7 +560,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     private void Settle(Tracked tracked)
     {
         QueuedMessage message = tracked.Message;
-        if (message.Removed || tracked.Busy || tracked.NoticeQueued)
+        if (message.Removed || tracked.Busy || tracked.NoticeQueued || tracked.Moving)
             return;
         if (NeedsNotice(tracked))
         {
@@ -596,7 +598,73 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             _queue.ReclaimSpace(oldest);
             _reclaimedUntil = _queue.Log.BeginAddress;
         }
+        if (_live.Count > 0 && !_copying && _queue.Log.TailAddress - oldest > CopyDistance && _time.GetUtcNow() >= _copyNotBefore
+            && _messages.TryGetValue(_live.Min!.Id.Value, out Tracked? pinning) && !pinning.Busy && !pinning.NoticeQueued)
+        {
+            _copying = true;
+            pinning.Moving = true;
+            _ = CopyForwardAsync(pinning);
+        }
     }
+
+    /// <summary>How far the oldest message may fall behind the log's tail before it is copied forward.</summary>
+    private long CopyDistance => 2L << _queueOptions.SegmentSizeBits;
+
+    /// <summary>Moves a message that waits (deferred, held) to the log's tail, so that truncation can go on behind it:
+    /// a message deferred for days must not keep days of log on disk (DESIGN: "copied forward").</summary>
+    private async Task CopyForwardAsync(Tracked tracked)
+    {
+        QueuedMessage message = tracked.Message;
+        try
+        {
+            MessageCopy copy = await _queue.WriteCopyChunksAsync(message, _stop.Token).ConfigureAwait(false);
+            long address;
+            lock (_lock)
+            {
+                if (message.Removed)
+                    return;
+                if (!_queue.TryAppendCopyEnvelope(message, copy, out address))
+                {
+                    _copyNotBefore = _time.GetUtcNow() + CopyRetryDelay;
+                    return;
+                }
+            }
+            await _queue.Log.WaitCommittedAsync(address).ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (message.Removed)
+                    return;
+                _live.Remove(message);
+                message.ChunkAddresses = copy.Chunks;
+                message.EnvelopeAddress = address;
+                message.FirstAddress = copy.Chunks.Length > 0 ? Math.Min(copy.Chunks.Min(), address) : address;
+                _live.Add(message);
+                _log.LogInformation("{Id}: moved forward in the queue log ({Size} bytes) so that older log segments can be reclaimed", message.Id, message.Size);
+            }
+        }
+        catch (Exception e) when (e is QueueUnavailableException or IOException or InvalidDataException)
+        {
+            _log.LogWarning("{Id}: could not move the message forward in the queue log: {Reason}", message.Id, e.Message);
+            lock (_lock)
+                _copyNotBefore = _time.GetUtcNow() + CopyRetryDelay;
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                tracked.Moving = false;
+                _copying = false;
+                Reclaim(force: true);
+            }
+            // Recipients that came due during the move were passed over: look at the message again.
+            Post(tracked);
+        }
+    }
+
+    private static readonly TimeSpan CopyRetryDelay = TimeSpan.FromSeconds(30);
 
     /// <summary>After a commit failure, tries to reopen the queue every <c>Queue:RecoveryInterval</c>; once it is
     /// back, new mail is accepted again and deferred deliveries are retried.</summary>
@@ -711,6 +779,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         public int InFlight { get; set; }
 
         public bool NoticeQueued { get; set; }
+
+        /// <summary>Being copied forward in the log: no delivery starts until the copy is in place.</summary>
+        public bool Moving { get; set; }
 
         /// <summary>When the retry timer brings the message back; MaxValue when it is not waiting.</summary>
         public DateTimeOffset WaitingUntil { get; set; } = DateTimeOffset.MaxValue;

@@ -39,6 +39,15 @@ internal sealed class FaultyQueueLog(IQueueLog inner) : IQueueLog
     public ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) =>
         _failure is { } e ? ValueTask.FromException<long>(new QueueUnavailableException(e.Message, e)) : inner.AppendDurableAsync(record, cancellationToken);
 
+    public bool TryAppend(ReadOnlySpan<byte> record, out long address)
+    {
+        address = 0;
+        return _failure is null && inner.TryAppend(record, out address);
+    }
+
+    public ValueTask WaitCommittedAsync(long address) =>
+        _failure is { } e ? ValueTask.FromException(new QueueUnavailableException(e.Message, e)) : inner.WaitCommittedAsync(address);
+
     public void RequestCommit() => inner.RequestCommit();
 
     public ValueTask<(IMemoryOwner<byte> Owner, int Length)> ReadAsync(long address, CancellationToken cancellationToken = default) =>
