@@ -162,6 +162,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             {
                 if (!IsDue(tracked, r, now))
                     continue;
+                bool requeued = tracked.Requeued[r];
+                tracked.Requeued[r] = false;
                 if (failure is not null)
                 {
                     tracked.Outcome[r] = failure;
@@ -178,6 +180,12 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                     if (SeenBefore(routes, k) || PartDoneByAny(message, route.Part) || !tracked.Claim(route.Part))
                         continue;
                     DestinationWork work = Work(route);
+                    if (requeued)
+                    {
+                        // An admin's requeue resets the backoff; here it is the destination's that counts.
+                        work.Failures = 0;
+                        work.RetryAt = default;
+                    }
                     work.Pending.Enqueue(new DeliveryItem(message, r, route.Part));
                     tracked.Outstanding[r]++;
                     added++;
@@ -662,6 +670,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         public bool[] Withdrawn { get; } = new bool[message.Recipients.Length];
         public string?[] Relay { get; } = new string?[message.Recipients.Length];
         public DateTimeOffset?[] NotBefore { get; } = new DateTimeOffset?[message.Recipients.Length];
+
+        /// <summary>Requeued by an admin and not routed since: its destinations start their backoff again.</summary>
+        public bool[] Requeued { get; } = new bool[message.Recipients.Length];
 
         /// <summary>Items handed to a transport and not answered yet (<c>*</c> in mailq).</summary>
         public int InFlight { get; set; }

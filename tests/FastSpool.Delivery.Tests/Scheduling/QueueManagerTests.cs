@@ -222,6 +222,30 @@ public sealed class QueueManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequeueTriesAtOnceAndStartsTheBackoffAgain()
+    {
+        QueuedMessage message = await SubmitToLockedMailboxAsync();
+        await RetriedAtAsync(message, 5, 15);
+        Assert.Equal(At(35), Recipient(message).NextAttempt);
+
+        AdvanceTo(At(16));
+        ControlResult requeued = await _h.Manager.RequeueAsync([message.Id.ToString()], "test");
+        Assert.Equal([message.Id.ToString()], requeued.Done);
+        Assert.Empty(requeued.Unknown);
+        await Wait.UntilAsync(() => _h.Transport.BatchesTo("bob").Count == 4, because: "the requeued message to be tried");
+        await AttemptsAsync(message, 1);
+
+        // Tried at once, then 5 and 10 minutes later: the backoff starts again, at the mailbox too.
+        Assert.Equal(At(16), _h.Transport.BatchesTo("bob")[3].Time);
+        RecipientView bob = Recipient(message);
+        Assert.Equal(RecipientStatus.Deferred, bob.Status);
+        Assert.Equal(At(21), bob.NextAttempt);
+        Assert.Equal(Locked(4).Reply, bob.LastReply);
+        await RetriedAtAsync(message, 21);
+        Assert.Equal(At(31), Recipient(message).NextAttempt);
+    }
+
+    [Fact]
     public async Task DeleteRemovesTheMessageForGood()
     {
         QueuedMessage message = await SubmitToLockedMailboxAsync();
