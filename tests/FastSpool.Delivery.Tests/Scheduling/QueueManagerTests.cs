@@ -267,6 +267,27 @@ public sealed class QueueManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeletingAMessageWhileATransportReadsItLeavesTheBodyItReadIntact()
+    {
+        _h.Router.Add("slow", "fast");
+        TaskCompletionSource gate = _h.Transport.Gate("slow");
+        await _h.StartAsync();
+        QueuedMessage deleted = await _h.SubmitAsync(Alice, ["slow@example.org"]);
+        await Wait.UntilAsync(() => _h.Transport.WaitingAt("slow") == 1, because: "the transport to have read the body");
+
+        Assert.Equal([deleted.Id.ToString()], (await _h.Manager.DeleteAsync([deleted.Id.ToString()], bounce: false, "test")).Done);
+        // The next message is kept in memory too, in a buffer of the same size.
+        QueuedMessage next = await _h.SubmitAsync(Alice, ["fast@example.org"]);
+        gate.SetResult();
+        await GoneAsync(next);
+
+        FakeDelivery slow = Assert.Single(Assert.Single(_h.Transport.BatchesTo("slow")).Items);
+        FakeDelivery fast = Assert.Single(Assert.Single(_h.Transport.BatchesTo("fast")).Items);
+        Assert.Contains($"Body of {deleted.Id}.", System.Text.Encoding.ASCII.GetString(slow.Body), StringComparison.Ordinal);
+        Assert.Contains($"Body of {next.Id}.", System.Text.Encoding.ASCII.GetString(fast.Body), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DeleteWithBounceNotifiesTheSenderOfTheRecipientsNotYetDone()
     {
         _h.Router.Add("bob", "carol");
@@ -544,7 +565,7 @@ public sealed class QueueManagerTests : IAsyncLifetime
         await AttemptsAsync(held, 1);
         await _h.Manager.HoldAsync([held.Id.ToString()], "test");
         await _h.SubmitAsync(Alice, ["slow@example.org", "bob@example.org"]);
-        await Wait.UntilAsync(() => _h.Transport.BatchesTo("slow").Count == 1 && _h.Manager.Counters().DeferredRecipients == 3);
+        await Wait.UntilAsync(() => _h.Transport.WaitingAt("slow") == 1 && _h.Manager.Counters().DeferredRecipients == 3);
         // Three messages, one held, one being delivered (its recipient "slow" still pending), three deferred
         // recipients; the oldest came two minutes ago.
         Assert.Equal(Gauges(messages: 3, held: 1, active: 1, pending: 1, deferred: 3, oldestAge: 120), Observe());

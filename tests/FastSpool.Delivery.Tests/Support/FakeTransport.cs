@@ -13,6 +13,7 @@ internal sealed class FakeTransport(string name, TimeProvider time) : ITransport
     private readonly Dictionary<string, Func<int, DeliveryResult>> _scripts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _calls = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskCompletionSource> _gates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _waiting = new(StringComparer.Ordinal);
 
     public string Name { get; } = name;
 
@@ -40,8 +41,8 @@ internal sealed class FakeTransport(string name, TimeProvider time) : ITransport
             _scripts[destination] = answer;
     }
 
-    /// <summary>Batches for <paramref name="destination"/> wait (recorded already) until the returned source is
-    /// completed.</summary>
+    /// <summary>Batches for <paramref name="destination"/> wait, their bodies read, until the returned source is
+    /// completed; they are recorded then.</summary>
     public TaskCompletionSource Gate(string destination)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -54,28 +55,60 @@ internal sealed class FakeTransport(string name, TimeProvider time) : ITransport
     {
     }
 
+    /// <summary>Batches waiting at a destination's gate now.</summary>
+    public int WaitingAt(string destination)
+    {
+        lock (_lock)
+            return _waiting.GetValueOrDefault(destination);
+    }
+
     public async ValueTask DeliverAsync(string destination, IReadOnlyList<DeliveryItem> items, DeliveryResult[] results, CancellationToken cancellationToken)
     {
         MailQueue queue = Queue ?? throw new InvalidOperationException("the fake transport has no queue to read bodies from");
-        var delivered = new FakeDelivery[items.Count];
-        for (int i = 0; i < items.Count; i++)
+        DateTimeOffset started = time.GetUtcNow();
+        // Bodies are read first and copied only after the gate, as a transport that streams a message out would.
+        var bodies = new List<MessageBody>(items.Count);
+        try
         {
-            DeliveryItem item = items[i];
-            using MessageBody body = await queue.ReadBodyAsync(item.Message, cancellationToken);
-            delivered[i] = new FakeDelivery(item.Message.Id, item.Recipient, item.Target.Address, item.Part, item.Message.Sender,
-                item.Message.DoubleBounce, body.Content.ToArray());
+            foreach (DeliveryItem item in items)
+                bodies.Add(await queue.ReadBodyAsync(item.Message, cancellationToken));
+            DeliveryResult result;
+            TaskCompletionSource? gate;
+            lock (_lock)
+            {
+                int call = _calls[destination] = _calls.GetValueOrDefault(destination) + 1;
+                result = _scripts.TryGetValue(destination, out Func<int, DeliveryResult>? script) ? script(call) : DeliveryResult.Sent("delivered to " + destination);
+                gate = _gates.GetValueOrDefault(destination);
+                if (gate is not null)
+                    _waiting[destination] = _waiting.GetValueOrDefault(destination) + 1;
+            }
+            if (gate is not null)
+            {
+                try
+                {
+                    await gate.Task.WaitAsync(cancellationToken);
+                }
+                finally
+                {
+                    lock (_lock)
+                        _waiting[destination]--;
+                }
+            }
+            var delivered = new FakeDelivery[items.Count];
+            for (int i = 0; i < items.Count; i++)
+            {
+                DeliveryItem item = items[i];
+                delivered[i] = new FakeDelivery(item.Message.Id, item.Recipient, item.Target.Address, item.Part, item.Message.Sender,
+                    item.Message.DoubleBounce, bodies[i].Content.ToArray());
+            }
+            lock (_lock)
+                _batches.Add(new FakeBatch(started, destination, delivered));
+            Array.Fill(results, result, 0, items.Count);
         }
-        DeliveryResult result;
-        TaskCompletionSource? gate;
-        lock (_lock)
+        finally
         {
-            int call = _calls[destination] = _calls.GetValueOrDefault(destination) + 1;
-            _batches.Add(new FakeBatch(time.GetUtcNow(), destination, delivered));
-            result = _scripts.TryGetValue(destination, out Func<int, DeliveryResult>? script) ? script(call) : DeliveryResult.Sent("delivered to " + destination);
-            gate = _gates.GetValueOrDefault(destination);
+            foreach (MessageBody body in bodies)
+                body.Dispose();
         }
-        if (gate is not null)
-            await gate.Task.WaitAsync(cancellationToken);
-        Array.Fill(results, result, 0, items.Count);
     }
 }
