@@ -191,6 +191,22 @@ public sealed class QueueManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADelayNoticeIsNotSentAgainAfterARestart()
+    {
+        _h.Queue.DelayWarning = TimeSpan.FromHours(1);
+        QueuedMessage message = await SubmitToLockedMailboxAsync();
+        await RetriedAtAsync(message, 5, 15, 35, 75);
+        await _h.DrainAsync();
+        Assert.Single(_h.NoticesAbout(message.Id));
+
+        await _h.RestartAsync();
+        Assert.True(Assert.Single(_h.Recovered.Messages).DelayWarned);
+        await RetriedAtAsync(message, 142, 209);
+        await _h.DrainAsync();
+        Assert.Single(_h.NoticesAbout(message.Id));
+    }
+
+    [Fact]
     public async Task AHeldMessageIsNotTriedUntilReleased()
     {
         _h.Router.Add("bob");
