@@ -367,7 +367,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             if (result.Kind == DeliveryResultKind.Sent)
                 work.Failures = 0;
             else if (result.Kind == DeliveryResultKind.Temporary)
-                tracked.NotBefore[item.Recipient] = DestinationRetry(work, now);
+                tracked.NotBefore[item.Recipient] = DestinationRetry(work, recipient.Attempts + 1, now);
             if (!recipient.IsFinal)
             {
                 switch (result.Kind)
@@ -447,11 +447,16 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     }
 
     /// <summary>When a destination that just failed is tried again: its current retry time while that is ahead,
-    /// else now plus its backoff, which grows with its failures in a row.</summary>
-    private DateTimeOffset DestinationRetry(DestinationWork work, DateTimeOffset now)
+    /// else now plus its backoff, which grows with its failures in a row, and is never shorter than that of the
+    /// recipient that failed at this, its <paramref name="attempts"/>th attempt (a destination's count starts
+    /// anew at a restart; the recipient's attempts are kept in the log).</summary>
+    private DateTimeOffset DestinationRetry(DestinationWork work, int attempts, DateTimeOffset now)
     {
         if (work.RetryAt <= now)
-            work.RetryAt = now + Backoff(++work.Failures);
+        {
+            work.Failures = Math.Max(work.Failures + 1, attempts);
+            work.RetryAt = now + Backoff(work.Failures);
+        }
         return work.RetryAt;
     }
 

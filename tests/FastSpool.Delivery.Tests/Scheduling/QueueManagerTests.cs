@@ -523,6 +523,23 @@ public sealed class QueueManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARestartDoesNotStartTheBackoffAgain()
+    {
+        QueuedMessage message = await SubmitToLockedMailboxAsync();
+        await RetriedAtAsync(message, 5, 15, 35, 75);
+
+        await _h.RestartAsync();
+        Assert.Equal((5, At(142)), (Recipient(message).Attempts, Recipient(message).NextAttempt));
+        await RetriedAtAsync(message, 142);
+
+        // The sixth failure waits the longest delay, as it would have without the restart.
+        Assert.Equal(At(209), Recipient(message).NextAttempt);
+        AdvanceTo(At(209) - OneSecond);
+        await _h.DrainAsync();
+        Assert.Equal(6, _h.Transport.BatchesTo("bob").Count);
+    }
+
+    [Fact]
     public async Task APartDoneForAnAliasIsNotRepeatedOnRetryNorAfterARestart()
     {
         _h.Router.Alias("team", "frank", "grace");
