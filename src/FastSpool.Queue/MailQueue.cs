@@ -57,18 +57,18 @@ public sealed class MailQueue : IAsyncDisposable
         }
         byte[] copy = _residentPool.Rent(record.Length);
         record.CopyTo(copy);
-        message.ResidentLength = record.Length;
-        message.Resident = copy;
+        message.Resident = new ResidentCopy(this, copy, record.Length);
     }
 
-    /// <summary>Drops the in-memory copy once nothing will read the message's body any more (it is finished).</summary>
-    public void ReleaseResident(QueuedMessage message)
+    /// <summary>Drops the in-memory copy once the message is finished or deleted; bodies already read from it stay
+    /// valid until they are disposed.</summary>
+    public void ReleaseResident(QueuedMessage message) => Interlocked.Exchange(ref message.Resident, null)?.Release();
+
+    /// <summary>The last reference to an in-memory copy is gone: its buffer goes back to the pool.</summary>
+    internal void ReturnResident(ResidentCopy copy)
     {
-        byte[]? copy = Interlocked.Exchange(ref message.Resident, null);
-        if (copy is null)
-            return;
-        Interlocked.Add(ref _residentBytes, -message.ResidentLength);
-        _residentPool.Return(copy);
+        Interlocked.Add(ref _residentBytes, -copy.Length);
+        _residentPool.Return(copy.Buffer);
     }
 
     /// <summary>False after a commit failure: nothing can be accepted any more.</summary>
@@ -125,13 +125,16 @@ public sealed class MailQueue : IAsyncDisposable
     /// <summary>Reads a message's body: its chunks in order, then the envelope's inline tail.</summary>
     public async ValueTask<MessageBody> ReadBodyAsync(QueuedMessage message, CancellationToken cancellationToken = default)
     {
-        if (message.Resident is { } resident)
+        if (Volatile.Read(ref message.Resident) is { } resident && resident.TryAcquire() is { } reference)
         {
-            ReadOnlyMemory<byte> record = resident.AsMemory(0, message.ResidentLength);
+            ReadOnlyMemory<byte> record = resident.Record;
             if (!QueueRecord.TryRead(record.Span, out QueueRecordHeader residentHeader) || residentHeader.QueueId != message.Id.Value)
+            {
+                reference.Dispose();
                 throw new InvalidDataException($"{message.Id}: the in-memory copy of the message is damaged");
+            }
             Interlocked.Increment(ref _residentReads);
-            return new MessageBody([], new ReadOnlySequence<byte>(record.Slice(QueueRecord.HeaderSize, residentHeader.BodyLength)));
+            return new MessageBody([reference], new ReadOnlySequence<byte>(record.Slice(QueueRecord.HeaderSize, residentHeader.BodyLength)));
         }
         var owners = new IMemoryOwner<byte>[message.ChunkAddresses.Length + 1];
         var parts = new ReadOnlyMemory<byte>[owners.Length];

@@ -56,9 +56,7 @@ public sealed class QueuedMessage
 
     /// <summary>The message's only record (envelope and whole body), kept in memory from its commit until it is
     /// finished (<see cref="MailQueue.KeepResident"/>); null when its body is read back from the log.</summary>
-    internal byte[]? Resident;
-
-    internal int ResidentLength;
+    internal ResidentCopy? Resident;
 
     public bool AllFinal
     {

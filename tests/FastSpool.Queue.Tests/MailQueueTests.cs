@@ -237,6 +237,27 @@ public sealed class MailQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task ABodyReadFromMemoryStaysIntactAfterItsMessageIsReleased()
+    {
+        await using FasterQueueLog log = await OpenLogAsync();
+        (MailQueue queue, _) = await OpenQueueAsync(log);
+        byte[] first = Body(1000, 1);
+        QueuedMessage message = await AcceptAsync(queue, "a@example.test", ["b@example.test"], first, 64 * 1024);
+        using (MessageBody body = await queue.ReadBodyAsync(message))
+        {
+            queue.ReleaseResident(message);
+            Assert.Null(message.Resident);
+            // The next message is kept in a buffer of the same size: not the one still being read.
+            QueuedMessage next = await AcceptAsync(queue, "a@example.test", ["b@example.test"], Body(1000, 2), 64 * 1024);
+            Assert.NotNull(next.Resident);
+            Assert.Equal(first, body.Content.ToArray());
+            queue.ReleaseResident(next);
+            Assert.InRange(queue.ResidentBytes, 1000, 1200);
+        }
+        Assert.Equal(0, queue.ResidentBytes);
+    }
+
+    [Fact]
     public async Task SegmentsRollAreReadBackAfterReopeningAndTruncationRemovesTheirFiles()
     {
         var addresses = new List<long>();

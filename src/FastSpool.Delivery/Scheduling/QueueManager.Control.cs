@@ -97,6 +97,7 @@ public sealed partial class QueueManager
         lock (_lock)
         {
             DateTimeOffset now = _time.GetUtcNow();
+            LiftSuspensions();
             foreach (Tracked tracked in Select(ids, unknown))
             {
                 MakeDueNow(tracked, now);
@@ -162,12 +163,14 @@ public sealed partial class QueueManager
                 if (requeue)
                 {
                     DateTimeOffset now = _time.GetUtcNow();
-                    foreach (QueuedRecipient recipient in message.Recipients)
+                    for (int r = 0; r < message.Recipients.Length; r++)
                     {
+                        QueuedRecipient recipient = message.Recipients[r];
                         if (recipient.Status == RecipientStatus.Deferred)
                         {
                             recipient.Attempts = 0;
                             recipient.NextAttempt = now;
+                            tracked.Requeued[r] = true;
                         }
                     }
                     _log.Line(LogLevel.Information, $"{message.Id}: requeued (by {who})");

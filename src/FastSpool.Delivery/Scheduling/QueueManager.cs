@@ -164,6 +164,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             {
                 if (!IsDue(tracked, r, now))
                     continue;
+                bool requeued = tracked.Requeued[r];
+                tracked.Requeued[r] = false;
                 if (failure is not null)
                 {
                     tracked.Outcome[r] = failure;
@@ -180,6 +182,13 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                     if (SeenBefore(routes, k) || PartDoneByAny(message, route.Part) || !tracked.Claim(route.Part))
                         continue;
                     DestinationWork work = Work(route);
+                    if (requeued)
+                    {
+                        // An admin's requeue resets the backoff; here it is the destination's that counts.
+                        work.Failures = 0;
+                        work.RetryAt = default;
+                        work.LastFailure = null;
+                    }
                     if (work.RetryAt > now && work.LastFailure is { } suspended)
                     {
                         // The destination failed a moment ago: no new attempt before its retry time.
@@ -376,7 +385,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                 work.LastFailure = null;
             }
             else if (result.Kind == DeliveryResultKind.Temporary)
-                tracked.NotBefore[item.Recipient] = DestinationRetry(work, now);
+                tracked.NotBefore[item.Recipient] = DestinationRetry(work, recipient.Attempts + 1, now);
             if (!recipient.IsFinal)
             {
                 switch (result.Kind)
@@ -419,7 +428,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     /// <summary>Defers everything queued for a destination that just failed until its retry time (under the lock).</summary>
     private void SuspendQueued(DestinationWork work, DateTimeOffset now)
     {
-        DateTimeOffset retry = DestinationRetry(work, now);
+        DateTimeOffset retry = DestinationRetry(work, 0, now);
         while (work.Pending.TryDequeue(out DeliveryItem item))
         {
             QueuedMessage message = item.Message;
@@ -485,11 +494,16 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     }
 
     /// <summary>When a destination that just failed is tried again: its current retry time while that is ahead,
-    /// else now plus its backoff, which grows with its failures in a row.</summary>
-    private DateTimeOffset DestinationRetry(DestinationWork work, DateTimeOffset now)
+    /// else now plus its backoff, which grows with its failures in a row, and is never shorter than that of the
+    /// recipient that failed at this, its <paramref name="attempts"/>th attempt (a destination's count starts
+    /// anew at a restart; the recipient's attempts are kept in the log).</summary>
+    private DateTimeOffset DestinationRetry(DestinationWork work, int attempts, DateTimeOffset now)
     {
         if (work.RetryAt <= now)
-            work.RetryAt = now + Backoff(++work.Failures);
+        {
+            work.Failures = Math.Max(work.Failures + 1, attempts);
+            work.RetryAt = now + Backoff(work.Failures);
+        }
         return work.RetryAt;
     }
 
@@ -704,11 +718,22 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         {
             DateTimeOffset now = _time.GetUtcNow();
             all = [.. _messages.Values];
+            LiftSuspensions();
             foreach (Tracked tracked in all)
                 MakeDueNow(tracked, now);
         }
         foreach (Tracked tracked in all)
             Post(tracked);
+    }
+
+    /// <summary>A flush tries suspended destinations again too (their failure count, and so the backoff, stays).</summary>
+    private void LiftSuspensions()
+    {
+        foreach (DestinationWork work in _destinations.Values)
+        {
+            work.RetryAt = default;
+            work.LastFailure = null;
+        }
     }
 
     private static void MakeDueNow(Tracked tracked, DateTimeOffset now)
@@ -774,6 +799,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         public bool[] Withdrawn { get; } = new bool[message.Recipients.Length];
         public string?[] Relay { get; } = new string?[message.Recipients.Length];
         public DateTimeOffset?[] NotBefore { get; } = new DateTimeOffset?[message.Recipients.Length];
+
+        /// <summary>Requeued by an admin and not routed since: its destinations start their backoff again.</summary>
+        public bool[] Requeued { get; } = new bool[message.Recipients.Length];
 
         /// <summary>Items handed to a transport and not answered yet (<c>*</c> in mailq).</summary>
         public int InFlight { get; set; }
