@@ -6,7 +6,7 @@ using Microsoft.Win32.SafeHandles;
 namespace FastSpool.Perf.Delivery;
 
 /// <summary>Durable mbox appends in /tmp: <see cref="MailboxFile.Append(ReadOnlySpan{ReadOnlyMemory{byte}})"/>
-/// (locked mailbox; posix_fallocate, write through a shared mapping, msync, munmap, fsync) against the plain
+/// (locked mailbox; posix_fallocate, write through a shared mapping, munmap, fsync) against the plain
 /// baseline of the same bytes, <see cref="RandomAccess.Write(SafeFileHandle, ReadOnlySpan{byte}, long)"/> at the
 /// end of the file plus fsync. Both files start empty at each iteration and grow by one entry per operation.
 /// </summary>

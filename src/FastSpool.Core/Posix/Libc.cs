@@ -24,7 +24,6 @@ public static partial class Libc
     private const int ProtRead = 0x1;
     private const int ProtWrite = 0x2;
     private const int MapShared = 0x1;
-    private const int MsSync = 4;
 
     /// <summary><c>open(2)</c>. On success <paramref name="handle"/> owns the descriptor.</summary>
     public static int Open(string path, OpenFlags flags, UnixFileMode mode, out SafeFileHandle? handle)
@@ -104,15 +103,6 @@ public static partial class Libc
 
     /// <summary><c>munmap(2)</c>.</summary>
     public static int MUnmap(nint address, nuint length) => ErrnoOf(munmap(address, length));
-
-    /// <summary><c>msync(2)</c> with MS_SYNC: returns once the pages are written.</summary>
-    public static int MSync(nint address, nuint length)
-    {
-        int errno;
-        do errno = ErrnoOf(msync(address, length, MsSync));
-        while (errno == Errno.EINTR);
-        return errno;
-    }
 
     /// <summary><c>fsync(2)</c>.</summary>
     public static int FSync(SafeFileHandle handle)
@@ -217,8 +207,6 @@ public static partial class Libc
     [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
     private static partial int munmap(nint address, nuint length);
 
-    [LibraryImport(Library, EntryPoint = "msync", SetLastError = true)]
-    private static partial int msync(nint address, nuint length, int flags);
 
     [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
     private static partial int fsync(SafeFileHandle fd);
