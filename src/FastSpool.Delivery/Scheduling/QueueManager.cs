@@ -164,12 +164,12 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             {
                 if (!IsDue(tracked, r, now))
                     continue;
-                bool requeued = tracked.Requeued[r];
-                tracked.Requeued[r] = false;
+                bool requeued = tracked.Progress[r].Requeued;
+                tracked.Progress[r].Requeued = false;
                 if (failure is not null)
                 {
-                    tracked.Outcome[r] = failure;
-                    tracked.Relay[r] = "none";
+                    tracked.Progress[r].Outcome = failure;
+                    tracked.Progress[r].Relay = "none";
                     Finalize(tracked, r, now);
                     continue;
                 }
@@ -193,13 +193,13 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                     {
                         // The destination failed a moment ago: no new attempt before its retry time.
                         tracked.Unclaim(route.Part);
-                        tracked.Outcome[r] ??= suspended;
-                        tracked.Relay[r] = route.Transport.Name;
-                        tracked.NotBefore[r] = work.RetryAt;
+                        tracked.Progress[r].Outcome ??= suspended;
+                        tracked.Progress[r].Relay = route.Transport.Name;
+                        tracked.Progress[r].NotBefore = work.RetryAt;
                         continue;
                     }
                     work.Pending.Enqueue(new DeliveryItem(message, r, route.Part));
-                    tracked.Outstanding[r]++;
+                    tracked.Progress[r].Outstanding++;
                     added++;
                     Schedule(work);
                 }
@@ -225,7 +225,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         for (int r = 0; r < message.Recipients.Length; r++)
         {
             QueuedRecipient recipient = message.Recipients[r];
-            if (recipient.Status == RecipientStatus.Deferred && tracked.Outstanding[r] == 0 && recipient.NextAttempt is { } next && next > now && next < earliest)
+            if (recipient.Status == RecipientStatus.Deferred && tracked.Progress[r].Outstanding == 0 && recipient.NextAttempt is { } next && next > now && next < earliest)
                 earliest = next;
         }
         if (earliest != DateTimeOffset.MaxValue)
@@ -257,7 +257,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     {
         QueuedMessage message = tracked.Message;
         QueuedRecipient recipient = message.Recipients[r];
-        return !message.Removed && !message.Held && !tracked.Moving && !recipient.IsFinal && tracked.Outstanding[r] == 0
+        return !message.Removed && !message.Held && !tracked.Moving && !recipient.IsFinal && tracked.Progress[r].Outstanding == 0
             && (recipient.Status == RecipientStatus.Pending || (recipient.NextAttempt ?? now) <= now);
     }
 
@@ -352,8 +352,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         if (!message.Removed && _messages.TryGetValue(message.Id.Value, out Tracked? tracked))
         {
             tracked.Unclaim(item.Part);
-            tracked.Withdrawn[item.Recipient] = true;
-            if (--tracked.Outstanding[item.Recipient] == 0)
+            tracked.Progress[item.Recipient].Withdrawn = true;
+            if (--tracked.Progress[item.Recipient].Outstanding == 0)
                 Finalize(tracked, item.Recipient, _time.GetUtcNow());
             Settle(tracked);
         }
@@ -385,31 +385,32 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                 work.LastFailure = null;
             }
             else if (result.Kind == DeliveryResultKind.Temporary)
-                tracked.NotBefore[item.Recipient] = DestinationRetry(work, recipient.Attempts + 1, now);
+                tracked.Progress[item.Recipient].NotBefore = DestinationRetry(work, recipient.Attempts + 1, now);
             if (!recipient.IsFinal)
             {
                 switch (result.Kind)
                 {
                     case DeliveryResultKind.Sent:
+                        tracked.Progress[item.Recipient].Delivered = result.Reply;
                         recipient.MarkPartDone(item.Part);
                         _ = RecordAsync(_queue.RecordPartDoneAsync(message.Id, item.Recipient, item.Part), message.Id);
                         _log.Line(LogLevel.Information,
                             $"{message.Id}: to=<{recipient.Address}>, relay={work.Transport.Name}, delay={Delay(message, now):0.##}, status=sent ({result.Reply.Text})");
                         break;
                     case DeliveryResultKind.Permanent:
-                        tracked.Outcome[item.Recipient] = result.Reply;
-                        tracked.Relay[item.Recipient] = work.Transport.Name;
+                        tracked.Progress[item.Recipient].Outcome = result.Reply;
+                        tracked.Progress[item.Recipient].Relay = work.Transport.Name;
                         break;
                     default:
-                        if (tracked.Outcome[item.Recipient] is not { Code: >= 500 })
+                        if (tracked.Progress[item.Recipient].Outcome is not { Code: >= 500 })
                         {
-                            tracked.Outcome[item.Recipient] = result.Reply;
-                            tracked.Relay[item.Recipient] = work.Transport.Name;
+                            tracked.Progress[item.Recipient].Outcome = result.Reply;
+                            tracked.Progress[item.Recipient].Relay = work.Transport.Name;
                         }
                         break;
                 }
             }
-            if (--tracked.Outstanding[item.Recipient] == 0)
+            if (--tracked.Progress[item.Recipient].Outstanding == 0)
                 Finalize(tracked, item.Recipient, now);
             Settle(tracked);
         }
@@ -435,13 +436,13 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             if (message.Removed || !_messages.TryGetValue(message.Id.Value, out Tracked? tracked))
                 continue;
             tracked.Unclaim(item.Part);
-            if (!item.Target.IsFinal && tracked.Outcome[item.Recipient] is not { Code: >= 500 })
+            if (!item.Target.IsFinal && tracked.Progress[item.Recipient].Outcome is not { Code: >= 500 })
             {
-                tracked.Outcome[item.Recipient] = work.LastFailure;
-                tracked.Relay[item.Recipient] = work.Transport.Name;
+                tracked.Progress[item.Recipient].Outcome = work.LastFailure;
+                tracked.Progress[item.Recipient].Relay = work.Transport.Name;
             }
-            tracked.NotBefore[item.Recipient] = retry;
-            if (--tracked.Outstanding[item.Recipient] == 0)
+            tracked.Progress[item.Recipient].NotBefore = retry;
+            if (--tracked.Progress[item.Recipient].Outstanding == 0)
                 Finalize(tracked, item.Recipient, now);
             Settle(tracked);
         }
@@ -452,18 +453,19 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     {
         QueuedMessage message = tracked.Message;
         QueuedRecipient recipient = message.Recipients[r];
-        DeliveryReply? outcome = tracked.Outcome[r];
-        string relay = outcome?.RemoteHost ?? tracked.Relay[r] ?? "none";
-        bool withdrawn = tracked.Withdrawn[r];
-        tracked.Outcome[r] = null;
-        tracked.Withdrawn[r] = false;
+        DeliveryReply? outcome = tracked.Progress[r].Outcome;
+        string relay = outcome?.RemoteHost ?? tracked.Progress[r].Relay ?? "none";
+        bool withdrawn = tracked.Progress[r].Withdrawn;
+        tracked.Progress[r].Outcome = null;
+        tracked.Progress[r].Withdrawn = false;
         if (recipient.IsFinal)
             return;
         if (outcome is null)
         {
             if (withdrawn)
                 return; // held or deleted before its turn: no attempt was made
-            SetState(message, r, RecipientStatus.Sent, new DeliveryReply(250, "2.0.0", "delivered"), now, next: null);
+            SetState(message, r, RecipientStatus.Sent, tracked.Progress[r].Delivered ?? new DeliveryReply(250, "2.0.0", "delivered"), now, next: null);
+            tracked.Progress[r].Delivered = null;
             return;
         }
         recipient.Attempts++;
@@ -484,8 +486,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         }
         // Backoff per destination: everything deferred at a destination until its retry time is tried again
         // together, in arrival order (a mailbox keeps its order across a lock held for a while).
-        DateTimeOffset next = tracked.NotBefore[r] is { } notBefore && notBefore > now ? notBefore : now + Backoff(recipient.Attempts);
-        tracked.NotBefore[r] = null;
+        DateTimeOffset next = tracked.Progress[r].NotBefore is { } notBefore && notBefore > now ? notBefore : now + Backoff(recipient.Attempts);
+        tracked.Progress[r].NotBefore = null;
         TimeSpan delay = next - now;
         SetState(message, r, RecipientStatus.Deferred, outcome, now, next);
         _log.Line(LogLevel.Information,
@@ -794,14 +796,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     private sealed class Tracked(QueuedMessage message)
     {
         public QueuedMessage Message { get; } = message;
-        public int[] Outstanding { get; } = new int[message.Recipients.Length];
-        public DeliveryReply?[] Outcome { get; } = new DeliveryReply?[message.Recipients.Length];
-        public bool[] Withdrawn { get; } = new bool[message.Recipients.Length];
-        public string?[] Relay { get; } = new string?[message.Recipients.Length];
-        public DateTimeOffset?[] NotBefore { get; } = new DateTimeOffset?[message.Recipients.Length];
 
-        /// <summary>Requeued by an admin and not routed since: its destinations start their backoff again.</summary>
-        public bool[] Requeued { get; } = new bool[message.Recipients.Length];
+        /// <summary>One entry per recipient (one array per message, not one per field).</summary>
+        public RecipientProgress[] Progress { get; } = new RecipientProgress[message.Recipients.Length];
 
         /// <summary>Items handed to a transport and not answered yet (<c>*</c> in mailq).</summary>
         public int InFlight { get; set; }
@@ -836,9 +833,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         {
             get
             {
-                foreach (int n in Outstanding)
+                foreach (RecipientProgress p in Progress)
                 {
-                    if (n > 0)
+                    if (p.Outstanding > 0)
                         return true;
                 }
                 return false;

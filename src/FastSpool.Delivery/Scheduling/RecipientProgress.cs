@@ -1,0 +1,28 @@
+using FastSpool.Queue;
+
+namespace FastSpool.Delivery.Scheduling;
+
+/// <summary>The queue manager's working state for one recipient's current attempt (not kept in the log).</summary>
+internal struct RecipientProgress
+{
+    /// <summary>Items of the attempt queued or in flight.</summary>
+    public int Outstanding;
+
+    /// <summary>The worst answer so far: permanent over temporary.</summary>
+    public DeliveryReply? Outcome;
+
+    /// <summary>The transport (or "none") that gave <see cref="Outcome"/>, for the log's relay=.</summary>
+    public string? Relay;
+
+    /// <summary>An item was dropped because the message was held or deleted meanwhile: no attempt was made.</summary>
+    public bool Withdrawn;
+
+    /// <summary>The retry time of the destination that failed (deferred mail comes back together).</summary>
+    public DateTimeOffset? NotBefore;
+
+    /// <summary>The transport's reply for the part delivered last (the reply a success notice quotes).</summary>
+    public DeliveryReply? Delivered;
+
+    /// <summary>Requeued by an admin and not routed since: its destinations start their backoff again.</summary>
+    public bool Requeued;
+}
