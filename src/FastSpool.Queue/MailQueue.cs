@@ -210,10 +210,11 @@ public sealed class MailQueue : IAsyncDisposable
         AppendAsync(StateRecords.ControlSize(who), (id, action, time, who),
             static (span, s) => StateRecords.WriteControl(span, s.id, s.action, s.time, s.who), durable: true);
 
-    /// <summary>Records that the whole message is finished or deleted; its space can be reclaimed. Durable when
-    /// this completes.</summary>
-    public ValueTask RecordRemovedAsync(QueueId id, string reason) =>
-        AppendAsync(StateRecords.RemovedSize(reason), (id, reason), static (span, s) => StateRecords.WriteRemoved(span, s.id, s.reason), durable: true);
+    /// <summary>Records that the whole message is finished or deleted; its space can be reclaimed. With
+    /// <paramref name="durable"/> (an admin's delete) it completes once committed; a finished message's removal is
+    /// not waited for (lost in a crash, the message is found finished again from its other records).</summary>
+    public ValueTask RecordRemovedAsync(QueueId id, string reason, bool durable = true) =>
+        AppendAsync(StateRecords.RemovedSize(reason), (id, reason), static (span, s) => StateRecords.WriteRemoved(span, s.id, s.reason), durable);
 
     private async ValueTask AppendAsync<TState>(int size, TState state, RecordWriter<TState> write, bool durable)
     {

@@ -522,6 +522,15 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         recipient.Status = status;
         recipient.LastReply = reply;
         recipient.NextAttempt = next;
+        if (status == RecipientStatus.Sent)
+        {
+            // Not logged as a state: the parts-done records (and the transport's journal) already bring a sent
+            // recipient back as sent after a restart. This is the hot path: a one-recipient message is removed
+            // right after, so its history would be garbage at once.
+            if (message.Recipients.Length > 1)
+                recipient.AddHistory(new RecipientEvent(now, status, reply));
+            return;
+        }
         recipient.AddHistory(new RecipientEvent(now, status, reply));
         _ = RecordAsync(_queue.RecordRecipientStateAsync(message.Id, r, recipient, now), message.Id);
     }
@@ -595,7 +604,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         _messages.Remove(message.Id.Value);
         _live.Remove(message);
         _queue.ReleaseResident(message);
-        _ = RecordAsync(_queue.RecordRemovedAsync(message.Id, reason ?? "finished"), message.Id);
+        _ = RecordAsync(_queue.RecordRemovedAsync(message.Id, reason ?? "finished", durable: false), message.Id);
         if (reason is null)
             _log.Line(LogLevel.Information, $"{message.Id}: removed");
         else
