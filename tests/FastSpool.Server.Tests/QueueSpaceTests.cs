@@ -53,6 +53,7 @@ public sealed class QueueSpaceTests
         // held first, so that no retry changes that state in between.
         string id = server.Server.Manager.List().Single().Id;
         await server.Server.Manager.HoldAsync([id], "test");
+        await server.WaitForIdleQueueButHeldAsync(1); // an attempt under way when the hold came still counts
         var before = server.Server.Manager.List().Single();
         await server.DisposeAsync();
         await using TestServer restarted = await TestServer.StartAsync(dataDirectory: server.Options.DataDirectory);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using FastSpool.Configuration;
+using FastSpool.Delivery.Control;
 using FastSpool.Users;
 using Microsoft.Extensions.Logging;
 using MimeKit;
@@ -12,11 +13,12 @@ namespace FastSpool.Server.Tests.Support;
 /// alice and bob. Disposing it stops the server and deletes the directory.</summary>
 internal sealed class TestServer : IAsyncDisposable
 {
-    private TestServer(FastSpoolServer server, FastSpoolOptions options, int port)
+    private TestServer(FastSpoolServer server, FastSpoolOptions options, int port, CapturedLog log)
     {
         Server = server;
         Options = options;
         Port = port;
+        Log = log;
     }
 
     public FastSpoolServer Server { get; }
@@ -24,6 +26,9 @@ internal sealed class TestServer : IAsyncDisposable
     public FastSpoolOptions Options { get; }
 
     public int Port { get; }
+
+    /// <summary>What the server logged at the level it was started with (warnings unless asked for more).</summary>
+    public CapturedLog Log { get; }
 
     public string MailDirectory => Options.Delivery.MailDirectory!;
 
@@ -35,6 +40,15 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>Messages the queue manager still has deliveries for. The only place the tests ask the queue
     /// manager, so that a change of its API is mended here.</summary>
     public int QueuedMessages => Server.Manager.ActiveMessages;
+
+    /// <summary>The queue manager's counters: messages, held ones, ones being delivered now.</summary>
+    public QueueCounters Counters => Server.Manager.Counters();
+
+    /// <summary>Waits until the only messages left in the queue are <paramref name="held"/> held ones, none of them
+    /// being delivered: the queue is idle but for them, so what is in the mailboxes now is all that comes.</summary>
+    public Task WaitForIdleQueueButHeldAsync(int held, TimeSpan? timeout = null) =>
+        Wait.UntilAsync(() => Counters is { Messages: var m, HeldMessages: var h, ActiveMessages: 0 } && m == held && h == held, timeout,
+            $"a queue idle but for {held} held messages", () => Counters.ToString());
 
     /// <summary>Waits until the queue manager has nothing left to deliver. Mail that got its 250 is in the queue
     /// before the reply is sent, so after this no delivery of it is still to come, a duplicate included.</summary>
@@ -59,7 +73,8 @@ internal sealed class TestServer : IAsyncDisposable
         Wait.UntilAsync(() => Server.Recipients.IsDeliverable(Encoding.UTF8.GetBytes(localPart)), TimeSpan.FromSeconds(10),
             $"{localPart} to become deliverable");
 
-    public static async Task<TestServer> StartAsync(Action<FastSpoolOptions>? configure = null, string? dataDirectory = null, Func<FastSpool.Queue.IQueueLog, FastSpool.Queue.IQueueLog>? decorateLog = null)
+    public static async Task<TestServer> StartAsync(Action<FastSpoolOptions>? configure = null, string? dataDirectory = null, Func<FastSpool.Queue.IQueueLog, FastSpool.Queue.IQueueLog>? decorateLog = null,
+        LogLevel logLevel = LogLevel.Warning)
     {
         int port = FreePort();
         var options = new FastSpoolOptions
@@ -81,9 +96,11 @@ internal sealed class TestServer : IAsyncDisposable
             users.Add("alice", PasswordHasher.Hash("alice-secret"));
             users.Add("bob", null);
         }
-        ILoggerFactory loggers = FastSpoolServer.CreateLoggerFactory(LogLevel.Warning);
+        ILoggerFactory loggers = FastSpoolServer.CreateLoggerFactory(logLevel);
+        var log = new CapturedLog();
+        loggers.AddProvider(log);
         FastSpoolServer server = await FastSpoolServer.StartAsync(options, loggers, decorateLog);
-        return new TestServer(server, options, port);
+        return new TestServer(server, options, port, log);
     }
 
     public static int FreePort()
