@@ -219,13 +219,39 @@ public sealed class FasterQueueLog : IQueueLog
     public async ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
     {
         long address = await AppendAsync(record, cancellationToken).ConfigureAwait(false);
-        await WaitCommittedAsync(address).ConfigureAwait(false);
+        // The wait is written out here rather than awaited through WaitCommittedAsync: one pooled state machine
+        // per record instead of two.
+        CommitWaiter waiter = Register(address);
+        try
+        {
+            // A failed commit fails the waiter with a QueueUnavailableException (see Fail).
+            await waiter.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            waiter.Return();
+        }
         return address;
     }
 
     /// <summary>Asks for a commit and completes once one covers the record at <paramref name="address"/>.</summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WaitCommittedAsync(long address)
+    {
+        CommitWaiter waiter = Register(address);
+        try
+        {
+            await waiter.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            waiter.Return();
+        }
+    }
+
+    /// <summary>Registers a waiter for the commit that covers <paramref name="address"/> and asks for that commit.
+    /// The record is enqueued before, so the commit the waiter is completed by always includes it.</summary>
+    private CommitWaiter Register(long address)
     {
         CommitWaiter waiter = CommitWaiter.Rent(address);
         lock (_waiters)
@@ -238,15 +264,7 @@ public sealed class FasterQueueLog : IQueueLog
             _waiters.Add(waiter);
         }
         RequestCommit();
-        try
-        {
-            // A failed commit fails the waiter with a QueueUnavailableException (see Fail).
-            await waiter.Task.ConfigureAwait(false);
-        }
-        finally
-        {
-            waiter.Return();
-        }
+        return waiter;
     }
 
     /// <summary>Completes the waiters whose records the last commit covered (the committer's thread).</summary>

@@ -134,7 +134,7 @@ public sealed class MailQueue : IAsyncDisposable
                 throw new InvalidDataException($"{message.Id}: the in-memory copy of the message is damaged");
             }
             Interlocked.Increment(ref _residentReads);
-            return new MessageBody([reference], new ReadOnlySequence<byte>(record.Slice(QueueRecord.HeaderSize, residentHeader.BodyLength)));
+            return new MessageBody(reference, new ReadOnlySequence<byte>(record.Slice(QueueRecord.HeaderSize, residentHeader.BodyLength)));
         }
         var owners = new IMemoryOwner<byte>[message.ChunkAddresses.Length + 1];
         var parts = new ReadOnlyMemory<byte>[owners.Length];

@@ -5,7 +5,8 @@ namespace FastSpool.Queue;
 /// <summary>A message body read back from the log: the record buffers (pooled) and one sequence over their bodies.</summary>
 public sealed class MessageBody : IDisposable
 {
-    private readonly IMemoryOwner<byte>[] _owners;
+    private readonly IMemoryOwner<byte>[]? _owners;
+    private readonly IMemoryOwner<byte>? _owner;
 
     internal MessageBody(IMemoryOwner<byte>[] owners, ReadOnlySequence<byte> content)
     {
@@ -13,11 +14,19 @@ public sealed class MessageBody : IDisposable
         Content = content;
     }
 
+    /// <summary>A body held by one owner (an in-memory copy): no array for it.</summary>
+    internal MessageBody(IMemoryOwner<byte> owner, ReadOnlySequence<byte> content)
+    {
+        _owner = owner;
+        Content = content;
+    }
+
     public ReadOnlySequence<byte> Content { get; }
 
     public void Dispose()
     {
-        foreach (IMemoryOwner<byte> owner in _owners)
+        _owner?.Dispose();
+        foreach (IMemoryOwner<byte> owner in _owners ?? [])
             owner.Dispose();
     }
 

@@ -7,6 +7,8 @@ public sealed class QueuedRecipient
     /// <summary>State changes kept for <c>queue show</c>; older ones are dropped.</summary>
     public const int MaxHistory = 32;
 
+    // The first part done is kept on its own: most recipients have one part, and a list for it would be garbage.
+    private string? _firstPartDone;
     private List<string>? _partsDone;
     private List<RecipientEvent>? _history;
 
@@ -35,10 +37,12 @@ public sealed class QueuedRecipient
     public IReadOnlyList<RecipientEvent> History => (IReadOnlyList<RecipientEvent>?)_history ?? [];
 
     /// <summary>Parts of this recipient's delivery that are done (the mailboxes an alias leads to, each once).</summary>
-    public IReadOnlyList<string> PartsDone => (IReadOnlyList<string>?)_partsDone ?? [];
+    public IReadOnlyList<string> PartsDone => (IReadOnlyList<string>?)_partsDone ?? (_firstPartDone is null ? [] : [_firstPartDone]);
 
     public bool IsPartDone(string part)
     {
+        if (_firstPartDone is not null && string.Equals(_firstPartDone, part, StringComparison.Ordinal))
+            return true;
         if (_partsDone is null)
             return false;
         foreach (string done in _partsDone)
@@ -51,8 +55,12 @@ public sealed class QueuedRecipient
 
     public void MarkPartDone(string part)
     {
-        if (!IsPartDone(part))
-            (_partsDone ??= []).Add(part);
+        if (IsPartDone(part))
+            return;
+        if (_firstPartDone is null)
+            _firstPartDone = part;
+        else
+            (_partsDone ??= [_firstPartDone]).Add(part);
     }
 
     public void AddHistory(RecipientEvent entry)

@@ -170,7 +170,7 @@ public sealed partial class QueueManager
                         {
                             recipient.Attempts = 0;
                             recipient.NextAttempt = now;
-                            tracked.Progress[r].Requeued = true;
+                            tracked.Progress(r).Requeued = true;
                         }
                     }
                     _log.Line(LogLevel.Information, $"{message.Id}: requeued (by {who})");

@@ -64,7 +64,7 @@ public sealed partial class QueueManager
     {
         try
         {
-            await foreach (Tracked tracked in _noticeQueue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            await foreach (Tracked tracked in _noticeQueue.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 bool failed = false;
                 try

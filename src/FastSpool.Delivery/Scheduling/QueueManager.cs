@@ -123,12 +123,14 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     /// <summary>Asks the intake worker to look at a message: route its due recipients, or settle it.</summary>
     private void Post(Tracked tracked) => _intake.Writer.TryWrite(tracked);
 
+    // The loops read their channels without a token (a cancellable wait allocates an operation per wait); they end
+    // when DisposeAsync completes the channels.
     private async Task IntakeLoopAsync()
     {
         var routes = new List<Route>();
         try
         {
-            await foreach (Tracked tracked in _intake.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            await foreach (Tracked tracked in _intake.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 try
                 {
@@ -164,12 +166,12 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             {
                 if (!IsDue(tracked, r, now))
                     continue;
-                bool requeued = tracked.Progress[r].Requeued;
-                tracked.Progress[r].Requeued = false;
+                bool requeued = tracked.Progress(r).Requeued;
+                tracked.Progress(r).Requeued = false;
                 if (failure is not null)
                 {
-                    tracked.Progress[r].Outcome = failure;
-                    tracked.Progress[r].Relay = "none";
+                    tracked.Progress(r).Outcome = failure;
+                    tracked.Progress(r).Relay = "none";
                     Finalize(tracked, r, now);
                     continue;
                 }
@@ -193,13 +195,13 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                     {
                         // The destination failed a moment ago: no new attempt before its retry time.
                         tracked.Unclaim(route.Part);
-                        tracked.Progress[r].Outcome ??= suspended;
-                        tracked.Progress[r].Relay = route.Transport.Name;
-                        tracked.Progress[r].NotBefore = work.RetryAt;
+                        tracked.Progress(r).Outcome ??= suspended;
+                        tracked.Progress(r).Relay = route.Transport.Name;
+                        tracked.Progress(r).NotBefore = work.RetryAt;
                         continue;
                     }
                     work.Pending.Enqueue(new DeliveryItem(message, r, route.Part));
-                    tracked.Progress[r].Outstanding++;
+                    tracked.Progress(r).Outstanding++;
                     added++;
                     Schedule(work);
                 }
@@ -225,7 +227,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         for (int r = 0; r < message.Recipients.Length; r++)
         {
             QueuedRecipient recipient = message.Recipients[r];
-            if (recipient.Status == RecipientStatus.Deferred && tracked.Progress[r].Outstanding == 0 && recipient.NextAttempt is { } next && next > now && next < earliest)
+            if (recipient.Status == RecipientStatus.Deferred && tracked.Progress(r).Outstanding == 0 && recipient.NextAttempt is { } next && next > now && next < earliest)
                 earliest = next;
         }
         if (earliest != DateTimeOffset.MaxValue)
@@ -257,7 +259,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     {
         QueuedMessage message = tracked.Message;
         QueuedRecipient recipient = message.Recipients[r];
-        return !message.Removed && !message.Held && !tracked.Moving && !recipient.IsFinal && tracked.Progress[r].Outstanding == 0
+        return !message.Removed && !message.Held && !tracked.Moving && !recipient.IsFinal && tracked.Progress(r).Outstanding == 0
             && (recipient.Status == RecipientStatus.Pending || (recipient.NextAttempt ?? now) <= now);
     }
 
@@ -286,7 +288,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         var batch = new List<DeliveryItem>();
         try
         {
-            await foreach (DestinationWork work in _ready.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            await foreach (DestinationWork work in _ready.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 try
                 {
@@ -352,8 +354,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         if (!message.Removed && _messages.TryGetValue(message.Id.Value, out Tracked? tracked))
         {
             tracked.Unclaim(item.Part);
-            tracked.Progress[item.Recipient].Withdrawn = true;
-            if (--tracked.Progress[item.Recipient].Outstanding == 0)
+            tracked.Progress(item.Recipient).Withdrawn = true;
+            if (--tracked.Progress(item.Recipient).Outstanding == 0)
                 Finalize(tracked, item.Recipient, _time.GetUtcNow());
             Settle(tracked);
         }
@@ -385,32 +387,32 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                 work.LastFailure = null;
             }
             else if (result.Kind == DeliveryResultKind.Temporary)
-                tracked.Progress[item.Recipient].NotBefore = DestinationRetry(work, recipient.Attempts + 1, now);
+                tracked.Progress(item.Recipient).NotBefore = DestinationRetry(work, recipient.Attempts + 1, now);
             if (!recipient.IsFinal)
             {
                 switch (result.Kind)
                 {
                     case DeliveryResultKind.Sent:
-                        tracked.Progress[item.Recipient].Delivered = result.Reply;
+                        tracked.Progress(item.Recipient).Delivered = result.Reply;
                         recipient.MarkPartDone(item.Part);
                         _ = RecordAsync(_queue.RecordPartDoneAsync(message.Id, item.Recipient, item.Part), message.Id);
                         _log.Line(LogLevel.Information,
                             $"{message.Id}: to=<{recipient.Address}>, relay={work.Transport.Name}, delay={Delay(message, now):0.##}, status=sent ({result.Reply.Text})");
                         break;
                     case DeliveryResultKind.Permanent:
-                        tracked.Progress[item.Recipient].Outcome = result.Reply;
-                        tracked.Progress[item.Recipient].Relay = work.Transport.Name;
+                        tracked.Progress(item.Recipient).Outcome = result.Reply;
+                        tracked.Progress(item.Recipient).Relay = work.Transport.Name;
                         break;
                     default:
-                        if (tracked.Progress[item.Recipient].Outcome is not { Code: >= 500 })
+                        if (tracked.Progress(item.Recipient).Outcome is not { Code: >= 500 })
                         {
-                            tracked.Progress[item.Recipient].Outcome = result.Reply;
-                            tracked.Progress[item.Recipient].Relay = work.Transport.Name;
+                            tracked.Progress(item.Recipient).Outcome = result.Reply;
+                            tracked.Progress(item.Recipient).Relay = work.Transport.Name;
                         }
                         break;
                 }
             }
-            if (--tracked.Progress[item.Recipient].Outstanding == 0)
+            if (--tracked.Progress(item.Recipient).Outstanding == 0)
                 Finalize(tracked, item.Recipient, now);
             Settle(tracked);
         }
@@ -436,13 +438,13 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             if (message.Removed || !_messages.TryGetValue(message.Id.Value, out Tracked? tracked))
                 continue;
             tracked.Unclaim(item.Part);
-            if (!item.Target.IsFinal && tracked.Progress[item.Recipient].Outcome is not { Code: >= 500 })
+            if (!item.Target.IsFinal && tracked.Progress(item.Recipient).Outcome is not { Code: >= 500 })
             {
-                tracked.Progress[item.Recipient].Outcome = work.LastFailure;
-                tracked.Progress[item.Recipient].Relay = work.Transport.Name;
+                tracked.Progress(item.Recipient).Outcome = work.LastFailure;
+                tracked.Progress(item.Recipient).Relay = work.Transport.Name;
             }
-            tracked.Progress[item.Recipient].NotBefore = retry;
-            if (--tracked.Progress[item.Recipient].Outstanding == 0)
+            tracked.Progress(item.Recipient).NotBefore = retry;
+            if (--tracked.Progress(item.Recipient).Outstanding == 0)
                 Finalize(tracked, item.Recipient, now);
             Settle(tracked);
         }
@@ -453,19 +455,19 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     {
         QueuedMessage message = tracked.Message;
         QueuedRecipient recipient = message.Recipients[r];
-        DeliveryReply? outcome = tracked.Progress[r].Outcome;
-        string relay = outcome?.RemoteHost ?? tracked.Progress[r].Relay ?? "none";
-        bool withdrawn = tracked.Progress[r].Withdrawn;
-        tracked.Progress[r].Outcome = null;
-        tracked.Progress[r].Withdrawn = false;
+        DeliveryReply? outcome = tracked.Progress(r).Outcome;
+        string relay = outcome?.RemoteHost ?? tracked.Progress(r).Relay ?? "none";
+        bool withdrawn = tracked.Progress(r).Withdrawn;
+        tracked.Progress(r).Outcome = null;
+        tracked.Progress(r).Withdrawn = false;
         if (recipient.IsFinal)
             return;
         if (outcome is null)
         {
             if (withdrawn)
                 return; // held or deleted before its turn: no attempt was made
-            SetState(message, r, RecipientStatus.Sent, tracked.Progress[r].Delivered ?? new DeliveryReply(250, "2.0.0", "delivered"), now, next: null);
-            tracked.Progress[r].Delivered = null;
+            SetState(message, r, RecipientStatus.Sent, tracked.Progress(r).Delivered ?? new DeliveryReply(250, "2.0.0", "delivered"), now, next: null);
+            tracked.Progress(r).Delivered = null;
             return;
         }
         recipient.Attempts++;
@@ -486,8 +488,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         }
         // Backoff per destination: everything deferred at a destination until its retry time is tried again
         // together, in arrival order (a mailbox keeps its order across a lock held for a while).
-        DateTimeOffset next = tracked.Progress[r].NotBefore is { } notBefore && notBefore > now ? notBefore : now + Backoff(recipient.Attempts);
-        tracked.Progress[r].NotBefore = null;
+        DateTimeOffset next = tracked.Progress(r).NotBefore is { } notBefore && notBefore > now ? notBefore : now + Backoff(recipient.Attempts);
+        tracked.Progress(r).NotBefore = null;
         TimeSpan delay = next - now;
         SetState(message, r, RecipientStatus.Deferred, outcome, now, next);
         _log.Line(LogLevel.Information,
@@ -522,13 +524,11 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         recipient.Status = status;
         recipient.LastReply = reply;
         recipient.NextAttempt = next;
-        if (status == RecipientStatus.Sent)
+        if (status == RecipientStatus.Sent && message.Recipients.Length == 1)
         {
-            // Not logged as a state: the parts-done records (and the transport's journal) already bring a sent
-            // recipient back as sent after a restart. This is the hot path: a one-recipient message is removed
-            // right after, so its history would be garbage at once.
-            if (message.Recipients.Length > 1)
-                recipient.AddHistory(new RecipientEvent(now, status, reply));
+            // The hot path: a one-recipient message is removed right after, so neither a state record nor a history
+            // entry is worth writing. Should the server stop in between, the parts-done record (and the transport's
+            // journal) bring the recipient back as sent when it is routed again; nothing is delivered twice.
             return;
         }
         recipient.AddHistory(new RecipientEvent(now, status, reply));
@@ -806,8 +806,17 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     {
         public QueuedMessage Message { get; } = message;
 
-        /// <summary>One entry per recipient (one array per message, not one per field).</summary>
-        public RecipientProgress[] Progress { get; } = new RecipientProgress[message.Recipients.Length];
+        // One entry per recipient; a one-recipient message (most mail) keeps its entry inline, without an array.
+        private RecipientProgress _single;
+        private readonly RecipientProgress[]? _many = message.Recipients.Length > 1 ? new RecipientProgress[message.Recipients.Length] : null;
+
+        public ref RecipientProgress Progress(int recipient)
+        {
+            if (_many is not null)
+                return ref _many[recipient];
+            ArgumentOutOfRangeException.ThrowIfNotEqual(recipient, 0);
+            return ref _single;
+        }
 
         /// <summary>Items handed to a transport and not answered yet (<c>*</c> in mailq).</summary>
         public int InFlight { get; set; }
@@ -842,9 +851,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         {
             get
             {
-                foreach (RecipientProgress p in Progress)
+                for (int r = 0; r < Message.Recipients.Length; r++)
                 {
-                    if (p.Outstanding > 0)
+                    if (Progress(r).Outstanding > 0)
                         return true;
                 }
                 return false;
