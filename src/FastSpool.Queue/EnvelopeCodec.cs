@@ -1,4 +1,5 @@
 using System.Text;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Queue;
 
@@ -59,7 +60,7 @@ public static class EnvelopeCodec
             writer.WriteBytes(TagAuth, envelope.AuthenticatedName);
         if (!envelope.EnvelopeId.IsEmpty)
             writer.WriteBytes(TagEnvId, envelope.EnvelopeId);
-        if (envelope.Return != ReturnContent.Unspecified)
+        if (envelope.Return != DsnReturn.Unspecified)
             writer.WriteOctet(TagReturn, (byte)envelope.Return);
         RecipientList recipients = envelope.Recipients;
         for (int i = 0; i < recipients.Count; i++)
@@ -68,7 +69,7 @@ public static class EnvelopeCodec
             writer.WriteBytes(RcptAddress, recipients.Address(i));
             if (!recipients.OriginalRecipient(i).IsEmpty)
                 writer.WriteBytes(RcptOrcpt, recipients.OriginalRecipient(i));
-            if (recipients.Notify(i) != NotifyFlags.None)
+            if (recipients.Notify(i) != DsnNotify.None)
                 writer.WriteOctet(RcptNotify, (byte)recipients.Notify(i));
             writer.EndGroup(group);
         }
@@ -109,7 +110,7 @@ public static class EnvelopeCodec
         writer.WriteText(TagSender, message.Sender);
         writer.WriteText(TagAuth, message.AuthenticatedName);
         writer.WriteText(TagEnvId, message.EnvelopeId);
-        if (message.Return != ReturnContent.Unspecified)
+        if (message.Return != DsnReturn.Unspecified)
             writer.WriteOctet(TagReturn, (byte)message.Return);
         if (message.Held)
             writer.WriteOctet(TagHeld, 1);
@@ -120,7 +121,7 @@ public static class EnvelopeCodec
             int group = writer.BeginGroup(TagRecipient);
             writer.WriteText(RcptAddress, r.Address);
             writer.WriteText(RcptOrcpt, r.OriginalRecipient);
-            if (r.Notify != NotifyFlags.None)
+            if (r.Notify != DsnNotify.None)
                 writer.WriteOctet(RcptNotify, (byte)r.Notify);
             writer.WriteOctet(RcptStatus, (byte)r.Status);
             writer.WriteNumber(RcptAttempts, r.Attempts);
@@ -128,7 +129,7 @@ public static class EnvelopeCodec
                 writer.WriteNumber(RcptNext, next.ToUnixTimeMilliseconds());
             if (r.LastReply is { } reply)
                 StateRecords.WriteReply(ref writer, RcptReply, reply);
-            if (r.Notified != NotifyFlags.None)
+            if (r.Notified != DsnNotify.None)
                 writer.WriteOctet(RcptNotified, (byte)r.Notified);
             foreach (string part in r.PartsDone)
                 writer.WriteText(RcptPartDone, part);
@@ -171,7 +172,7 @@ public static class EnvelopeCodec
         string client = "", helo = "", sender = "";
         string? auth = null, envid = null;
         var origin = MessageOrigin.Smtp;
-        var ret = ReturnContent.Unspecified;
+        var ret = DsnReturn.Unspecified;
         bool held = false, delayWarned = false;
         long[] chunks = [];
         var recipients = new List<QueuedRecipient>();
@@ -189,7 +190,7 @@ public static class EnvelopeCodec
                 case TagAuth: auth = TlvReader.Text(value); break;
                 case TagEnvId: envid = TlvReader.Text(value); break;
                 case TagOrigin: origin = (MessageOrigin)TlvReader.Octet(value); break;
-                case TagReturn: ret = (ReturnContent)TlvReader.Octet(value); break;
+                case TagReturn: ret = (DsnReturn)TlvReader.Octet(value); break;
                 case TagHeld: held = TlvReader.Octet(value) != 0; break;
                 case TagDelayWarned: delayWarned = TlvReader.Octet(value) != 0; break;
                 case TagRecipient: recipients.Add(ReadRecipient(value)); break;
@@ -233,12 +234,12 @@ public static class EnvelopeCodec
     {
         string address = "";
         string? orcpt = null;
-        var notify = NotifyFlags.None;
+        var notify = DsnNotify.None;
         var status = RecipientStatus.Pending;
         int attempts = 0;
         DateTimeOffset? next = null;
         DeliveryReply? reply = null;
-        var notified = NotifyFlags.None;
+        var notified = DsnNotify.None;
         List<string>? parts = null;
         var reader = new TlvReader(group);
         while (reader.Next(out byte tag, out ReadOnlySpan<byte> value))
@@ -247,12 +248,12 @@ public static class EnvelopeCodec
             {
                 case RcptAddress: address = TlvReader.Text(value); break;
                 case RcptOrcpt: orcpt = TlvReader.Text(value); break;
-                case RcptNotify: notify = (NotifyFlags)TlvReader.Octet(value); break;
+                case RcptNotify: notify = (DsnNotify)TlvReader.Octet(value); break;
                 case RcptStatus: status = (RecipientStatus)TlvReader.Octet(value); break;
                 case RcptAttempts: attempts = (int)TlvReader.Number(value); break;
                 case RcptNext: next = DateTimeOffset.FromUnixTimeMilliseconds(TlvReader.Number(value)); break;
                 case RcptReply: reply = StateRecords.ReadReply(value); break;
-                case RcptNotified: notified = (NotifyFlags)TlvReader.Octet(value); break;
+                case RcptNotified: notified = (DsnNotify)TlvReader.Octet(value); break;
                 case RcptPartDone: (parts ??= []).Add(TlvReader.Text(value)); break;
                 default: break;
             }

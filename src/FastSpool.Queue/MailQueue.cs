@@ -1,4 +1,5 @@
 using System.Buffers;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Queue;
 
@@ -403,7 +404,7 @@ public sealed class MailQueue : IAsyncDisposable
                 original.DelayWarned = true;
                 return;
             }
-            NotifyFlags kind = report.Kind == DeliveryReportKind.Success ? NotifyFlags.Success : NotifyFlags.Failure;
+            DsnNotify kind = report.Kind == DeliveryReportKind.Success ? DsnNotify.Success : DsnNotify.Failure;
             foreach (int index in report.Recipients)
             {
                 if ((uint)index < (uint)original.Recipients.Length)

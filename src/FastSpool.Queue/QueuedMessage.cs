@@ -1,3 +1,4 @@
+using FastSpool.Protocols.Smtp;
 namespace FastSpool.Queue;
 
 /// <summary>A committed message, as the queue manager knows it: envelope fields, each recipient's state, and where
@@ -35,7 +36,7 @@ public sealed class QueuedMessage
     /// <summary>RFC 3461 ENVID (xtext decoded), or null.</summary>
     public string? EnvelopeId { get; init; }
 
-    public ReturnContent Return { get; init; }
+    public DsnReturn Return { get; init; }
 
     public bool EightBitMime { get; init; }
 

@@ -1,3 +1,4 @@
+using FastSpool.Protocols.Smtp;
 namespace FastSpool.Queue;
 
 /// <summary>One envelope recipient and its delivery state, rebuilt from the log at recovery. The queue manager
@@ -18,7 +19,7 @@ public sealed class QueuedRecipient
     /// <summary>RFC 3461 ORCPT as given (<c>rfc822;user@example.org</c>, xtext decoded), or null.</summary>
     public string? OriginalRecipient { get; init; }
 
-    public NotifyFlags Notify { get; init; }
+    public DsnNotify Notify { get; init; }
 
     public RecipientStatus Status { get; set; }
 
@@ -30,7 +31,7 @@ public sealed class QueuedRecipient
     public DeliveryReply? LastReply { get; set; }
 
     /// <summary>Which notices (Failure, Success) the sender was sent for this recipient.</summary>
-    public NotifyFlags Notified { get; set; }
+    public DsnNotify Notified { get; set; }
 
     public bool IsFinal => Status is RecipientStatus.Sent or RecipientStatus.Bounced;
 
@@ -72,7 +73,7 @@ public sealed class QueuedRecipient
     }
 
     /// <summary>Whether the sender asked for (or, by default, gets) a notice of this kind.</summary>
-    public bool Wants(NotifyFlags kind) =>
-        (Notify & NotifyFlags.Never) == 0
-        && (Notify == NotifyFlags.None ? kind is NotifyFlags.Failure or NotifyFlags.Delay : (Notify & kind) != 0);
+    public bool Wants(DsnNotify kind) =>
+        (Notify & DsnNotify.Never) == 0
+        && (Notify == DsnNotify.None ? kind is DsnNotify.Failure or DsnNotify.Delay : (Notify & kind) != 0);
 }

@@ -1,3 +1,4 @@
+using FastSpool.Protocols.Smtp;
 namespace FastSpool.Queue;
 
 /// <summary>Recipient addresses, with their RFC 3461 ORCPT and NOTIFY, packed into one reusable byte buffer (no
@@ -25,9 +26,9 @@ public sealed class RecipientList
         return _bytes.AsSpan(e.Start + e.AddressLength, e.OrcptLength);
     }
 
-    public NotifyFlags Notify(int index) => Get(index).Notify;
+    public DsnNotify Notify(int index) => Get(index).Notify;
 
-    public void Add(ReadOnlySpan<byte> address, ReadOnlySpan<byte> originalRecipient = default, NotifyFlags notify = NotifyFlags.None)
+    public void Add(ReadOnlySpan<byte> address, ReadOnlySpan<byte> originalRecipient = default, DsnNotify notify = DsnNotify.None)
     {
         int needed = address.Length + originalRecipient.Length;
         if (_length + needed > _bytes.Length)
@@ -63,5 +64,5 @@ public sealed class RecipientList
         return ref _entries[index];
     }
 
-    private readonly record struct Entry(int Start, int AddressLength, int OrcptLength, NotifyFlags Notify);
+    private readonly record struct Entry(int Start, int AddressLength, int OrcptLength, DsnNotify Notify);
 }

@@ -1,3 +1,4 @@
+using FastSpool.Protocols.Smtp;
 namespace FastSpool.Queue;
 
 /// <summary>What a door (SMTP session, sendmail, fetch, a notice or a forward) tells the queue about a message when
@@ -20,7 +21,7 @@ public readonly ref struct SubmissionEnvelope
     /// <summary>RFC 3461 ENVID, xtext decoded.</summary>
     public ReadOnlySpan<byte> EnvelopeId { get; init; }
 
-    public ReturnContent Return { get; init; }
+    public DsnReturn Return { get; init; }
 
     public bool EightBitMime { get; init; }
 

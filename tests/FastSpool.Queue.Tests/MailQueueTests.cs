@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using FastSpool.Configuration;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Queue.Tests;
 
@@ -42,7 +43,7 @@ public sealed class MailQueueTests : IDisposable
 
     /// <summary>Submits a message through the writer, flushing a chunk every <paramref name="chunkSize"/> octets.</summary>
     private static async Task<QueuedMessage> AcceptAsync(MailQueue queue, string sender, string[] recipients, byte[] body, int chunkSize,
-        string[]? orcpt = null, NotifyFlags notify = NotifyFlags.None, DeliveryReport? reports = null)
+        string[]? orcpt = null, DsnNotify notify = DsnNotify.None, DeliveryReport? reports = null)
     {
         MessageWriter writer = queue.RentWriter();
         try
@@ -67,7 +68,7 @@ public sealed class MailQueueTests : IDisposable
                 ClientAddress = "127.0.0.1"u8,
                 ClientHelo = "client.test"u8,
                 EnvelopeId = "env-1"u8,
-                Return = ReturnContent.Full,
+                Return = DsnReturn.Full,
                 EightBitMime = true,
                 Reports = reports,
             });
@@ -112,7 +113,7 @@ public sealed class MailQueueTests : IDisposable
             Assert.Equal(["y@localhost", "z@localhost"], l.Recipients.Select(r => r.Address));
             Assert.All(l.Recipients, r => Assert.Equal(RecipientStatus.Pending, r.Status));
             Assert.Equal("env-1", l.EnvelopeId);
-            Assert.Equal(ReturnContent.Full, l.Return);
+            Assert.Equal(DsnReturn.Full, l.Return);
             Assert.Equal(MessageOrigin.Smtp, l.Origin);
             Assert.True(l.EightBitMime);
             Assert.Equal(2, l.ChunkAddresses.Length);
@@ -298,7 +299,7 @@ public sealed class MailQueueTests : IDisposable
             await using FasterQueueLog log = await OpenLogAsync();
             (MailQueue queue, _) = await OpenQueueAsync(log);
             message = await AcceptAsync(queue, "s@example.org", ["a@localhost", "b@localhost", "c@localhost"], Body(100, 1), 4096,
-                orcpt: ["rfc822;a@example.org", "rfc822;b@example.org", "rfc822;c@example.org"], notify: NotifyFlags.Success | NotifyFlags.Failure);
+                orcpt: ["rfc822;a@example.org", "rfc822;b@example.org", "rfc822;c@example.org"], notify: DsnNotify.Success | DsnNotify.Failure);
             removed = await AcceptAsync(queue, "s@example.org", ["d@localhost"], Body(100, 2), 4096);
             var deferred = new QueuedRecipient { Address = "a@localhost", Status = RecipientStatus.Deferred, Attempts = 3,
                 NextAttempt = now.AddMinutes(20), LastReply = new DeliveryReply(450, "4.2.0", "mailbox is locked") };
@@ -323,9 +324,9 @@ public sealed class MailQueueTests : IDisposable
         Assert.Equal((RecipientStatus.Deferred, 3, now.AddMinutes(20)), (a.Status, a.Attempts, a.NextAttempt));
         Assert.Equal(new DeliveryReply(450, "4.2.0", "mailbox is locked"), a.LastReply);
         Assert.Equal("rfc822;a@example.org", a.OriginalRecipient);
-        Assert.Equal(NotifyFlags.Success | NotifyFlags.Failure, a.Notify);
+        Assert.Equal(DsnNotify.Success | DsnNotify.Failure, a.Notify);
         Assert.Equal(RecipientStatus.Sent, b.Status);
-        Assert.Equal(NotifyFlags.Success, b.Notified);
+        Assert.Equal(DsnNotify.Success, b.Notified);
         Assert.Equal(RecipientStatus.Pending, c.Status);
         Assert.Equal(["c1"], c.PartsDone);
         Assert.Single(a.History);

@@ -5,6 +5,7 @@ using FastSpool.Delivery.Control;
 using FastSpool.Logging;
 using FastSpool.Queue;
 using Microsoft.Extensions.Logging;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Delivery.Scheduling;
 
@@ -292,24 +293,24 @@ public sealed partial class QueueManager
         }
         return new QueuedMessageView(message.Id.ToString(), message.Arrival, message.Size, message.Sender,
             message.Origin.ToString().ToLowerInvariant(), NullIfEmpty(message.ClientAddress), NullIfEmpty(message.ClientHelo),
-            message.AuthenticatedName, message.EnvelopeId, message.Return == ReturnContent.Full, message.Held, tracked.InFlight > 0,
+            message.AuthenticatedName, message.EnvelopeId, message.Return == DsnReturn.Full, message.Held, tracked.InFlight > 0,
             recipients);
     }
 
     private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 
-    private static string? NotifyText(NotifyFlags notify)
+    private static string? NotifyText(DsnNotify notify)
     {
-        if (notify == NotifyFlags.None)
+        if (notify == DsnNotify.None)
             return null;
-        if ((notify & NotifyFlags.Never) != 0)
+        if ((notify & DsnNotify.Never) != 0)
             return "NEVER";
         var parts = new List<string>(3);
-        if ((notify & NotifyFlags.Success) != 0)
+        if ((notify & DsnNotify.Success) != 0)
             parts.Add("SUCCESS");
-        if ((notify & NotifyFlags.Failure) != 0)
+        if ((notify & DsnNotify.Failure) != 0)
             parts.Add("FAILURE");
-        if ((notify & NotifyFlags.Delay) != 0)
+        if ((notify & DsnNotify.Delay) != 0)
             parts.Add("DELAY");
         return string.Join(',', parts);
     }

@@ -5,6 +5,7 @@ using FastSpool.Logging;
 using FastSpool.Queue;
 using Microsoft.Extensions.Logging;
 using MimeKit;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Delivery.Scheduling;
 
@@ -30,21 +31,21 @@ public sealed partial class QueueManager
         for (int r = 0; r < message.Recipients.Length; r++)
         {
             QueuedRecipient recipient = message.Recipients[r];
-            if (recipient.Status == RecipientStatus.Bounced && (recipient.Notified & NotifyFlags.Failure) == 0)
+            if (recipient.Status == RecipientStatus.Bounced && (recipient.Notified & DsnNotify.Failure) == 0)
             {
-                if (nullSender || recipient.Wants(NotifyFlags.Failure))
+                if (nullSender || recipient.Wants(DsnNotify.Failure))
                     (failed ??= []).Add(r);
                 else
-                    recipient.Notified |= NotifyFlags.Failure;
+                    recipient.Notified |= DsnNotify.Failure;
             }
-            else if (recipient.Status == RecipientStatus.Sent && (recipient.Notified & NotifyFlags.Success) == 0
-                && !nullSender && recipient.Notify != NotifyFlags.None && recipient.Wants(NotifyFlags.Success))
+            else if (recipient.Status == RecipientStatus.Sent && (recipient.Notified & DsnNotify.Success) == 0
+                && !nullSender && recipient.Notify != DsnNotify.None && recipient.Wants(DsnNotify.Success))
             {
                 (delivered ??= []).Add(r);
             }
             else if (recipient.Status == RecipientStatus.Deferred && !nullSender && !message.DelayWarned
                 && _queueOptions.DelayWarning > TimeSpan.Zero && now - message.Arrival >= _queueOptions.DelayWarning
-                && recipient.Wants(NotifyFlags.Delay))
+                && recipient.Wants(DsnNotify.Delay))
             {
                 (delayed ??= []).Add(r);
             }
@@ -154,7 +155,7 @@ public sealed partial class QueueManager
             message.DelayWarned = true;
             return;
         }
-        NotifyFlags kind = plan.Kind == DeliveryReportKind.Success ? NotifyFlags.Success : NotifyFlags.Failure;
+        DsnNotify kind = plan.Kind == DeliveryReportKind.Success ? DsnNotify.Success : DsnNotify.Failure;
         foreach (int r in plan.Recipients)
             message.Recipients[r].Notified |= kind;
     }
@@ -193,7 +194,7 @@ public sealed partial class QueueManager
             EnvelopeId = message.EnvelopeId,
             OriginalSender = message.Sender,
             ReceivedFromMta = message.ClientAddress.Length > 0 ? message.ClientAddress : null,
-            ReturnFullMessage = message.Return == ReturnContent.Full,
+            ReturnFullMessage = message.Return == DsnReturn.Full,
             Date = now,
             Recipients = recipients,
             Postmaster = _noticeOptions.Postmaster,

@@ -56,7 +56,7 @@ internal sealed class SmtpSession
     private int _senderLength;
     private bool _eightBitMime;
     private bool _smtpUtf8;
-    private ReturnContent _return;
+    private DsnReturn _return;
     private int _envelopeIdLength;
     private bool _rcptAttempted;
 
@@ -355,7 +355,7 @@ internal sealed class SmtpSession
         _senderLength = path.Length;
         _eightBitMime = mail.Body == BodyType.EightBitMime;
         _smtpUtf8 = mail.SmtpUtf8;
-        _return = mail.Ret switch { DsnReturn.Full => ReturnContent.Full, DsnReturn.Headers => ReturnContent.Headers, _ => ReturnContent.Unspecified };
+        _return = mail.Ret;
         _envelopeIdLength = mail.EnvIdLength > 0 ? Math.Max(0, Xtext.Decode(mail.GetEnvId(argument), _buffers.EnvelopeId)) : 0;
         _mailGiven = true;
         return Reply(SmtpReplies.MailOk);
@@ -387,7 +387,7 @@ internal sealed class SmtpSession
         if (!_recipients.Contains(path))
         {
             int orcpt = rcpt.OrcptLength > 0 ? Xtext.Decode(rcpt.GetOriginalRecipient(argument), _buffers.OriginalRecipient) : 0;
-            _recipients.Add(path, _buffers.OriginalRecipient.AsSpan(0, Math.Max(0, orcpt)), (NotifyFlags)rcpt.Notify);
+            _recipients.Add(path, _buffers.OriginalRecipient.AsSpan(0, Math.Max(0, orcpt)), rcpt.Notify);
         }
         return Reply(SmtpReplies.RcptOk);
     }
@@ -664,7 +664,7 @@ internal sealed class SmtpSession
         _senderLength = 0;
         _eightBitMime = false;
         _smtpUtf8 = false;
-        _return = ReturnContent.Unspecified;
+        _return = DsnReturn.Unspecified;
         _envelopeIdLength = 0;
         _rcptAttempted = false;
         _recipients.Clear();

@@ -6,6 +6,7 @@ using FastSpool.Delivery.Transport;
 using FastSpool.Queue;
 using MimeKit;
 using MimeKit.Utils;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Delivery.Tests.Scheduling;
 
@@ -51,7 +52,7 @@ public sealed class QueueManagerTests : IAsyncLifetime
 
     /// <summary>Starts the manager and submits a message to bob, whose mailbox answers 450 4.2.0 every time;
     /// returns once the first attempt is deferred.</summary>
-    private async Task<QueuedMessage> SubmitToLockedMailboxAsync(NotifyFlags notify = NotifyFlags.None)
+    private async Task<QueuedMessage> SubmitToLockedMailboxAsync(DsnNotify notify = DsnNotify.None)
     {
         _h.Router.Add("bob");
         _h.Transport.Script("bob", Locked);
@@ -154,14 +155,14 @@ public sealed class QueueManagerTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(NotifyFlags.None, 60, true)]
-    [InlineData(NotifyFlags.Delay, 60, true)]
-    [InlineData(NotifyFlags.Failure | NotifyFlags.Delay, 60, true)]
-    [InlineData(NotifyFlags.Never, 60, false)]
-    [InlineData(NotifyFlags.Failure, 60, false)]
-    [InlineData(NotifyFlags.Success | NotifyFlags.Failure, 60, false)]
-    [InlineData(NotifyFlags.None, 0, false)]
-    public async Task OneDelayNoticeIsSentWhenTheWarningTimeHasPassedHoweverManyRetriesFollow(NotifyFlags notify, int warningMinutes, bool expected)
+    [InlineData(DsnNotify.None, 60, true)]
+    [InlineData(DsnNotify.Delay, 60, true)]
+    [InlineData(DsnNotify.Failure | DsnNotify.Delay, 60, true)]
+    [InlineData(DsnNotify.Never, 60, false)]
+    [InlineData(DsnNotify.Failure, 60, false)]
+    [InlineData(DsnNotify.Success | DsnNotify.Failure, 60, false)]
+    [InlineData(DsnNotify.None, 0, false)]
+    public async Task OneDelayNoticeIsSentWhenTheWarningTimeHasPassedHoweverManyRetriesFollow(DsnNotify notify, int warningMinutes, bool expected)
     {
         _h.Queue.DelayWarning = TimeSpan.FromMinutes(warningMinutes);
         QueuedMessage message = await SubmitToLockedMailboxAsync(notify);
@@ -387,7 +388,7 @@ public sealed class QueueManagerTests : IAsyncLifetime
     {
         _h.Router.Add("bob");
         await _h.StartAsync();
-        QueuedMessage message = await _h.SubmitAsync(Alice, ["bob@example.org"], NotifyFlags.Success);
+        QueuedMessage message = await _h.SubmitAsync(Alice, ["bob@example.org"], DsnNotify.Success);
         await _h.IdleAsync();
 
         OnlyNotice(_h.Notices(), message, "bob@example.org", "delivered", "2.0.0");
@@ -400,7 +401,7 @@ public sealed class QueueManagerTests : IAsyncLifetime
         _h.Router.Add("bob");
         _h.Transport.Script("bob", _ => DeliveryResult.Permanent("5.2.1", "mailbox disabled"));
         await _h.StartAsync();
-        QueuedMessage message = await _h.SubmitAsync(Alice, ["bob@example.org"], NotifyFlags.Never);
+        QueuedMessage message = await _h.SubmitAsync(Alice, ["bob@example.org"], DsnNotify.Never);
         await _h.IdleAsync();
 
         Assert.Empty(_h.Notices());
@@ -484,7 +485,7 @@ public sealed class QueueManagerTests : IAsyncLifetime
         Assert.Equal((RecipientStatus.Deferred, 1, At(10)), (carol.Status, carol.Attempts, carol.NextAttempt));
         QueuedRecipient[] m = _h.Recovered.Messages[2].Recipients;
         Assert.Equal([RecipientStatus.Sent, RecipientStatus.Bounced, RecipientStatus.Deferred], m.Select(r => r.Status));
-        Assert.Equal(NotifyFlags.Failure, m[1].Notified & NotifyFlags.Failure);
+        Assert.Equal(DsnNotify.Failure, m[1].Notified & DsnNotify.Failure);
         Assert.Equal(new DeliveryReply(550, "5.1.1", "<erin@example.org>: Recipient address rejected: User unknown"), m[1].LastReply);
         Assert.Equal((1, At(10)), (m[2].Attempts, m[2].NextAttempt));
         Assert.Equal(Locked(1).Reply, m[2].LastReply);

@@ -4,6 +4,7 @@ using FastSpool.Delivery.Scheduling;
 using FastSpool.Queue;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Delivery.Tests.Support;
 
@@ -111,7 +112,7 @@ internal sealed class SchedulerHarness : IQueueSink, IAsyncDisposable
     }
 
     /// <summary>Submits a message through the queue's one submission path, arriving now on the fake clock.</summary>
-    public async Task<QueuedMessage> SubmitAsync(string sender, string[] recipients, NotifyFlags notify = NotifyFlags.None,
+    public async Task<QueuedMessage> SubmitAsync(string sender, string[] recipients, DsnNotify notify = DsnNotify.None,
         string?[]? originalRecipients = null)
     {
         MessageWriter writer = MailQueue.RentWriter();
