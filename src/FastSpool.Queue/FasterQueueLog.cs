@@ -214,38 +214,50 @@ public sealed class FasterQueueLog : IQueueLog
 
     /// <summary>Enqueues, asks the committer for a commit, and waits until a commit covers the record. The record
     /// is enqueued before the waiter is registered and the commit requested, so the commit the waiter is completed
-    /// by always includes it. Nothing is allocated per record on the way (pooled waiter and state machine).</summary>
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
+    /// by always includes it. When the record fits in the log's tail page (the common case) nothing is allocated
+    /// per record: the returned task is the pooled waiter itself, with no state machine around it.</summary>
+    public ValueTask<long> AppendDurableAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
     {
-        long address = await AppendAsync(record, cancellationToken).ConfigureAwait(false);
-        // The wait is written out here rather than awaited through WaitCommittedAsync: one pooled state machine
-        // per record instead of two.
-        CommitWaiter waiter = Register(address);
         try
         {
-            // A failed commit fails the waiter with a QueueUnavailableException (see Fail).
-            await waiter.Task.ConfigureAwait(false);
+            if (record.Length > MaxRecordLength)
+                throw new ArgumentOutOfRangeException(nameof(record), $"a {record.Length}-byte record does not fit in a {MaxRecordLength + EntryHeaderSize}-byte log page");
+            bool enqueued;
+            long address;
+            FasterLog log = Enter();
+            try
+            {
+                enqueued = log.TryEnqueue(record.Span, out address);
+            }
+            finally
+            {
+                Exit();
+            }
+            return enqueued ? Register(address).AddressTask : AppendThenWaitAsync(record, cancellationToken);
         }
-        finally
+        catch (Exception e)
         {
-            waiter.Return();
+            return ValueTask.FromException<long>(e);
         }
-        return address;
+    }
+
+    /// <summary>The slow way of <see cref="AppendDurableAsync"/>: the tail page is full and the append waits for room.</summary>
+    private async ValueTask<long> AppendThenWaitAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
+    {
+        long address = await AppendAsync(record, cancellationToken).ConfigureAwait(false);
+        return await Register(address).AddressTask.ConfigureAwait(false);
     }
 
     /// <summary>Asks for a commit and completes once one covers the record at <paramref name="address"/>.</summary>
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask WaitCommittedAsync(long address)
+    public ValueTask WaitCommittedAsync(long address)
     {
-        CommitWaiter waiter = Register(address);
         try
         {
-            await waiter.Task.ConfigureAwait(false);
+            return Register(address).Task;
         }
-        finally
+        catch (QueueUnavailableException e)
         {
-            waiter.Return();
+            return ValueTask.FromException(e);
         }
     }
 

@@ -126,16 +126,16 @@ public sealed class MailQueue : IAsyncDisposable
     /// <summary>Reads a message's body: its chunks in order, then the envelope's inline tail.</summary>
     public async ValueTask<MessageBody> ReadBodyAsync(QueuedMessage message, CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref message.Resident) is { } resident && resident.TryAcquire() is { } reference)
+        if (Volatile.Read(ref message.Resident) is { } resident && resident.TryAcquire())
         {
             ReadOnlyMemory<byte> record = resident.Record;
             if (!QueueRecord.TryRead(record.Span, out QueueRecordHeader residentHeader) || residentHeader.QueueId != message.Id.Value)
             {
-                reference.Dispose();
+                resident.Release();
                 throw new InvalidDataException($"{message.Id}: the in-memory copy of the message is damaged");
             }
             Interlocked.Increment(ref _residentReads);
-            return new MessageBody(reference, new ReadOnlySequence<byte>(record.Slice(QueueRecord.HeaderSize, residentHeader.BodyLength)));
+            return new MessageBody(resident, new ReadOnlySequence<byte>(record.Slice(QueueRecord.HeaderSize, residentHeader.BodyLength)));
         }
         var owners = new IMemoryOwner<byte>[message.ChunkAddresses.Length + 1];
         var parts = new ReadOnlyMemory<byte>[owners.Length];

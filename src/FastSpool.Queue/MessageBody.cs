@@ -6,7 +6,7 @@ namespace FastSpool.Queue;
 public sealed class MessageBody : IDisposable
 {
     private readonly IMemoryOwner<byte>[]? _owners;
-    private readonly IMemoryOwner<byte>? _owner;
+    private ResidentCopy? _resident;
 
     internal MessageBody(IMemoryOwner<byte>[] owners, ReadOnlySequence<byte> content)
     {
@@ -14,10 +14,10 @@ public sealed class MessageBody : IDisposable
         Content = content;
     }
 
-    /// <summary>A body held by one owner (an in-memory copy): no array for it.</summary>
-    internal MessageBody(IMemoryOwner<byte> owner, ReadOnlySequence<byte> content)
+    /// <summary>A body read from the message's in-memory copy, holding one reference to it (taken by the caller).</summary>
+    internal MessageBody(ResidentCopy resident, ReadOnlySequence<byte> content)
     {
-        _owner = owner;
+        _resident = resident;
         Content = content;
     }
 
@@ -25,7 +25,7 @@ public sealed class MessageBody : IDisposable
 
     public void Dispose()
     {
-        _owner?.Dispose();
+        Interlocked.Exchange(ref _resident, null)?.Release();
         foreach (IMemoryOwner<byte> owner in _owners ?? [])
             owner.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 
 namespace FastSpool.Queue;
 
@@ -9,7 +10,7 @@ namespace FastSpool.Queue;
 /// manager. The size limit is enforced while writing: past it the text is counted and dropped, and the door answers
 /// at the end. Only this type knows the record layout; doors know nothing of it. One writer serves one door (a
 /// session) for many messages; rent it from <see cref="MailQueue.RentWriter"/>.</summary>
-public sealed class MessageWriter
+public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
 {
     private static readonly byte[] DiscardBuffer = new byte[64 * 1024];
 
@@ -21,7 +22,18 @@ public sealed class MessageWriter
     private int _sealedLength;
     private QueuedMessage? _sealed;
 
-    internal MessageWriter(MailQueue queue) => _queue = queue;
+    // The commit in progress: the writer is the task a door awaits (one per writer at a time), so that a commit
+    // needs no state machine of its own.
+    private ManualResetValueTaskSourceCore<QueuedMessage> _commit;
+    private QueuedMessage? _committing;
+    private ConfiguredValueTaskAwaitable<long>.ConfiguredValueTaskAwaiter _durable;
+    private readonly Action _onDurable;
+
+    internal MessageWriter(MailQueue queue)
+    {
+        _queue = queue;
+        _onDurable = OnDurable;
+    }
 
     public QueueId Id { get; private set; }
 
@@ -150,16 +162,69 @@ public sealed class MessageWriter
     /// <summary>Makes the sealed message durable and hands it to the queue manager; the message is accepted once
     /// this completes (an SMTP door may answer 250). Throws <see cref="QueueUnavailableException"/> when the commit
     /// fails: nothing was accepted. Either way the writer is ready for the next message.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<QueuedMessage> CommitAsync()
+    public ValueTask<QueuedMessage> CommitAsync()
     {
         QueuedMessage message = _sealed ?? throw new InvalidOperationException("the message was not sealed");
         _sealed = null;
+        ConfiguredValueTaskAwaitable<long>.ConfiguredValueTaskAwaiter durable;
         try
         {
             // Once the envelope is in the log it will be committed whatever happens to the door, so it is always
             // handed on, never left half-owned (its chunks unprotected from truncation).
-            message.EnvelopeAddress = await _queue.Log.AppendDurableAsync(_chunk.AsMemory(0, _sealedLength), CancellationToken.None).ConfigureAwait(false);
+#pragma warning disable CA2012 // awaited by hand: its awaiter is completed exactly once, in Committed
+            durable = _queue.Log.AppendDurableAsync(_chunk.AsMemory(0, _sealedLength), CancellationToken.None).ConfigureAwait(false).GetAwaiter();
+#pragma warning restore CA2012
+        }
+        catch (Exception e)
+        {
+            Abort();
+            return ValueTask.FromException<QueuedMessage>(e);
+        }
+        if (durable.IsCompleted)
+        {
+            try
+            {
+                return new ValueTask<QueuedMessage>(Committed(message, durable));
+            }
+            catch (Exception e)
+            {
+                return ValueTask.FromException<QueuedMessage>(e);
+            }
+        }
+        _commit.Reset();
+        _committing = message;
+        _durable = durable;
+        durable.UnsafeOnCompleted(_onDurable);
+        return new ValueTask<QueuedMessage>(this, _commit.Version);
+    }
+
+    /// <summary>The commit covered the envelope (on the thread the log completed it on).</summary>
+    private void OnDurable()
+    {
+        QueuedMessage message = _committing!;
+        ConfiguredValueTaskAwaitable<long>.ConfiguredValueTaskAwaiter durable = _durable;
+        _committing = null;
+        _durable = default;
+        QueuedMessage committed;
+        try
+        {
+            committed = Committed(message, durable);
+        }
+        catch (Exception e)
+        {
+            _commit.SetException(e);
+            return;
+        }
+        _commit.SetResult(committed);
+    }
+
+    /// <summary>The envelope is durable (or its commit failed, and this throws): the message is accepted and handed
+    /// to the queue manager; either way the writer is ready for the next message.</summary>
+    private QueuedMessage Committed(QueuedMessage message, ConfiguredValueTaskAwaitable<long>.ConfiguredValueTaskAwaiter durable)
+    {
+        try
+        {
+            message.EnvelopeAddress = durable.GetResult();
             message.FirstAddress = Math.Min(message.FirstAddress, message.EnvelopeAddress);
             _queue.KeepResident(message, _chunk.AsSpan(0, _sealedLength));
             _queue.Accepted(message);
@@ -170,6 +235,13 @@ public sealed class MessageWriter
             Abort();
         }
     }
+
+    QueuedMessage IValueTaskSource<QueuedMessage>.GetResult(short token) => _commit.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<QueuedMessage>.GetStatus(short token) => _commit.GetStatus(token);
+
+    void IValueTaskSource<QueuedMessage>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _commit.OnCompleted(continuation, state, token, flags);
 
     /// <summary>Drops a message being written: its chunks become garbage for truncation; the buffer goes back to
     /// the pool (an idle door holds no message buffer).</summary>

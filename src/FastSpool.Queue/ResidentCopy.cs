@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace FastSpool.Queue;
 
 /// <summary>A message's only record kept in memory from its commit until it is finished
@@ -16,33 +14,24 @@ internal sealed class ResidentCopy(MailQueue queue, byte[] buffer, int length)
 
     public ReadOnlyMemory<byte> Record => Buffer.AsMemory(0, Length);
 
-    /// <summary>A reference for one reader, or null when the buffer was already given back (the reader then reads
-    /// the log).</summary>
-    public IMemoryOwner<byte>? TryAcquire()
+    /// <summary>Takes a reference for one reader (a <see cref="MessageBody"/>, which releases it when disposed);
+    /// false when the buffer was already given back (the reader then reads the log).</summary>
+    public bool TryAcquire()
     {
         int references = Volatile.Read(ref _references);
         while (references > 0)
         {
             int seen = Interlocked.CompareExchange(ref _references, references + 1, references);
             if (seen == references)
-                return new Reference(this);
+                return true;
             references = seen;
         }
-        return null;
+        return false;
     }
 
     public void Release()
     {
         if (Interlocked.Decrement(ref _references) == 0)
             queue.ReturnResident(this);
-    }
-
-    private sealed class Reference(ResidentCopy copy) : IMemoryOwner<byte>
-    {
-        private ResidentCopy? _copy = copy;
-
-        public Memory<byte> Memory => _copy is { } held ? held.Buffer.AsMemory(0, held.Length) : throw new ObjectDisposedException(nameof(ResidentCopy));
-
-        public void Dispose() => Interlocked.Exchange(ref _copy, null)?.Release();
     }
 }

@@ -286,13 +286,14 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     private async Task DeliveryLoopAsync()
     {
         var batch = new List<DeliveryItem>();
+        var results = new DeliveryResult[_delivery.MaxBatch]; // each worker's own, used again for every batch
         try
         {
             await foreach (DestinationWork work in _ready.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 try
                 {
-                    await RunAsync(work, batch).ConfigureAwait(false);
+                    await RunAsync(work, batch, results).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -309,7 +310,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         }
     }
 
-    private async Task RunAsync(DestinationWork work, List<DeliveryItem> batch)
+    private async Task RunAsync(DestinationWork work, List<DeliveryItem> batch, DeliveryResult[] results)
     {
         batch.Clear();
         if (_delivery.BatchDelay > TimeSpan.Zero && work.Pending.Count < _delivery.MaxBatch)
@@ -338,7 +339,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                 return;
             }
         }
-        var results = new DeliveryResult[batch.Count];
+        Array.Clear(results, 0, batch.Count);
         await work.Transport.DeliverAsync(work.Destination, batch, results, _stop.Token).ConfigureAwait(false);
         lock (_lock)
             Complete(work, batch, results);

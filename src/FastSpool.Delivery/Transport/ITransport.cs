@@ -15,6 +15,7 @@ public interface ITransport
     void Recover(IReadOnlyList<JournalRecord> journals);
 
     /// <summary>Delivers <paramref name="items"/> (all for <paramref name="destination"/>) and writes one result per
-    /// item at the same index of <paramref name="results"/>. Failures are results, not exceptions.</summary>
+    /// item at the same index of <paramref name="results"/> (which may be longer than the batch). Failures are
+    /// results, not exceptions.</summary>
     ValueTask DeliverAsync(string destination, IReadOnlyList<DeliveryItem> items, DeliveryResult[] results, CancellationToken cancellationToken);
 }
