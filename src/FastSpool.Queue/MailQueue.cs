@@ -200,10 +200,10 @@ public sealed class MailQueue : IAsyncDisposable
 
     /// <summary>Records a recipient's new state (deferred until T, sent, bounced) with its reply. Not waited for: a
     /// lost deferral is retried sooner, a lost final state is found again through the journal or tried again.</summary>
-    public ValueTask RecordRecipientStateAsync(QueueId id, int recipient, QueuedRecipient state, DateTimeOffset time) =>
+    public ValueTask RecordRecipientStateAsync(QueueId id, int recipient, QueuedRecipient state, DateTimeOffset time, bool durable = false) =>
         AppendAsync(StateRecords.RecipientStateSize(state.LastReply), (id, recipient, state, time),
             static (span, s) => StateRecords.WriteRecipientState(span, s.id, s.recipient, s.state.Status, s.time, s.state.Attempts, s.state.NextAttempt, s.state.LastReply),
-            durable: false);
+            durable);
 
     /// <summary>Records a hold, release or delay notice; durable when this completes (an admin's hold survives a crash
     /// once acknowledged).</summary>

@@ -151,6 +151,7 @@ public sealed partial class QueueManager
                 held = message.Held;
             if (held)
                 await _queue.RecordControlAsync(message.Id, MessageControlAction.Release, _time.GetUtcNow(), who).ConfigureAwait(false);
+            var recorded = new List<Task>();
             lock (_lock)
             {
                 if (message.Removed)
@@ -172,11 +173,15 @@ public sealed partial class QueueManager
                             recipient.Attempts = 0;
                             recipient.NextAttempt = now;
                             tracked.Progress(r).Requeued = true;
+                            // Recorded, so that a restart keeps the new count (and so the backoff and the lifetime
+                            // notices that depend on it); the admin's answer waits for the commit.
+                            recorded.Add(_queue.RecordRecipientStateAsync(message.Id, r, recipient, now, durable: true).AsTask());
                         }
                     }
                     _log.Line(LogLevel.Information, $"{message.Id}: requeued (by {who})");
                 }
             }
+            await Task.WhenAll(recorded).ConfigureAwait(false);
             Post(tracked);
             done.Add(message.Id.ToString());
         }

@@ -263,6 +263,24 @@ public sealed class QueueManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARequeueIsKeptAcrossARestart()
+    {
+        QueuedMessage message = await SubmitToLockedMailboxAsync();
+        await RetriedAtAsync(message, 5, 15);
+        Assert.Equal(3, Recipient(message).Attempts);
+        _h.Transport.Gate("bob"); // the attempt the requeue starts does not end before the restart
+
+        AdvanceTo(At(16));
+        await _h.Manager.RequeueAsync([message.Id.ToString()], "test");
+        await Wait.UntilAsync(() => _h.Transport.WaitingAt("bob") == 1, because: "the requeued message to be tried");
+        await _h.RestartAsync();
+
+        QueuedRecipient bob = Assert.Single(Assert.Single(_h.Recovered.Messages, m => m.Id == message.Id).Recipients);
+        Assert.Equal(0, bob.Attempts);
+        Assert.Equal(At(16), bob.NextAttempt);
+    }
+
+    [Fact]
     public async Task DeleteRemovesTheMessageForGood()
     {
         QueuedMessage message = await SubmitToLockedMailboxAsync();
