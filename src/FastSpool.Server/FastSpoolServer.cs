@@ -84,7 +84,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             builder.Services.AddSingleton(context);
             builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
             {
-                kestrel.Limits.MaxConcurrentConnections = options.Smtp.MaxConnections;
+                // Smtp:MaxConnections is counted by the SMTP handler, which answers 421 where Kestrel would close silently.
                 kestrel.AddServerHeader = false;
                 foreach (string listen in options.Smtp.Listen!)
                 {

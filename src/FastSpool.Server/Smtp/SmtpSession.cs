@@ -72,17 +72,12 @@ internal sealed class SmtpSession
     private byte _lastByte;
     private byte _beforeLastByte;
 
-    public SmtpSession(SmtpServerContext server, ConnectionContext connection)
+    public SmtpSession(SmtpServerContext server, ConnectionContext connection, IPAddress? clientAddress)
     {
         _server = server;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
-        _clientAddress = connection.RemoteEndPoint switch
-        {
-            IPEndPoint ip => ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4().ToString() : ip.Address.ToString(),
-            { } other => other.ToString() ?? "unknown",
-            null => "unknown",
-        };
+        _clientAddress = clientAddress?.ToString() ?? connection.RemoteEndPoint?.ToString() ?? "unknown";
         _clientAddressBytes = Encoding.ASCII.GetBytes(_clientAddress);
         _connectionClosed = connection.ConnectionClosed;
         _buffers = SessionBuffers.Rent();
