@@ -94,6 +94,13 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 }
             });
             builder.Services.AddSingleton<SmtpConnectionHandler>();
+            // A session that waits for its client to read replies stops reading; this bounds what the transport
+            // reads ahead of it meanwhile (Kestrel's default is 1 MiB a connection). Replies: see SmtpSession.
+            builder.WebHost.UseSockets(sockets =>
+            {
+                sockets.MaxReadBufferSize = SmtpSession.MaxInputBuffer;
+                sockets.MaxWriteBufferSize = SmtpSession.MaxOutputBuffer;
+            });
             // Admin endpoint (HTTP on DataDirectory/control.sock). The queue manager's IQueueControl goes here; null answers 503.
             IQueueControl? control = manager;
             builder.AddFastSpoolAdmin(options.ControlSocketPath, control);
