@@ -84,7 +84,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             builder.Services.AddSingleton(context);
             builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
             {
-                kestrel.Limits.MaxConcurrentConnections = options.Smtp.MaxConnections;
+                // Smtp:MaxConnections is counted by the SMTP handler, which answers 421 where Kestrel would close silently.
                 kestrel.AddServerHeader = false;
                 foreach (string listen in options.Smtp.Listen!)
                 {
@@ -94,6 +94,13 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 }
             });
             builder.Services.AddSingleton<SmtpConnectionHandler>();
+            // A session that waits for its client to read replies stops reading; this bounds what the transport
+            // reads ahead of it meanwhile (Kestrel's default is 1 MiB a connection). Replies: see SmtpSession.
+            builder.WebHost.UseSockets(sockets =>
+            {
+                sockets.MaxReadBufferSize = SmtpSession.MaxInputBuffer;
+                sockets.MaxWriteBufferSize = SmtpSession.MaxOutputBuffer;
+            });
             // Admin endpoint (HTTP on DataDirectory/control.sock). The queue manager's IQueueControl goes here; null answers 503.
             IQueueControl? control = manager;
             builder.AddFastSpoolAdmin(options.ControlSocketPath, control);

@@ -72,10 +72,27 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--Queue:PageSizeBits=12", "Queue:PageSizeBits")]
     [InlineData("--StatisticsInterval=-00:00:01", "StatisticsInterval")]
     [InlineData("--LocalDomains:0=a b", "LocalDomains")]
+    [InlineData("--Smtp:ConnectionLimitExemptions:0=10.0.0.0/33", "Smtp:ConnectionLimitExemptions")]
+    [InlineData("--Smtp:ConnectionLimitExemptions:0=localhost", "Smtp:ConnectionLimitExemptions")]
+    [InlineData("--Smtp:MaxConnectionsPerClient=-1", "Smtp:MaxConnectionsPerClient")]
+    [InlineData("--Smtp:ConnectionRatePerClient=-1", "Smtp:ConnectionRatePerClient")]
     public void ErrorsNameTheKey(string argument, string key)
     {
         var e = Assert.Throws<SettingsException>(() => Settings.Load(["--data", _dir, argument]));
         Assert.Contains(key, e.Message);
+    }
+
+    [Fact]
+    public void ConnectionLimitsDefaultToPostfixsAndExemptLoopbackUnlessTheListIsGiven()
+    {
+        FastSpoolOptions o = Settings.Load(["--data", _dir]);
+        Assert.Equal(50, o.Smtp.MaxConnectionsPerClient);
+        Assert.Equal(0, o.Smtp.ConnectionRatePerClient);
+        Assert.Equal(["127.0.0.0/8", "::1/128"], o.Smtp.ConnectionLimitExemptions);
+        Assert.Equal(["192.0.2.0/24", "2001:db8::1"],
+            Settings.Load(["--data", _dir, "--Smtp:ConnectionLimitExemptions:0=192.0.2.0/24", "--Smtp:ConnectionLimitExemptions:1=2001:db8::1"]).Smtp.ConnectionLimitExemptions);
+        // One empty entry: a list that exempts nobody, which an argument cannot otherwise say.
+        Assert.Equal([""], Settings.Load(["--data", _dir, "--Smtp:ConnectionLimitExemptions:0="]).Smtp.ConnectionLimitExemptions);
     }
 
     [Fact]

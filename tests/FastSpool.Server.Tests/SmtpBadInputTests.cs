@@ -69,6 +69,34 @@ public sealed class SmtpBadInputTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("evil)(by-fake.example;Injected:x", "evil??by-fake.example?Injected:x")]
+    [InlineData("a)\tby\tfake", null)]
+    public async Task HeloNameCannotForgeTheTraceHeader(string helo, string? shown)
+    {
+        string subject = "helo " + Guid.NewGuid().ToString("N");
+        string id;
+        using (RawSmtp raw = await RawSmtp.ConnectAsync(_server.Port))
+        {
+            await ExpectLineAsync(raw, "220 mx.example.test ESMTP FastSpool");
+            await raw.SendAsync($"EHLO {helo}\r\n");
+            if (shown is null)
+            {
+                // Not one word: HELO takes no spaces or tabs (RFC 5321 §4.1.1.1).
+                await ExpectLineAsync(raw, "501 5.5.4 Syntax: EHLO hostname");
+                return;
+            }
+            await raw.ExpectAsync("250 CHUNKING");
+            id = await SendGoodMessageAsync(raw, subject, "alice");
+        }
+        MimeMessage message = Assert.Single(await WaitForSubjectAsync(_server, "alice", subject), m => m.Subject == subject);
+        Assert.Null(message.Headers["Injected"]);
+        Header received = Assert.Single(message.Headers, h => h.Field == "Received" && h.Value.Contains("FastSpool", StringComparison.Ordinal));
+        (List<string> words, List<string> comments) = ReceivedHeaderTests.TraceClauses(received.Value);
+        Assert.Equal(["from", "[127.0.0.1]", "by", "mx.example.test", "with", "ESMTP", "id", id, "for", "<alice@localhost>"], words);
+        Assert.Equal([$"helo={shown}", "FastSpool"], comments);
+    }
+
+    [Theory]
     [MemberData(nameof(FakeTerminators))]
     public async Task FakeEndOfDataIsRefusedAndTheSmuggledMessageIsNeverDelivered(string before, string after, string expected)
     {

@@ -3,6 +3,7 @@ using System.Text;
 using FastSpool.Configuration;
 using FastSpool.Server.Tests.Support;
 using FastSpool.Users;
+using Microsoft.Extensions.Logging;
 using MimeKit;
 using static FastSpool.Server.Tests.Support.SmtpDialog;
 
@@ -274,30 +275,97 @@ public sealed class SmtpSessionLimitTests
         {
             await StartDataAsync(raw);
             await raw.SendAsync($"Subject: {RefusedSubject} trickle\r\n\r\n");
-            Task<string?> reply = raw.ReadLineAsync(TimeSpan.FromSeconds(20));
-            var clock = Stopwatch.StartNew();
-            int sent = 0;
-            bool writeFailed = false;
-            while (!reply.IsCompleted && !writeFailed && clock.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                try
-                {
-                    await raw.SendAsync("x");
-                    sent++;
-                }
-                catch (IOException)
-                {
-                    writeFailed = true; // the server has closed
-                }
-                // The pace of a slow client, on purpose: not a wait for the server (the reply ends it early).
-                await Task.WhenAny(reply, Task.Delay(100));
-            }
-            Assert.True(reply.IsCompleted || writeFailed, $"still reading after {sent} octets in {clock.Elapsed.TotalSeconds:F1} s");
-            Assert.True(sent >= 5, $"cut off after {sent} octets: that was the idle timeout, not the data rate");
-            Assert.Equal(TimeoutExceeded, await reply);
+            Trickle trickle = await TrickleAsync(raw, _ => "x", TimeSpan.FromMilliseconds(100));
+            Assert.True(trickle.Sent >= 5, $"cut off after {trickle.Sent} octets: that was the idle timeout, not the data rate");
+            Assert.Equal([TimeoutExceeded], trickle.Replies);
             await ExpectClosedAsync(raw);
         }
         await AssertOnlyGoodMailDeliveredAsync(server);
+    }
+
+    [Fact]
+    public async Task ClientThatTricklesACommandLineIsCutOffAfterTheTimeout()
+    {
+        // An octet every 300 ms never leaves the connection idle for the 1 s timeout, but the line takes longer than it.
+        await using TestServer server = await TestServer.StartAsync(o => o.Smtp.Timeout = TimeSpan.FromSeconds(1), logLevel: LogLevel.Information);
+        using RawSmtp raw = await OpenAsync(server);
+        Trickle trickle = await TrickleAsync(raw, i => "NOOP and on and on"[i % 18].ToString(), TimeSpan.FromMilliseconds(300));
+        Assert.Equal([TimeoutExceeded], trickle.Replies);
+        Assert.InRange(trickle.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        await ExpectClosedAsync(raw);
+        Assert.Contains(server.Log.Lines, l => l == "timeout after command from [127.0.0.1]");
+    }
+
+    [Fact]
+    public async Task ClientThatSendsOneOctetBdatChunksIsCutOffByTheMinimumDataRate()
+    {
+        // Each chunk is answered at once and no gap reaches the 1 s timeout, but one octet per 300 ms is far below
+        // 1000 octets a second: the message is timed as a whole, its chunk headers and gaps included.
+        await using TestServer server = await TestServer.StartAsync(o =>
+        {
+            o.Smtp.Timeout = TimeSpan.FromSeconds(1);
+            o.Smtp.MinDataRate = 1000;
+        }, logLevel: LogLevel.Information);
+        using (RawSmtp raw = await OpenAsync(server))
+        {
+            await raw.SendAsync("MAIL FROM:<bob@example.org>\r\nRCPT TO:<alice@localhost>\r\n");
+            await ExpectLineAsync(raw, "250 2.1.0 Ok");
+            await ExpectLineAsync(raw, "250 2.1.5 Ok");
+            string text = $"Subject: {RefusedSubject} bdat trickle\r\n\r\n" + new string('x', 100);
+            Trickle trickle = await TrickleAsync(raw, i => $"BDAT 1\r\n{text[i % text.Length]}", TimeSpan.FromMilliseconds(300));
+            Assert.True(trickle.Replies.Count >= 3, $"cut off after {trickle.Replies.Count - 1} chunks: that was the idle timeout, not the data rate");
+            Assert.All(trickle.Replies[..^1], r => Assert.Equal("250 2.0.0 Ok: 1 octets received", r));
+            Assert.Equal(TimeoutExceeded, trickle.Replies[^1]);
+            Assert.InRange(trickle.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+            await ExpectClosedAsync(raw);
+        }
+        Assert.Contains(server.Log.Lines, l => l == "timeout after message data from [127.0.0.1]");
+        await AssertOnlyGoodMailDeliveredAsync(server);
+    }
+
+    /// <summary>What a trickling client saw: the replies in order, the pieces it sent, and when the last reply came.</summary>
+    private sealed record Trickle(List<string> Replies, int Sent, TimeSpan Elapsed);
+
+    /// <summary>Sends <paramref name="piece"/>(n) every <paramref name="pace"/> while the replies are read as they come,
+    /// until the server says 421 or closes, or 15 s pass. The pace is the slow client's, on purpose: not a wait for
+    /// the server (the end of the replies ends a pause early).</summary>
+    private static async Task<Trickle> TrickleAsync(RawSmtp raw, Func<int, string> piece, TimeSpan pace)
+    {
+        var replies = new List<string>();
+        var clock = Stopwatch.StartNew();
+        TimeSpan last = TimeSpan.Zero;
+        Task reading = Task.Run(async () =>
+        {
+            while (await raw.ReadLineAsync(TimeSpan.FromSeconds(20)) is { } line)
+            {
+                lock (replies)
+                {
+                    replies.Add(line);
+                    last = clock.Elapsed;
+                }
+                if (line.StartsWith("421 ", StringComparison.Ordinal))
+                    return;
+            }
+        });
+        int sent = 0;
+        while (!reading.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            try
+            {
+                await raw.SendAsync(piece(sent));
+                sent++;
+            }
+            catch (IOException)
+            {
+                break; // the server has closed; its last reply may still be on the way
+            }
+            await Task.WhenAny(reading, Task.Delay(pace));
+        }
+        if (!reading.IsCompleted && clock.Elapsed >= TimeSpan.FromSeconds(15))
+            Assert.Fail($"still connected after {sent} pieces in {clock.Elapsed.TotalSeconds:F1} s; {replies.Count} replies");
+        await reading.WaitAsync(TimeSpan.FromSeconds(20));
+        lock (replies)
+            return new Trickle([.. replies], sent, last);
     }
 
     [Fact]

@@ -39,6 +39,7 @@ public sealed class FastSpoolOptions
             LocalDomains = machine == "localhost" ? ["localhost"] : ["localhost", machine];
         if (Smtp.Listen is null || Smtp.Listen.Count == 0)
             Smtp.Listen = ["127.0.0.1:2525"];
+        Smtp.ConnectionLimitExemptions ??= ["127.0.0.0/8", "::1/128"];
         if (string.IsNullOrWhiteSpace(Smtp.Hostname))
             Smtp.Hostname = machine;
         Delivery.MailDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(Delivery.MailDirectory)

@@ -40,6 +40,15 @@ public static class OptionsValidator
             errors.Add("Smtp:GreetPause: must be between 0 and 1 minute");
         if (o.Smtp.MaxConnections < 1)
             errors.Add("Smtp:MaxConnections: must be at least 1");
+        if (o.Smtp.MaxConnectionsPerClient < 0)
+            errors.Add("Smtp:MaxConnectionsPerClient: must not be negative (0 turns the limit off)");
+        if (o.Smtp.ConnectionRatePerClient < 0)
+            errors.Add("Smtp:ConnectionRatePerClient: must not be negative (0 turns the limit off)");
+        foreach (string network in o.Smtp.ConnectionLimitExemptions ?? [])
+        {
+            if (!string.IsNullOrWhiteSpace(network) && !TryParseNetwork(network, out _))
+                errors.Add($"Smtp:ConnectionLimitExemptions: '{network}' is not a network (use 192.0.2.0/24, 2001:db8::/32 or one address)");
+        }
         if (o.Delivery.Concurrency is < 1 or > 256)
             errors.Add("Delivery:Concurrency: must be between 1 and 256");
         if (o.Delivery.BatchDelay < TimeSpan.Zero || o.Delivery.BatchDelay > TimeSpan.FromSeconds(1))
@@ -73,6 +82,18 @@ public static class OptionsValidator
         if (o.Queue.CommitFileInterval < 1)
             errors.Add("Queue:CommitFileInterval: must be at least 1");
         return errors;
+    }
+
+    /// <summary>A network in CIDR notation, or one address (a network of one).</summary>
+    public static bool TryParseNetwork(string text, out IPNetwork network)
+    {
+        text = text.Trim();
+        if (IPNetwork.TryParse(text, out network))
+            return true;
+        if (!IPAddress.TryParse(text, out IPAddress? address))
+            return false;
+        network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+        return true;
     }
 
     public static bool TryParseEndpoint(string text, out IPEndPoint endpoint)

@@ -14,11 +14,13 @@ public sealed class SmtpOptions
 
     public int MaxRecipients { get; set; } = 1000;
 
-    /// <summary>How long to wait for a command or for more data (RFC 5321 §4.5.3.2: at least 5 minutes).</summary>
+    /// <summary>How long a command line may take, from the reply before it to its CRLF, and how long to wait for more
+    /// message data (RFC 5321 §4.5.3.2: at least 5 minutes). The octets of a line do not restart it.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>While DATA or BDAT is read, the client must keep at least this rate (octets per second) after the
-    /// first <see cref="Timeout"/>; a trickling client is cut off like an idle one.</summary>
+    /// <summary>While a message is read, the client must keep at least this rate (octets per second) after the
+    /// first <see cref="Timeout"/>; a trickling client is cut off like an idle one. A BDAT message is timed from its
+    /// first chunk to its last, chunk headers and the gaps between chunks included.</summary>
     public int MinDataRate { get; set; } = 500;
 
     /// <summary>Errors in one session before it is ended with 421 4.7.0.</summary>
@@ -34,5 +36,18 @@ public sealed class SmtpOptions
     /// for the reply, as spam engines do not).</summary>
     public TimeSpan GreetPause { get; set; } = TimeSpan.Zero;
 
+    /// <summary>Concurrent connections; one more is answered <c>421 4.7.0</c> and closed.</summary>
     public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Concurrent connections from one client address (Postfix's smtpd_client_connection_count_limit);
+    /// 0: no limit.</summary>
+    public int MaxConnectionsPerClient { get; set; } = 50;
+
+    /// <summary>New connections per minute from one client address (Postfix's smtpd_client_connection_rate_limit);
+    /// 0: no limit.</summary>
+    public int ConnectionRatePerClient { get; set; }
+
+    /// <summary>Networks (CIDR, or single addresses) that the per-client limits do not apply to, as Postfix exempts
+    /// mynetworks; null until bound, then loopback. Empty entries are skipped, so one empty entry exempts nobody.</summary>
+    public List<string>? ConnectionLimitExemptions { get; set; }
 }

@@ -1,10 +1,14 @@
+using System.Buffers;
 using System.Globalization;
 using FastSpool.Queue;
 
 namespace FastSpool.Server.Smtp;
 
 /// <summary>The trace header prepended to every message (RFC 5321 §4.4), in Postfix's layout:
-/// <c>Received: from helo ([1.2.3.4])\r\n\tby host (FastSpool) with ESMTP id ID\r\n\tfor &lt;rcpt&gt;; date</c>.</summary>
+/// <c>Received: from helo ([1.2.3.4])\r\n\tby host (FastSpool) with ESMTP id ID\r\n\tfor &lt;rcpt&gt;; date</c>.
+/// The HELO name is the client's word: it stands as the From-domain only when it is a host name or an address
+/// literal. Anything else goes into the comment as <c>from [1.2.3.4] (helo=name)</c> with every octet that could end
+/// the comment, quote, or start another clause replaced by <c>?</c>, so it cannot forge the trace.</summary>
 internal static class ReceivedHeader
 {
     public const int MaxLength = 4 * 512;
@@ -24,10 +28,22 @@ internal static class ReceivedHeader
     {
         var w = new SpanWriter(destination);
         w.Write("Received: from "u8);
-        w.Write(f.Helo.IsEmpty ? "unknown"u8 : f.Helo);
-        w.Write(" (["u8);
-        w.Write(f.ClientAddress);
-        w.Write("])\r\n\tby "u8);
+        if (f.Helo.IsEmpty || IsDomainOrAddressLiteral(f.Helo))
+        {
+            w.Write(f.Helo.IsEmpty ? "unknown"u8 : f.Helo);
+            w.Write(" (["u8);
+            w.Write(f.ClientAddress);
+            w.Write("])"u8);
+        }
+        else
+        {
+            w.Write("["u8);
+            w.Write(f.ClientAddress);
+            w.Write("] (helo="u8);
+            w.WriteReplacingUnsafe(f.Helo);
+            w.Write(")"u8);
+        }
+        w.Write("\r\n\tby "u8);
         w.Write(f.Hostname);
         w.Write(" (FastSpool) with "u8);
         w.Write(f.Protocol);
@@ -44,6 +60,39 @@ internal static class ReceivedHeader
         w.Advance(WriteDate(w.Free, f.Time));
         w.Write("\r\n"u8);
         return w.Position;
+    }
+
+    // Octets of a HELO name copied into the comment as they are; the rest become '?'. No '(' ')' '\\' (they end or
+    // escape the comment), no '"' '<' '>' ';' (quotes, paths and the date's separator), nothing outside ASCII.
+    private static readonly SearchValues<byte> CommentSafe =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._:[]@=+/#!$%&*^_{}|~'`?,"u8);
+
+    private static readonly SearchValues<byte> HostnameOctets =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
+
+    private static readonly SearchValues<byte> LiteralOctets =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.:"u8);
+
+    /// <summary>A host name (RFC 1035 labels of letters, digits and hyphens, underscores tolerated as clients send
+    /// them) or an address literal (RFC 5321 §4.1.3: <c>[192.0.2.1]</c>, <c>[IPv6:2001:db8::1]</c>).</summary>
+    internal static bool IsDomainOrAddressLiteral(ReadOnlySpan<byte> name)
+    {
+        if (name.IsEmpty || name.Length > 255)
+            return false;
+        if (name.Length > 2 && name[0] == (byte)'[' && name[^1] == (byte)']')
+            return !name[1..^1].ContainsAnyExcept(LiteralOctets);
+        if (name[^1] == (byte)'.')
+            name = name[..^1]; // a fully qualified name's root
+        while (true)
+        {
+            int dot = name.IndexOf((byte)'.');
+            ReadOnlySpan<byte> label = dot < 0 ? name : name[..dot];
+            if (label.IsEmpty || label.Length > 63 || label[0] == (byte)'-' || label[^1] == (byte)'-' || label.ContainsAnyExcept(HostnameOctets))
+                return false;
+            if (dot < 0)
+                return true;
+            name = name[(dot + 1)..];
+        }
     }
 
     /// <summary>RFC 5322 §3.3 date-time: <c>Tue, 24 Nov 2026 17:02:50 +0000</c>.</summary>
@@ -72,5 +121,14 @@ internal static class ReceivedHeader
         }
 
         public void Advance(int count) => Position += count;
+
+        public void WriteReplacingUnsafe(ReadOnlySpan<byte> bytes)
+        {
+            Span<byte> destination = _buffer.Slice(Position, bytes.Length);
+            bytes.CopyTo(destination);
+            for (int i = destination.IndexOfAnyExcept(CommentSafe); i >= 0; i = destination.IndexOfAnyExcept(CommentSafe))
+                destination[i] = (byte)'?';
+            Position += bytes.Length;
+        }
     }
 }

@@ -1,9 +1,51 @@
+using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Server.Smtp;
 
-/// <summary>Kestrel's entry point for SMTP listeners: one <see cref="SmtpSession"/> per connection.</summary>
+/// <summary>Kestrel's entry point for SMTP listeners: one <see cref="SmtpSession"/> per connection that the
+/// connection limits admit; any other gets <c>421 4.7.0 host Error: too many connections</c> and is closed.</summary>
 internal sealed class SmtpConnectionHandler(SmtpServerContext server) : ConnectionHandler
 {
-    public override Task OnConnectedAsync(ConnectionContext connection) => new SmtpSession(server, connection).RunAsync();
+    // A refused client gets this long to take its one line; a reply that small fits in the socket's buffer.
+    private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(5);
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        IPAddress? address = connection.RemoteEndPoint is IPEndPoint ip
+            ? ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address
+            : null;
+        ConnectionAdmission admission = server.Connections.TryAdmit(address);
+        if (admission != ConnectionAdmission.Admitted)
+        {
+            await RefuseAsync(connection, admission, address).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await new SmtpSession(server, connection, address).RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            server.Connections.Release(address);
+        }
+    }
+
+    private async Task RefuseAsync(ConnectionContext connection, ConnectionAdmission admission, IPAddress? address)
+    {
+        // Postfix's wording: "421 4.7.0 host Error: too many connections from 192.0.2.1".
+        string reply = admission == ConnectionAdmission.ServerFull || address is null
+            ? $"421 4.7.0 {server.Options.Hostname} Error: too many connections\r\n"
+            : $"421 4.7.0 {server.Options.Hostname} Error: too many connections from {address}\r\n";
+        try
+        {
+            using var timeout = new CancellationTokenSource(RefusalFlushTimeout, server.Time);
+            await connection.Transport.Output.WriteAsync(System.Text.Encoding.ASCII.GetBytes(reply), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ConnectionResetException)
+        {
+            server.Logger.LogDebug("refused client [{Client}] was gone before its 421: {Reason}", address, e.Message);
+        }
+    }
 }

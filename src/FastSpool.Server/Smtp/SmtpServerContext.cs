@@ -17,6 +17,7 @@ internal sealed class SmtpServerContext
         Queue = queue;
         Logger = loggers.CreateLogger("smtpd");
         Time = time;
+        Connections = new ConnectionLimiter(options.Smtp, time, Logger);
         Domains = new DomainSet(options.LocalDomains ?? []);
         Hostname = Encoding.UTF8.GetBytes(options.Smtp.Hostname ?? "localhost");
         Greeting = Encoding.UTF8.GetBytes($"220 {options.Smtp.Hostname} ESMTP FastSpool\r\n");
@@ -32,6 +33,7 @@ internal sealed class SmtpServerContext
     public ILogger Logger { get; }
     public TimeProvider Time { get; }
     public ServerStatistics Statistics { get; } = new();
+    public ConnectionLimiter Connections { get; }
     public DomainSet Domains { get; }
     public byte[] Hostname { get; }
     public byte[] Greeting { get; }

@@ -28,12 +28,25 @@ internal sealed class SmtpSession
     private const int MaxOriginalRecipient = 500;
     private const int ReplyBufferHint = 256;
 
+    /// <summary>Replies a client has not taken yet, at most: the session's own unflushed replies, and as much again in
+    /// the transport's output. A client that pipelines commands and does not read the replies (RFC 2920 §3.1 asks it
+    /// to) makes the session wait for it, and so stop reading its commands, instead of making it buffer.</summary>
+    internal const int MaxUnsentReplies = 64 * 1024;
+
+    /// <summary>The transport's output buffer per connection before a flush waits (Kestrel's default).</summary>
+    internal const int MaxOutputBuffer = 64 * 1024;
+
+    /// <summary>Input the transport reads ahead of the session per connection: a few command batches or message
+    /// chunks. Kestrel's default, 1 MiB, would let clients that never read their replies hold a megabyte each.</summary>
+    internal const int MaxInputBuffer = 64 * 1024;
+
     private readonly SmtpServerContext _server;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly string _clientAddress;
     private readonly byte[] _clientAddressBytes;
     private readonly CancellationTokenSource _timeout;
+    private readonly ITimer _timer;
     private readonly CancellationToken _connectionClosed;
 
     private readonly SessionBuffers _buffers;
@@ -51,6 +64,10 @@ internal sealed class SmtpSession
     private int _errors;
     private int _messages;
 
+    // When the wait for the next command line began: the reply to the one before (RFC 5321 §4.5.3.2 times a
+    // command, not an octet).
+    private long _lineStarted;
+
     // Transaction state, reset by RSET, EHLO and the end of each message.
     private bool _mailGiven;
     private int _senderLength;
@@ -67,29 +84,43 @@ internal sealed class SmtpSession
     private long _dataStarted;
     private long _dataBytes;
     private long _bdatRemaining;
+    private long _chunkSize;
     private bool _bdatLast;
     private bool _bdatUsed;
     private byte _lastByte;
     private byte _beforeLastByte;
 
-    public SmtpSession(SmtpServerContext server, ConnectionContext connection)
+    public SmtpSession(SmtpServerContext server, ConnectionContext connection, IPAddress? clientAddress)
     {
         _server = server;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
-        _clientAddress = connection.RemoteEndPoint switch
-        {
-            IPEndPoint ip => ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4().ToString() : ip.Address.ToString(),
-            { } other => other.ToString() ?? "unknown",
-            null => "unknown",
-        };
+        _clientAddress = clientAddress?.ToString() ?? connection.RemoteEndPoint?.ToString() ?? "unknown";
         _clientAddressBytes = Encoding.ASCII.GetBytes(_clientAddress);
         _connectionClosed = connection.ConnectionClosed;
         _buffers = SessionBuffers.Rent();
         (_lineBuffer, _helo, _sender, _recipients) = (_buffers.Line, _buffers.Helo, _buffers.Sender, _buffers.Recipients);
         _writer = server.Queue.RentWriter();
         _timeout = CancellationTokenSource.CreateLinkedTokenSource(server.Stopping, connection.ConnectionClosed);
+        _timer = server.Time.CreateTimer(static state => ((SmtpSession)state!).TimedOut(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
+
+    private void TimedOut()
+    {
+        try
+        {
+            _timeout.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session ended as the timer fired.
+        }
+    }
+
+    /// <summary>Cancels the session's waits after <paramref name="timeout"/> of the server's clock.</summary>
+    private void ArmTimer(TimeSpan timeout) => _timer.Change(timeout, Timeout.InfiniteTimeSpan);
+
+    private void DisarmTimer() => _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
     /// <summary>The per-connection buffers, kept for the next connection instead of being allocated for each.</summary>
     private sealed class SessionBuffers
@@ -135,7 +166,7 @@ internal sealed class SmtpSession
         }
         catch (OperationCanceledException) when (_timeout.IsCancellationRequested)
         {
-            _server.Logger.Line(LogLevel.Information, $"timeout after {(_mode == ReceiveMode.Command ? "command" : "message data")} from [{_clientAddress}]");
+            _server.Logger.Line(LogLevel.Information, $"timeout after {(InMessage ? "message data" : "command")} from [{_clientAddress}]");
             await TryWriteAndFlushAsync(ReplyWithHost("421 4.4.2 "u8, SmtpReplies.TimeoutText)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
@@ -145,6 +176,7 @@ internal sealed class SmtpSession
         finally
         {
             AbortMessage();
+            _timer.Dispose();
             _timeout.Dispose();
             SessionBuffers.Return(_buffers);
             _server.Queue.ReturnWriter(_writer);
@@ -171,6 +203,7 @@ internal sealed class SmtpSession
         }
         _output.Write(_server.Greeting);
         await _output.FlushAsync(_timeout.Token).ConfigureAwait(false);
+        _lineStarted = _server.Time.GetTimestamp();
         return true;
     }
 
@@ -181,16 +214,21 @@ internal sealed class SmtpSession
         {
             ArmTimeout();
             ReadResult result = await _input.ReadAsync(_timeout.Token).ConfigureAwait(false);
-            _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+            DisarmTimer();
             ReadOnlySequence<byte> buffer = result.Buffer;
             bool close = false;
+            bool progressed = false;
             while (!close)
             {
-                switch (Process(ref buffer))
+                Step step = Process(ref buffer);
+                if (step == Step.NeedMore)
+                    break;
+                progressed = true;
+                switch (step)
                 {
-                    case Step.NeedMore:
-                        goto consumed;
                     case Step.Continue:
+                        if (RepliesBacklogged)
+                            await FlushRepliesAsync().ConfigureAwait(false);
                         break;
                     case Step.AppendChunk:
                         await AppendChunkAsync().ConfigureAwait(false);
@@ -203,14 +241,14 @@ internal sealed class SmtpSession
                         break;
                 }
             }
-        consumed:
             _input.AdvanceTo(buffer.Start, buffer.End);
-            // Replies are flushed when the input is used up, so a pipelining client gets them in one batch. A client
-            // that never reads its replies blocks the flush: the same timeout ends it.
-            _timeout.CancelAfter(_server.Options.Timeout);
-            await _output.FlushAsync(_timeout.Token).ConfigureAwait(false);
+            // Replies are flushed when the input is used up, so a pipelining client gets them in one batch.
+            await FlushRepliesAsync().ConfigureAwait(false);
             if (close)
                 return;
+            // A line that was only partly read keeps the clock that its first octet found running.
+            if (progressed || _mode != ReceiveMode.Command)
+                _lineStarted = _server.Time.GetTimestamp();
             if (result.IsCompleted)
             {
                 if (_mode != ReceiveMode.Command)
@@ -220,20 +258,53 @@ internal sealed class SmtpSession
         }
     }
 
-    /// <summary>Arms the read timeout: the command timeout, or during message data the time the minimum data rate
-    /// still allows (a trickling client is cut off like an idle one).</summary>
+    /// <summary>True once the replies not yet flushed reach <see cref="MaxUnsentReplies"/>: the session flushes
+    /// before it reads on, and the flush waits while the transport's buffer is full.</summary>
+    private bool RepliesBacklogged => !_output.CanGetUnflushedBytes || _output.UnflushedBytes >= MaxUnsentReplies;
+
+    /// <summary>Sends the replies written so far. A client that does not read them blocks the flush, and the session
+    /// with it: the command timeout ends that.</summary>
+    private ValueTask<FlushResult> FlushRepliesAsync()
+    {
+        ArmTimer(_server.Options.Timeout);
+        ValueTask<FlushResult> flush = _output.FlushAsync(_timeout.Token);
+        if (flush.IsCompletedSuccessfully)
+        {
+            DisarmTimer();
+            return flush;
+        }
+        return AwaitFlushAsync(flush);
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<FlushResult> AwaitFlushAsync(ValueTask<FlushResult> flush)
+    {
+        FlushResult result = await flush.ConfigureAwait(false);
+        DisarmTimer();
+        return result;
+    }
+
+    /// <summary>A message is being received: DATA, or a BDAT message from its first chunk until its last.</summary>
+    private bool InMessage => _mode != ReceiveMode.Command || _bdatUsed;
+
+    /// <summary>Arms the timeout for the next read. A command line must be complete within the timeout of the reply
+    /// before it, however its octets trickle in. Message text may pause for the timeout between reads, and must keep
+    /// up the minimum data rate overall: from DATA, or the first BDAT chunk, with chunk headers and the gaps between
+    /// chunks counted as time (a trickling client is cut off like an idle one).</summary>
     private void ArmTimeout()
     {
         TimeSpan timeout = _server.Options.Timeout;
-        if (_mode != ReceiveMode.Command && _server.Options.MinDataRate > 0)
+        if (_mode == ReceiveMode.Command)
+            timeout -= _server.Time.GetElapsedTime(_lineStarted);
+        if (InMessage && _server.Options.MinDataRate > 0)
         {
             TimeSpan elapsed = _server.Time.GetElapsedTime(_dataStarted);
-            TimeSpan allowed = timeout + TimeSpan.FromSeconds((double)_dataBytes / _server.Options.MinDataRate);
+            TimeSpan allowed = _server.Options.Timeout + TimeSpan.FromSeconds((double)_dataBytes / _server.Options.MinDataRate);
             TimeSpan left = allowed - elapsed;
             if (left < timeout)
-                timeout = left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
+                timeout = left;
         }
-        _timeout.CancelAfter(timeout);
+        ArmTimer(timeout > TimeSpan.Zero ? timeout : TimeSpan.FromTicks(1));
     }
 
     private Step Process(ref ReadOnlySequence<byte> buffer) => _mode switch
@@ -416,10 +487,15 @@ internal sealed class SmtpSession
         }
         _bdatRemaining = size;
         _bdatLast = last;
-        _dataStarted = _server.Time.GetTimestamp();
-        _dataBytes = 0;
+        _chunkSize = size;
         if (!_mailGiven || _recipients.Count == 0 || (!_writer.IsOpen && _bdatUsed))
         {
+            // A chunk outside a message is timed on its own; the chunks of a message that failed, with the message.
+            if (!_bdatUsed)
+            {
+                _dataStarted = _server.Time.GetTimestamp();
+                _dataBytes = 0;
+            }
             _mode = ReceiveMode.BdatDiscard;
             return Step.Continue;
         }
@@ -551,7 +627,7 @@ internal sealed class SmtpSession
 
     private Step ChunkAccepted()
     {
-        SmtpReplyWriter.WriteChunkAccepted(_output, _dataBytes);
+        SmtpReplyWriter.WriteChunkAccepted(_output, _chunkSize);
         return Step.Continue;
     }
 
@@ -771,7 +847,7 @@ internal sealed class SmtpSession
         try
         {
             _output.Write(reply);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5), _server.Time);
             await _output.FlushAsync(cts.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ConnectionResetException)

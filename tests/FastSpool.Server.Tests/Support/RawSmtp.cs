@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -18,9 +19,10 @@ internal sealed class RawSmtp : IDisposable
         _stream = tcp.GetStream();
     }
 
-    public static async Task<RawSmtp> ConnectAsync(int port)
+    /// <param name="from">The local address to connect from: another loopback address (127.0.0.2) is another client.</param>
+    public static async Task<RawSmtp> ConnectAsync(int port, IPAddress? from = null)
     {
-        var tcp = new TcpClient();
+        var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
         await tcp.ConnectAsync("127.0.0.1", port);
         return new RawSmtp(tcp);
     }
@@ -28,6 +30,26 @@ internal sealed class RawSmtp : IDisposable
     public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));
 
     public async Task SendAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
+
+    /// <summary>Writes <paramref name="chunk"/> again and again without reading a reply, until <paramref name="limit"/>
+    /// octets are sent or a write has not completed after <paramref name="stall"/>: the server has stopped reading, and
+    /// the buffers between are full. The write that stalled is left pending. Returns the octets written.</summary>
+    public async Task<long> FloodAsync(byte[] chunk, long limit, TimeSpan stall)
+    {
+        long sent = 0;
+        while (sent < limit)
+        {
+            Task write = _stream.WriteAsync(chunk).AsTask();
+            if (await Task.WhenAny(write, Task.Delay(stall)) != write)
+            {
+                _ = write.ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                return sent;
+            }
+            await write;
+            sent += chunk.Length;
+        }
+        return sent;
+    }
 
     /// <summary>Reads the next reply line and checks that it starts with <paramref name="prefix"/>.</summary>
     /// Lines of a multi-line reply ("250-...") before the expected one are skipped.

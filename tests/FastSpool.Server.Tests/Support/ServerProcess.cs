@@ -27,6 +27,8 @@ internal sealed class ServerProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Id => _process.Id;
+
     public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, params string[] extra)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "fastspool.dll");
