@@ -223,13 +223,13 @@ public sealed partial class QueueManager
                         continue;
                     DateTimeOffset now = _time.GetUtcNow();
                     var reply = new DeliveryReply(550, "5.0.0", $"message deleted from the queue by the administrator ({who})");
+                    tracked.Deleted ??= reply;
                     for (int r = 0; r < message.Recipients.Length; r++)
                     {
-                        if (!message.Recipients[r].IsFinal)
-                        {
-                            SetState(message, r, RecipientStatus.Bounced, reply, now, next: null);
-                            _log.Line(LogLevel.Information, $"{message.Id}: to=<{message.Recipients[r].Address}>, relay=none, delay={Delay(message, now):0.##}, status=bounced ({reply.Text})");
-                        }
+                        // A recipient whose attempt is under way is settled when it comes back: delivered meanwhile,
+                        // it is not reported as failed; otherwise it is bounced with the reply above (Finalize).
+                        if (!message.Recipients[r].IsFinal && tracked.Progress(r).Outstanding == 0)
+                            Bounce(message, r, reply, "none", now);
                     }
                     // The notice goes out and the message is removed when what is under way comes back.
                     Settle(tracked);

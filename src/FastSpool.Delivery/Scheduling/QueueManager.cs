@@ -170,6 +170,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                 tracked.Progress(r).Requeued = false;
                 if (failure is not null)
                 {
+                    tracked.Progress(r).Tried = true;
                     tracked.Progress(r).Outcome = failure;
                     tracked.Progress(r).Relay = "none";
                     Finalize(tracked, r, now);
@@ -259,7 +260,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     {
         QueuedMessage message = tracked.Message;
         QueuedRecipient recipient = message.Recipients[r];
-        return !message.Removed && !message.Held && !tracked.Moving && !recipient.IsFinal && tracked.Progress(r).Outstanding == 0
+        return !message.Removed && !message.Held && !tracked.Moving && tracked.Deleted is null && !recipient.IsFinal && tracked.Progress(r).Outstanding == 0
             && (recipient.Status == RecipientStatus.Pending || (recipient.NextAttempt ?? now) <= now);
     }
 
@@ -350,9 +351,10 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     private bool Withdrawn(DeliveryItem item)
     {
         QueuedMessage message = item.Message;
-        if (!message.Removed && !message.Held && !message.Recipients[item.Recipient].IsFinal)
+        Tracked? tracked = message.Removed ? null : _messages.GetValueOrDefault(message.Id.Value);
+        if (tracked is { Deleted: null } && !message.Held && !message.Recipients[item.Recipient].IsFinal)
             return false;
-        if (!message.Removed && _messages.TryGetValue(message.Id.Value, out Tracked? tracked))
+        if (tracked is not null)
         {
             tracked.Unclaim(item.Part);
             tracked.Progress(item.Recipient).Withdrawn = true;
@@ -380,6 +382,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                 continue;
             tracked.InFlight--;
             tracked.Unclaim(item.Part);
+            tracked.Progress(item.Recipient).Tried = true;
             QueuedRecipient recipient = item.Target;
             DeliveryResult result = results[i];
             if (result.Kind == DeliveryResultKind.Sent)
@@ -459,10 +462,18 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         DeliveryReply? outcome = tracked.Progress(r).Outcome;
         string relay = outcome?.RemoteHost ?? tracked.Progress(r).Relay ?? "none";
         bool withdrawn = tracked.Progress(r).Withdrawn;
+        bool tried = tracked.Progress(r).Tried;
         tracked.Progress(r).Outcome = null;
         tracked.Progress(r).Withdrawn = false;
+        tracked.Progress(r).Tried = false;
         if (recipient.IsFinal)
             return;
+        if (tracked.Deleted is { } deleted && (outcome is not null || withdrawn))
+        {
+            // Deleted with a notice while this attempt was under way, and not delivered by it.
+            Bounce(message, r, outcome is { Code: >= 500 } ? outcome : deleted, relay, now);
+            return;
+        }
         if (outcome is null)
         {
             if (withdrawn)
@@ -471,12 +482,11 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             tracked.Progress(r).Delivered = null;
             return;
         }
-        recipient.Attempts++;
+        if (tried)
+            recipient.Attempts++;
         if (outcome.Code >= 500)
         {
-            SetState(message, r, RecipientStatus.Bounced, outcome, now, next: null);
-            _log.Line(LogLevel.Information,
-                $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=bounced ({outcome.Text})");
+            Bounce(message, r, outcome, relay, now);
             return;
         }
         if (now - message.Arrival >= _queueOptions.MaxLifetime)
@@ -496,6 +506,13 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         _log.Line(LogLevel.Information,
             $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=deferred ({outcome.Text}); retry in {(long)delay.TotalSeconds}s");
         Wait(tracked, next);
+    }
+
+    private void Bounce(QueuedMessage message, int r, DeliveryReply reply, string relay, DateTimeOffset now)
+    {
+        SetState(message, r, RecipientStatus.Bounced, reply, now, next: null);
+        _log.Line(LogLevel.Information,
+            $"{message.Id}: to=<{message.Recipients[r].Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=bounced ({reply.Text})");
     }
 
     /// <summary>When a destination that just failed is tried again: its current retry time while that is ahead,
@@ -823,6 +840,10 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         public int InFlight { get; set; }
 
         public bool NoticeQueued { get; set; }
+
+        /// <summary>Deleted by an admin with a notice: nothing more is tried, and each recipient still under way is
+        /// bounced with this reply unless its attempt delivers it.</summary>
+        public DeliveryReply? Deleted { get; set; }
 
         /// <summary>Being copied forward in the log: no delivery starts until the copy is in place.</summary>
         public bool Moving { get; set; }

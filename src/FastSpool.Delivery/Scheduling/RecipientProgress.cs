@@ -23,6 +23,10 @@ internal struct RecipientProgress
     /// <summary>The transport's reply for the part delivered last (the reply a success notice quotes).</summary>
     public DeliveryReply? Delivered;
 
+    /// <summary>Some part of the attempt was really tried (routed, or handed to a transport): only then does the
+    /// recipient's attempt count grow; mail deferred because its destination is suspended was not tried.</summary>
+    public bool Tried;
+
     /// <summary>Requeued by an admin and not routed since: its destinations start their backoff again.</summary>
     public bool Requeued;
 }

@@ -343,6 +343,39 @@ public sealed class QueueManagerTests : IAsyncLifetime
         Assert.Single(_h.Transport.BatchesTo("carol"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task DeleteWithBounceWaitsForTheAttemptUnderWay(bool delivered)
+    {
+        _h.Router.Add("bob");
+        if (!delivered)
+            _h.Transport.Script("bob", Locked);
+        TaskCompletionSource gate = _h.Transport.Gate("bob");
+        await _h.StartAsync();
+        QueuedMessage message = await _h.SubmitAsync(Alice, ["bob@example.org"]);
+        await Wait.UntilAsync(() => _h.Transport.WaitingAt("bob") == 1, because: "the attempt to be under way");
+
+        ControlResult deleted = await _h.Manager.DeleteAsync([message.Id.ToString()], bounce: true, "test");
+        Assert.Equal([message.Id.ToString()], deleted.Done);
+        Assert.Equal(RecipientStatus.Pending, Recipient(message).Status);
+        gate.SetResult();
+        await GoneAsync(message);
+        await _h.IdleAsync();
+
+        Assert.Single(_h.Transport.BatchesTo("bob"));
+        if (delivered)
+        {
+            // The mailbox has it: no notice says it failed.
+            Assert.Empty(_h.NoticesAbout(message.Id));
+        }
+        else
+        {
+            (_, HeaderList bob) = OnlyNotice(_h.Notices(), message, "bob@example.org", "failed", "5.0.0");
+            Assert.Equal("X-FastSpool; 550 5.0.0 message deleted from the queue by the administrator (test)", bob["Diagnostic-Code"]);
+        }
+    }
+
     [Fact]
     public async Task ControlVerbsListIdsTheQueueDoesNotHold()
     {
@@ -539,6 +572,24 @@ public sealed class QueueManagerTests : IAsyncLifetime
         await _h.Manager.ReleaseAsync([held.Id.ToString()], "test");
         await _h.IdleAsync();
         Assert.Equal([At(5), At(15)], _h.Transport.BatchesTo("carol").Select(b => b.Time));
+    }
+
+    [Fact]
+    public async Task MailDeferredBecauseItsDestinationIsSuspendedWasNotTried()
+    {
+        QueuedMessage first = await SubmitToLockedMailboxAsync();
+        AdvanceTo(At(1));
+        QueuedMessage second = await _h.SubmitAsync(Alice, ["bob@example.org"]);
+
+        // bob's mailbox failed a minute ago: the new message waits for its retry time without an attempt.
+        await AttemptsAsync(second, 0);
+        Assert.Equal((RecipientStatus.Deferred, At(5)), (Recipient(second).Status, Recipient(second).NextAttempt));
+        Assert.Single(_h.Transport.BatchesTo("bob"));
+
+        AdvanceTo(At(5));
+        await AttemptsAsync(second, 1);
+        Assert.Equal(2, Recipient(first).Attempts);
+        Assert.Equal(2, _h.Transport.BatchesTo("bob").Count);
     }
 
     [Fact]
