@@ -51,8 +51,9 @@ public struct MboxEncoder
     /// <c>Delivered-To: RECIPIENT</c>, each ending in LF. <paramref name="sender"/> and
     /// <paramref name="recipient"/> are envelope addresses without angle brackets, empty for the null sender
     /// (written as MAILER-DAEMON in the From_ line). In the From_ line the sender is one token of printable
-    /// ASCII (<see cref="WriteSenderToken"/>); <c>Return-Path:</c> keeps it whole. The date is asctime(3) of <paramref name="time"/>'s own clock
-    /// time: pass local time (<c>TimeProvider.GetLocalNow()</c>), as Postfix writes <c>asctime(localtime())</c>.
+    /// ASCII (<see cref="WriteSenderToken"/>); <c>Return-Path:</c> keeps it whole. The date is asctime(3) of
+    /// <paramref name="time"/>'s own clock time: pass local time (<c>TimeProvider.GetLocalNow()</c>), as Postfix
+    /// writes <c>asctime(localtime())</c>.
     /// </summary>
     /// <returns>The number of bytes written, <see cref="GetSeparatorLength"/>.</returns>
     public static int WriteSeparator(
@@ -91,6 +92,8 @@ public struct MboxEncoder
     {
         if (sender.IsEmpty)
             return Put(destination, 0, MailerDaemon);
+        if (!sender.ContainsAnyExceptInRange(FirstPrintable, LastPrintable))
+            return Put(destination, 0, sender); // the usual case
         int length = 0;
         for (int i = 0; i < sender.Length; i++)
         {
