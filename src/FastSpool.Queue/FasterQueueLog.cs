@@ -1,4 +1,5 @@
 using FastSpool.Configuration;
+using FastSpool.Posix;
 using System.Buffers;
 using System.Threading.Channels;
 using FASTER.core;
@@ -49,7 +50,7 @@ public sealed class FasterQueueLog : IQueueLog
     public static async Task<FasterQueueLog> OpenAsync(string directory, QueueOptions options, CancellationToken cancellationToken = default)
     {
         string dir = Path.GetFullPath(directory);
-        Directory.CreateDirectory(dir);
+        Directory.CreateDirectory(dir, PrivateModes.Directory);
         bool hadSegments = Directory.EnumerateFiles(dir, SegmentPrefix + ".*").Any();
         string commitDir = Path.Combine(dir, CommitDirectoryName);
         bool hadCommits = Directory.Exists(commitDir) && Directory.EnumerateFiles(commitDir, "commit.*").Any();
@@ -155,9 +156,12 @@ public sealed class FasterQueueLog : IQueueLog
         if (existing)
             throw new QueueOpenException($"the queue in {dir} has segment files but no {GeometryFileName} file: cannot tell how to read it");
         string temp = path + ".tmp";
-        File.WriteAllText(temp, $"PageSizeBits={options.PageSizeBits}\nSegmentSizeBits={options.SegmentSizeBits}\n");
-        using (var stream = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite))
+        var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = PrivateModes.File };
+        using (var stream = new FileStream(temp, create))
+        {
+            stream.Write(System.Text.Encoding.ASCII.GetBytes($"PageSizeBits={options.PageSizeBits}\nSegmentSizeBits={options.SegmentSizeBits}\n"));
             stream.Flush(flushToDisk: true);
+        }
         File.Move(temp, path, overwrite: true);
         return (options.PageSizeBits, options.SegmentSizeBits);
     }

@@ -115,8 +115,12 @@ internal sealed unsafe class SegmentFileDevice : StorageDeviceBase
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
             if (!_handles.TryGetValue(segmentId, out handle))
             {
-                handle = File.OpenHandle(GetSegmentFilename(FileName, segmentId), FileMode.OpenOrCreate, FileAccess.ReadWrite,
-                    FileShare.ReadWrite, FileOptions.None, preallocationSize: 0);
+                // 0600: a segment holds the text of every message in it, delivered ones too, until it is removed.
+                string path = GetSegmentFilename(FileName, segmentId);
+                int errno = Libc.Open(path, OpenFlags.ReadWrite | OpenFlags.Create | OpenFlags.CloseOnExec, PrivateModes.File, out SafeFileHandle? opened);
+                if (opened is null)
+                    Libc.ThrowIO(path, "open", errno);
+                handle = opened;
                 _handles[segmentId] = handle;
             }
             return handle;

@@ -1,4 +1,5 @@
 using FastSpool.Logging;
+using FastSpool.Posix;
 using System.Net;
 using FastSpool.Configuration;
 using FastSpool.Delivery.Control;
@@ -52,7 +53,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
     /// <param name="decorateLog">Wraps the queue log; tests use it to inject faults a real disk cannot produce on demand.</param>
     internal static async Task<FastSpoolServer> StartAsync(FastSpoolOptions options, ILoggerFactory? loggers, Func<IQueueLog, IQueueLog>? decorateLog, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(options.DataDirectory);
+        PrivateDataDirectory.Create(options.DataDirectory);
         ILoggerFactory? ownLoggers = loggers is null ? CreateLoggerFactory(Enum.Parse<LogLevel>(options.LogLevel)) : null;
         loggers ??= ownLoggers!;
         ILogger log = loggers.CreateLogger("fastspool");
@@ -60,6 +61,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
         FasterQueueLog? queueLog = null;
         try
         {
+            PrivateDataDirectory.Tighten(options.DataDirectory, options.Delivery.MailDirectory!, log);
             queueLog = await FasterQueueLog.OpenAsync(options.QueueDirectory, options.Queue, cancellationToken).ConfigureAwait(false);
             IQueueLog queueStore = decorateLog is null ? queueLog : decorateLog(queueLog);
             (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueStore, cancellationToken).ConfigureAwait(false);
@@ -69,7 +71,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 new AliasTable(options.DataDirectory),
                 options.Users.System ? new SystemAccounts(options.Users.PasswdFile) : null,
                 options.Users.System);
-            Directory.CreateDirectory(options.Delivery.MailDirectory!);
+            Directory.CreateDirectory(options.Delivery.MailDirectory!, PrivateModes.Directory);
             TimeProvider time = TimeProvider.System;
             ILogger qmgr = loggers.CreateLogger("qmgr");
             var local = new LocalTransport(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time, qmgr);

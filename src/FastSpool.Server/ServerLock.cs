@@ -22,7 +22,7 @@ internal sealed class ServerLock : IDisposable
                 Mode = FileMode.OpenOrCreate,
                 Access = FileAccess.ReadWrite,
                 Share = FileShare.None,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                UnixCreateMode = PrivateModes.File,
             });
         }
         catch (IOException)

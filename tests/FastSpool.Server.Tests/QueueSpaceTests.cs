@@ -73,5 +73,39 @@ public sealed class QueueSpaceTests
         Assert.Equal(body.TrimEnd(), (bob[0].Message.TextBody ?? "").Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd());
     }
 
+    [Theory]
+    [InlineData("DATA")]
+    [InlineData("BDAT")]
+    public async Task TextPastTheSizeLimitIsReadAndDroppedNotWrittenToTheQueue(string command)
+    {
+        const int limit = 300 * 1024; // more than one chunk: a chunk is written before the limit is reached
+        await using TestServer server = await TestServer.StartAsync(o => o.Smtp.MaxMessageSize = limit);
+        string text = "Subject: " + SmtpDialog.RefusedSubject + " five times the limit\r\n\r\n"
+            + string.Concat(Enumerable.Repeat(new string('x', 78) + "\r\n", 5 * limit / 80));
+        long tailBefore = server.Server.Queue.Log.TailAddress;
+        using (RawSmtp raw = await SmtpDialog.OpenAsync(server))
+        {
+            if (command == "DATA")
+            {
+                await SmtpDialog.StartDataAsync(raw);
+                await raw.SendAsync(text + ".\r\n");
+            }
+            else
+            {
+                await raw.SendAsync($"MAIL FROM:<bob@example.org>\r\nRCPT TO:<alice@localhost>\r\nBDAT {text.Length} LAST\r\n");
+                await SmtpDialog.ExpectLineAsync(raw, "250 2.1.0 Ok");
+                await SmtpDialog.ExpectLineAsync(raw, "250 2.1.5 Ok");
+                await raw.SendAsync(text);
+            }
+            await SmtpDialog.ExpectLineAsync(raw, "552 5.3.4 Error: message file too big");
+            long written = server.Server.Queue.Log.TailAddress - tailBefore;
+            Assert.True(written < limit, $"the queue log grew by {written} octets for a refused message of {text.Length} octets (limit {limit})");
+
+            await SmtpDialog.SendGoodMessageAsync(raw, "after the refusal", "alice");
+        }
+        var (_, message) = Assert.Single(await server.DeliveredAsync("alice", 1));
+        Assert.Equal("after the refusal", message.Subject);
+    }
+
     private static int Segments(string queueDirectory) => Directory.GetFiles(queueDirectory, "q.log.*").Length;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using FastSpool.Server.Tests.Support;
 using MailKit.Net.Smtp;
@@ -168,21 +167,12 @@ public sealed class ServerStartupTests
                 body = m.get_payload(decode=True).decode().replace('\r\n', '\n')
                 print(m['Subject'] + '|' + m.get_from().split()[0] + '|' + body.replace('\n', '\\n'))
             """;
-        var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(script);
-        info.ArgumentList.Add(server.MailboxPath("alice"));
-        using Process python = Process.Start(info)!;
-        string output = await python.StandardOutput.ReadToEndAsync();
-        string errors = await python.StandardError.ReadToEndAsync();
-        await python.WaitForExitAsync();
-        Assert.True(python.ExitCode == 0, errors);
         Assert.Equal(
             [
                 "one|bob@example.org|>From the start\\nplain line\\n",
                 "two|bob@example.org|second\\n",
                 "three|bob@example.org|third\\n\\n\\nwith blank lines\\n",
             ],
-            output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            await PythonMailbox.RunAsync(script, server.MailboxPath("alice")));
     }
 }

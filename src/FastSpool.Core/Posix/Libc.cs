@@ -163,6 +163,10 @@ public static partial class Libc
     /// as existing).</summary>
     public static bool ProcessExists(int pid) => pid > 0 && (kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() != Errno.ESRCH);
 
+    /// <summary><c>umask(2)</c>: sets the process's file mode creation mask, for every thread, and returns the one
+    /// it replaces.</summary>
+    public static UnixFileMode SetUmask(UnixFileMode mask) => (UnixFileMode)umask((uint)mask);
+
     /// <summary><c>geteuid(2)</c>.</summary>
     public static uint GetEffectiveUserId() => geteuid();
 
@@ -231,6 +235,9 @@ public static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
     private static partial int kill(int pid, int signal);
+
+    [LibraryImport(Library, EntryPoint = "umask")]
+    private static partial uint umask(uint mask);
 
     [LibraryImport(Library, EntryPoint = "geteuid")]
     private static partial uint geteuid();

@@ -8,21 +8,18 @@ namespace FastSpool.Users;
 /// write a temporary file, fsync it, rename it over the target, fsync the directory so the rename is durable.</summary>
 internal static class AtomicFile
 {
-    /// <summary>0600: the users file holds password hashes.</summary>
-    public const UnixFileMode PrivateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
     public static void Replace(string path, string temporaryPath, string contents)
     {
         // A temporary file left by a crash may carry another mode; start from a fresh one.
         File.Delete(temporaryPath);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = PrivateMode;
+            options.UnixCreateMode = PrivateModes.File; // the users file holds password hashes
         using (var stream = new FileStream(temporaryPath, options))
         {
             // UnixCreateMode is filtered by the umask; set the mode itself so an odd umask cannot widen or break it.
             if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(stream.SafeFileHandle, PrivateMode);
+                File.SetUnixFileMode(stream.SafeFileHandle, PrivateModes.File);
             stream.Write(new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(contents));
             stream.Flush(flushToDisk: true);
         }

@@ -11,7 +11,7 @@ internal static class FileLock
     {
         var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = AtomicFile.PrivateMode;
+            options.UnixCreateMode = PrivateModes.File;
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         int delayMs = 1;
         while (true)

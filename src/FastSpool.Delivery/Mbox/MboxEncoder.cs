@@ -43,15 +43,17 @@ public struct MboxEncoder
 
     /// <summary>The exact number of bytes <see cref="WriteSeparator"/> writes.</summary>
     public static int GetSeparatorLength(ReadOnlySpan<byte> sender, ReadOnlySpan<byte> recipient) =>
-        From.Length + (sender.IsEmpty ? MailerDaemon.Length : sender.Length) + 2 + AsctimeLength + 1
+        From.Length + GetSenderTokenLength(sender) + 2 + AsctimeLength + 1
         + ReturnPathStart.Length + sender.Length + ReturnPathEnd.Length
         + DeliveredTo.Length + recipient.Length + 1;
 
     /// <summary>Writes <c>From SENDER  DATE</c>, <c>Return-Path: &lt;SENDER&gt;</c> and
     /// <c>Delivered-To: RECIPIENT</c>, each ending in LF. <paramref name="sender"/> and
     /// <paramref name="recipient"/> are envelope addresses without angle brackets, empty for the null sender
-    /// (written as MAILER-DAEMON in the From_ line). The date is asctime(3) of <paramref name="time"/>'s own clock
-    /// time: pass local time (<c>TimeProvider.GetLocalNow()</c>), as Postfix writes <c>asctime(localtime())</c>.
+    /// (written as MAILER-DAEMON in the From_ line). In the From_ line the sender is one token of printable
+    /// ASCII (<see cref="WriteSenderToken"/>); <c>Return-Path:</c> keeps it whole. The date is asctime(3) of
+    /// <paramref name="time"/>'s own clock time: pass local time (<c>TimeProvider.GetLocalNow()</c>), as Postfix
+    /// writes <c>asctime(localtime())</c>.
     /// </summary>
     /// <returns>The number of bytes written, <see cref="GetSeparatorLength"/>.</returns>
     public static int WriteSeparator(
@@ -67,7 +69,7 @@ public struct MboxEncoder
             ThrowTooSmall(nameof(destination), length);
 
         int position = Put(destination, 0, From);
-        position = Put(destination, position, sender.IsEmpty ? MailerDaemon : sender);
+        position += WriteSenderToken(destination[position..], sender);
         position = Put(destination, position, "  "u8);
         WriteAsctime(destination.Slice(position, AsctimeLength), time.DateTime);
         position += AsctimeLength;
@@ -80,6 +82,48 @@ public struct MboxEncoder
         destination[position++] = Lf;
         return position;
     }
+
+    /// <summary>Writes the sender as the From_ line's one token: readers split that line at white space (a quoted
+    /// local part with spaces would forge the date) and decode it as ASCII (Python's <c>mailbox</c> fails on
+    /// the whole file otherwise). Printable ASCII is copied; white space, control characters and each UTF-8
+    /// character become <c>_</c>; the null sender is MAILER-DAEMON.</summary>
+    /// <returns>The number of bytes written, <see cref="GetSenderTokenLength"/>.</returns>
+    private static int WriteSenderToken(Span<byte> destination, ReadOnlySpan<byte> sender)
+    {
+        if (sender.IsEmpty)
+            return Put(destination, 0, MailerDaemon);
+        if (!sender.ContainsAnyExceptInRange(FirstPrintable, LastPrintable))
+            return Put(destination, 0, sender); // the usual case
+        int length = 0;
+        for (int i = 0; i < sender.Length; i++)
+        {
+            byte value = sender[i];
+            if (IsPrintableAscii(value))
+                destination[length++] = value;
+            else if (!ContinuesCharacter(sender, i))
+                destination[length++] = Underscore;
+        }
+        return length;
+    }
+
+    private static int GetSenderTokenLength(ReadOnlySpan<byte> sender)
+    {
+        if (sender.IsEmpty)
+            return MailerDaemon.Length;
+        int length = sender.Length;
+        for (int i = sender.IndexOfAnyExceptInRange(FirstPrintable, LastPrintable); i >= 0 && i < sender.Length; i++)
+        {
+            if (ContinuesCharacter(sender, i))
+                length--;
+        }
+        return length;
+    }
+
+    private static bool IsPrintableAscii(byte value) => value is >= FirstPrintable and <= LastPrintable;
+
+    /// <summary>A UTF-8 continuation byte after another non-ASCII byte: part of the character already replaced.</summary>
+    private static bool ContinuesCharacter(ReadOnlySpan<byte> text, int index) =>
+        text[index] is >= 0x80 and <= 0xBF && index > 0 && text[index - 1] >= 0x80;
 
     /// <summary>Writes <c>Www Mmm dd hh:mm:ss yyyy</c> (the day padded with a space) into exactly 24 bytes.</summary>
     internal static void WriteAsctime(Span<byte> destination, DateTime time)

@@ -25,6 +25,11 @@ internal static class MboxSyntax
     public const byte Tab = (byte)'\t';
     public const byte Colon = (byte)':';
     public const byte Quote = (byte)'>';
+    public const byte Underscore = (byte)'_';
+
+    /// <summary>The printable ASCII range, <c>!</c> to <c>~</c>: what a From_ line's sender token may hold.</summary>
+    public const byte FirstPrintable = 0x21;
+    public const byte LastPrintable = 0x7E;
 
     /// <summary>The longest name in <see cref="IsStrippedFieldName"/> (<c>Content-Length</c>).</summary>
     public const int LongestStrippedFieldName = 14;

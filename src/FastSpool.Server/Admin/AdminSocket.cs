@@ -11,9 +11,7 @@ namespace FastSpool.Server.Admin;
 /// removes the socket first, so that clients hear "not running" rather than wait on a closing server.</summary>
 internal sealed class AdminSocket : IHostedLifecycleService
 {
-    public const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
-    private const UnixFileMode PrivateDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    public const UnixFileMode SocketMode = PrivateModes.File;
 
     // sun_path holds 108 bytes with the terminating NUL.
     private const int MaxSocketPathBytes = 107;
@@ -44,7 +42,7 @@ internal sealed class AdminSocket : IHostedLifecycleService
         RemoveStale(Path, directoryToo: false);
         RemoveStale(_bindDirectory, directoryToo: true);
         // mkdir fails if the name appeared since: the directory is ours and new, not one planted under that name.
-        int errno = Libc.MkDir(_bindDirectory, PrivateDirectoryMode);
+        int errno = Libc.MkDir(_bindDirectory, PrivateModes.Directory);
         if (errno != 0)
             Libc.ThrowIO(_bindDirectory, "mkdir", errno);
         return Task.CompletedTask;

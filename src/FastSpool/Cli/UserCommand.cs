@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
 using FastSpool.Configuration;
+using FastSpool.Posix;
 using FastSpool.Users;
 
 namespace FastSpool.Cli;
@@ -8,9 +9,6 @@ namespace FastSpool.Cli;
 /// <summary><c>fastspool user add|del|passwd|list</c>: manages the users file. Exit codes are sysexits(3)'s.</summary>
 internal static class UserCommand
 {
-    private const UnixFileMode PrivateDirectoryMode =
-        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
     public static Command Create(CliContext context)
     {
         var addName = Name();
@@ -134,7 +132,7 @@ internal static class UserCommand
         if (OperatingSystem.IsWindows())
             Directory.CreateDirectory(dataDirectory);
         else
-            Directory.CreateDirectory(dataDirectory, PrivateDirectoryMode);
+            Directory.CreateDirectory(dataDirectory, PrivateModes.Directory);
     }
 
     private static int Done(CliContext context, string message)

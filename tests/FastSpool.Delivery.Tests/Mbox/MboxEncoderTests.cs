@@ -155,12 +155,35 @@ public sealed class MboxEncoderTests
     }
 
     [Fact]
-    public void SeparatorCopiesEightBitAddresses()
+    public void SeparatorWritesAnEightBitSenderAsOneAsciiTokenAndKeepsItWholeInReturnPath()
     {
         var time = new DateTimeOffset(2024, 3, 4, 9, 5, 7, TimeSpan.Zero);
         string written = WriteSeparator("jörg@bücher.example", "ユーザー@example.jp", time);
-        Assert.StartsWith("From jörg@bücher.example  ", written, StringComparison.Ordinal);
-        Assert.EndsWith("\nReturn-Path: <jörg@bücher.example>\nDelivered-To: ユーザー@example.jp\n", written, StringComparison.Ordinal);
+        Assert.Equal("From j_rg@b_cher.example  Mon Mar  4 09:05:07 2024\nReturn-Path: <jörg@bücher.example>\nDelivered-To: ユーザー@example.jp\n", written);
+    }
+
+    [Fact]
+    public void ASenderWithSpacesCannotForgeTheFromLinesDate()
+    {
+        var time = new DateTimeOffset(2024, 3, 4, 9, 5, 7, TimeSpan.Zero);
+        const string sender = "\"a b  Mon Jan  1 00:00:00 2024\"@example.test";
+        string written = WriteSeparator(sender, "bob@example.net", time);
+        Assert.Equal($"From \"a_b__Mon_Jan__1_00:00:00_2024\"@example.test  Mon Mar  4 09:05:07 2024\nReturn-Path: <{sender}>\nDelivered-To: bob@example.net\n", written);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'a', 0x09, (byte)'b' }, "a_b")] // tab
+    [InlineData(new byte[] { (byte)'a', 0x7F, 0x01, (byte)'b' }, "a__b")] // DEL and a control character
+    [InlineData(new byte[] { (byte)'a', 0xE2, 0x9C, 0x93, 0xC3, 0xBC, (byte)'b' }, "a__b")] // two UTF-8 characters
+    [InlineData(new byte[] { (byte)'a', 0x80, 0x80, (byte)'b' }, "a_b")] // a stray continuation byte and its run
+    [InlineData(new byte[] { 0xBF }, "_")]
+    public void OddSenderBytesBecomeUnderscoresInTheFromLine(byte[] sender, string token)
+    {
+        int length = MboxEncoder.GetSeparatorLength(sender, "c"u8);
+        byte[] buffer = new byte[length];
+        Assert.Equal(length, MboxEncoder.WriteSeparator(buffer, sender, "c"u8, DateTimeOffset.UnixEpoch));
+        byte[] expected = [.. "From "u8, .. Encoding.ASCII.GetBytes(token), .. "  Thu Jan  1 00:00:00 1970\nReturn-Path: <"u8, .. sender, .. ">\nDelivered-To: c\n"u8];
+        Assert.Equal(expected, buffer);
     }
 
     [Fact]

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 
-namespace FastSpool.Delivery.Tests.Support;
+namespace FastSpool.Tests;
 
-/// <summary>Runs a system command (ln, mkfifo, chown, mount) that .NET has no API for.</summary>
-public static class Tool
+/// <summary>Runs a system command (ln, mkfifo, chown, mount, setpriv) that .NET has no API for. Linked into every
+/// test project (tests/Directory.Build.props).</summary>
+internal static class Tool
 {
     public static (int ExitCode, string Output) Run(string file, params string[] arguments)
     {
