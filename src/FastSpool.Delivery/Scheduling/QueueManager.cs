@@ -3,6 +3,7 @@ using FastSpool.Configuration;
 using FastSpool.Delivery.Routing;
 using FastSpool.Delivery.Transport;
 using FastSpool.Logging;
+using FastSpool.Protocols.Smtp;
 using FastSpool.Queue;
 using Microsoft.Extensions.Logging;
 
@@ -613,6 +614,20 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         }
         if (message.AllFinal)
             Finish(tracked, reason: null);
+        else
+            WaitForDelayWarning(tracked);
+    }
+
+    /// <summary>A deferred message that may owe its sender a "delayed" notice comes back when the warning time is
+    /// reached, not only at its next attempt (under the lock).</summary>
+    private void WaitForDelayWarning(Tracked tracked)
+    {
+        QueuedMessage message = tracked.Message;
+        if (_queueOptions.DelayWarning <= TimeSpan.Zero || message.DelayWarned || message.Held || message.Sender.Length == 0)
+            return;
+        DateTimeOffset warnAt = message.Arrival + _queueOptions.DelayWarning;
+        if (warnAt > _time.GetUtcNow() && Array.Exists(message.Recipients, r => r.Status == RecipientStatus.Deferred && r.Wants(DsnNotify.Delay)))
+            Wait(tracked, warnAt);
     }
 
     private void Finish(Tracked tracked, string? reason)

@@ -42,10 +42,26 @@ internal static class QueueCommands
 
     private static Command Control(CliContext context, string verb, string description, string done, ArgumentArity arity)
     {
-        Argument<string[]> ids = Ids(arity);
-        var command = new Command(verb, description) { ids };
+        if (arity.MinimumNumberOfValues == 0)
+        {
+            // flush: no ids means every message.
+            Argument<string[]> any = Ids(arity);
+            var flush = new Command(verb, description) { any };
+            flush.SetAction((result, cancellationToken) =>
+                ActAsync(context, result, verb, new ControlRequest(Canonical(result.GetValue(any))), done, cancellationToken));
+            return flush;
+        }
+        // hold, release, requeue: ids, or --all (postsuper's ALL).
+        Argument<string[]> ids = Ids(ArgumentArity.ZeroOrMore);
+        var all = new Option<bool>("--all") { Description = "Every message in the queue" };
+        var command = new Command(verb, description) { ids, all };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(ids) is { Length: > 0 }) == result.GetValue(all))
+                result.AddError($"{verb}: give IDs or --all (one of them)");
+        });
         command.SetAction((result, cancellationToken) =>
-            ActAsync(context, result, verb, new ControlRequest(Canonical(result.GetValue(ids))), done, cancellationToken));
+            ActAsync(context, result, verb, new ControlRequest(Canonical(result.GetValue(ids)), result.GetValue(all)), done, cancellationToken));
         return command;
     }
 

@@ -172,12 +172,18 @@ public sealed class QueueManagerTests : IAsyncLifetime
         await _h.DrainAsync();
         Assert.Empty(_h.NoticesAbout(message.Id));
 
-        // At 75 minutes it is still deferred, past the hour.
-        await RetriedAtAsync(message, 75);
+        // At 60 minutes it is still deferred (its next attempt is at 75): the warning goes out then, not at 75.
+        AdvanceTo(At(60) - OneSecond);
+        await _h.DrainAsync();
+        Assert.Empty(_h.NoticesAbout(message.Id));
+        AdvanceTo(At(60));
+        if (expected)
+            await Wait.UntilAsync(() => _h.NoticesAbout(message.Id).Count == 1, because: "the delay notice at the warning time");
         await _h.DrainAsync();
         Assert.Equal(expected ? 1 : 0, _h.NoticesAbout(message.Id).Count);
+        Assert.Equal(4, Recipient(message).Attempts);
 
-        await RetriedAtAsync(message, 142, 209, 276);
+        await RetriedAtAsync(message, 75, 142, 209, 276);
         await _h.DrainAsync();
         IReadOnlyList<DeliveredNotice> notices = _h.NoticesAbout(message.Id);
         Assert.Equal(expected ? 1 : 0, notices.Count);
@@ -185,8 +191,8 @@ public sealed class QueueManagerTests : IAsyncLifetime
             return;
         (DeliveredNotice notice, HeaderList bob) = OnlyNotice(notices, message, "bob@example.org", "delayed", "4.2.0");
         Assert.Equal("Delayed Mail (still being retried)", notice.Message.Subject);
-        Assert.Equal("X-FastSpool; 450 4.2.0 mailbox is locked (attempt 5)", bob["Diagnostic-Code"]);
-        Assert.Equal(At(75), Date(bob["Last-Attempt-Date"]));
+        Assert.Equal("X-FastSpool; 450 4.2.0 mailbox is locked (attempt 4)", bob["Diagnostic-Code"]);
+        Assert.Equal(At(35), Date(bob["Last-Attempt-Date"]));
         Assert.Equal(Epoch + _h.Queue.MaxLifetime, Date(bob["Will-Retry-Until"]));
         Assert.Equal(RecipientStatus.Deferred, Recipient(message).Status);
     }

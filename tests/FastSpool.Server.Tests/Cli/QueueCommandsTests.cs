@@ -63,6 +63,36 @@ public sealed class QueueCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public void HoldReleaseAndRequeueTakeAllInsteadOfIds()
+    {
+        CliResult hold = Run("hold", "--all");
+        Assert.Equal(0, hold.Code);
+        Assert.Equal(3, hold.OutLines.Length);
+        Assert.All(hold.OutLines, line => Assert.EndsWith(": placed on hold", line));
+        Assert.All(_control.List(), m => Assert.True(m.Held));
+        Assert.Equal(3, Run("release", "--all").OutLines.Length);
+        Assert.All(_control.List(), m => Assert.False(m.Held));
+
+        foreach (string[] wrong in (string[][])[["hold"], ["requeue", QueueSamples.DeferredId, "--all"]])
+        {
+            CliResult result = Run(wrong);
+            Assert.Equal(64, result.Code);
+            Assert.Contains($"{wrong[0]}: give IDs or --all (one of them)", result.Error);
+        }
+        Assert.Equal(["hold", "release"], _control.Calls.Select(c => c.Verb));
+    }
+
+    [Fact]
+    public void AUserWhoMayNotUseTheControlSocketIsToldSo()
+    {
+        Assert.Equal(0u, Libc.GetEffectiveUserId()); // the suite runs as root (README), so that it can be someone else here
+        string dll = Path.Combine(AppContext.BaseDirectory, "fastspool.dll");
+        (int code, string output) = Tool.Run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", dll, "mailq", "--data", _host.DataDirectory);
+        Assert.True(code == 77, $"exit {code}: {output}");
+        Assert.Equal($"fastspool: permission denied on {_host.SocketPath} (the queue is for root and the server's user)\n", output);
+    }
+
+    [Fact]
     public void AnUnknownIdIsNamedOnItsOwnLineAndTheExitCodeSaysSo()
     {
         CliResult result = Run("hold", QueueSamples.DeferredId, QueueSamples.UnknownId);
