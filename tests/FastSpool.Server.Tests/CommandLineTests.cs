@@ -155,6 +155,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("mailq", "--frobnicate")]
     [InlineData("hold")]
     [InlineData("hold", "XYZ")]
+    [InlineData("delete", "XYZ")]
     [InlineData("release", "6B05C71800001", "12345678901234567")]
     [InlineData("delete")]
     [InlineData("delete", "6B05C71800001", "--all")]

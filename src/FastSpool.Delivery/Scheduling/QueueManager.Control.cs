@@ -119,16 +119,28 @@ public sealed partial class QueueManager
         foreach (Tracked tracked in Snapshot(ids, unknown))
         {
             QueuedMessage message = tracked.Message;
-            await _queue.RecordControlAsync(message.Id, MessageControlAction.Hold, _time.GetUtcNow(), who).ConfigureAwait(false);
-            lock (_lock)
+            if (!BeginControl(tracked))
             {
-                if (message.Removed)
+                unknown.Add(message.Id.ToString());
+                continue;
+            }
+            try
+            {
+                await _queue.RecordControlAsync(message.Id, MessageControlAction.Hold, _time.GetUtcNow(), who).ConfigureAwait(false);
+                lock (_lock)
                 {
-                    unknown.Add(message.Id.ToString());
-                    continue;
+                    if (message.Removed)
+                    {
+                        unknown.Add(message.Id.ToString());
+                        continue;
+                    }
+                    message.Held = true;
+                    _log.Line(LogLevel.Information, $"{message.Id}: hold (by {who})");
                 }
-                message.Held = true;
-                _log.Line(LogLevel.Information, $"{message.Id}: hold (by {who})");
+            }
+            finally
+            {
+                EndControl(tracked);
             }
             done.Add(message.Id.ToString());
         }
@@ -146,46 +158,85 @@ public sealed partial class QueueManager
         foreach (Tracked tracked in Snapshot(ids, unknown))
         {
             QueuedMessage message = tracked.Message;
-            bool held;
-            lock (_lock)
-                held = message.Held;
-            if (held)
-                await _queue.RecordControlAsync(message.Id, MessageControlAction.Release, _time.GetUtcNow(), who).ConfigureAwait(false);
-            var recorded = new List<Task>();
-            lock (_lock)
+            if (!BeginControl(tracked))
             {
-                if (message.Removed)
-                {
-                    unknown.Add(message.Id.ToString());
-                    continue;
-                }
-                message.Held = false;
-                if (held)
-                    _log.Line(LogLevel.Information, $"{message.Id}: released (by {who})");
-                if (requeue)
-                {
-                    DateTimeOffset now = _time.GetUtcNow();
-                    for (int r = 0; r < message.Recipients.Length; r++)
-                    {
-                        QueuedRecipient recipient = message.Recipients[r];
-                        if (recipient.Status == RecipientStatus.Deferred)
-                        {
-                            recipient.Attempts = 0;
-                            recipient.NextAttempt = now;
-                            tracked.Progress(r).Requeued = true;
-                            // Recorded, so that a restart keeps the new count (and so the backoff and the lifetime
-                            // notices that depend on it); the admin's answer waits for the commit.
-                            recorded.Add(_queue.RecordRecipientStateAsync(message.Id, r, recipient, now, durable: true).AsTask());
-                        }
-                    }
-                    _log.Line(LogLevel.Information, $"{message.Id}: requeued (by {who})");
-                }
+                unknown.Add(message.Id.ToString());
+                continue;
             }
-            await Task.WhenAll(recorded).ConfigureAwait(false);
-            Post(tracked);
-            done.Add(message.Id.ToString());
+            try
+            {
+                await ReleaseAsync(tracked, who, requeue).ConfigureAwait(false);
+            }
+            finally
+            {
+                EndControl(tracked);
+            }
+            if (message.Removed)
+                unknown.Add(message.Id.ToString());
+            else
+                done.Add(message.Id.ToString());
         }
         return new ControlResult(done, unknown);
+    }
+
+    /// <summary>Releases (and with <paramref name="requeue"/> requeues) one message; nothing when it is gone.</summary>
+    private async ValueTask ReleaseAsync(Tracked tracked, string who, bool requeue)
+    {
+        QueuedMessage message = tracked.Message;
+        bool held;
+        lock (_lock)
+            held = message.Held;
+        if (held)
+            await _queue.RecordControlAsync(message.Id, MessageControlAction.Release, _time.GetUtcNow(), who).ConfigureAwait(false);
+        var recorded = new List<Task>();
+        lock (_lock)
+        {
+            if (message.Removed)
+                return;
+            message.Held = false;
+            if (held)
+                _log.Line(LogLevel.Information, $"{message.Id}: released (by {who})");
+            if (requeue)
+            {
+                DateTimeOffset now = _time.GetUtcNow();
+                for (int r = 0; r < message.Recipients.Length; r++)
+                {
+                    QueuedRecipient recipient = message.Recipients[r];
+                    if (recipient.Status == RecipientStatus.Deferred)
+                    {
+                        recipient.Attempts = 0;
+                        recipient.NextAttempt = now;
+                        tracked.Progress(r).Requeued = true;
+                        // Recorded, so that a restart keeps the new count (and so the backoff and the lifetime
+                        // notices that depend on it); the admin's answer waits for the commit.
+                        recorded.Add(_queue.RecordRecipientStateAsync(message.Id, r, recipient, now, durable: true).AsTask());
+                    }
+                }
+                _log.Line(LogLevel.Information, $"{message.Id}: requeued (by {who})");
+            }
+        }
+        await Task.WhenAll(recorded).ConfigureAwait(false);
+        Post(tracked);
+    }
+
+    /// <summary>An admin's change is being recorded: until its effect is in memory, the message is not copied
+    /// forward (a copy made in between would carry the old state past the record, and truncation could then drop
+    /// the record). False when the message is gone.</summary>
+    private bool BeginControl(Tracked tracked)
+    {
+        lock (_lock)
+        {
+            if (tracked.Message.Removed)
+                return false;
+            tracked.PendingControl++;
+            return true;
+        }
+    }
+
+    private void EndControl(Tracked tracked)
+    {
+        lock (_lock)
+            tracked.PendingControl--;
     }
 
     public async ValueTask<ControlResult> DeleteAsync(IReadOnlyList<string> ids, bool bounce, string who)
@@ -237,17 +288,26 @@ public sealed partial class QueueManager
                 done.Add(message.Id.ToString());
                 continue;
             }
-            await _queue.RecordRemovedAsync(message.Id, "deleted by " + who).ConfigureAwait(false);
-            lock (_lock)
+            if (!BeginControl(tracked))
+                continue;
+            try
             {
-                if (message.Removed)
-                    continue;
-                message.Removed = true;
-                _messages.Remove(message.Id.Value);
-                _live.Remove(message);
-                _queue.ReleaseResident(message);
-                _log.Line(LogLevel.Information, $"{message.Id}: removed (deleted by {who})");
-                Reclaim(force: false);
+                await _queue.RecordRemovedAsync(message.Id, "deleted by " + who).ConfigureAwait(false);
+                lock (_lock)
+                {
+                    if (message.Removed)
+                        continue;
+                    message.Removed = true;
+                    _messages.Remove(message.Id.Value);
+                    _live.Remove(message);
+                    _queue.ReleaseResident(message);
+                    _log.Line(LogLevel.Information, $"{message.Id}: removed (deleted by {who})");
+                    Reclaim(force: false);
+                }
+            }
+            finally
+            {
+                EndControl(tracked);
             }
             done.Add(message.Id.ToString());
         }

@@ -657,7 +657,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             _reclaimedUntil = _queue.Log.BeginAddress;
         }
         if (_live.Count > 0 && !_copying && _queue.Log.TailAddress - oldest > CopyDistance && _time.GetUtcNow() >= _copyNotBefore
-            && _messages.TryGetValue(_live.Min!.Id.Value, out Tracked? pinning) && !pinning.Busy && !pinning.NoticeQueued)
+            && _messages.TryGetValue(_live.Min!.Id.Value, out Tracked? pinning) && !pinning.Busy && !pinning.NoticeQueued && pinning.PendingControl == 0)
         {
             _copying = true;
             pinning.Moving = true;
@@ -681,6 +681,12 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             {
                 if (message.Removed)
                     return;
+                if (tracked.PendingControl > 0)
+                {
+                    // An admin's change is on its way to the log: the copy would not carry it (see BeginControl).
+                    _copyNotBefore = _time.GetUtcNow() + CopyRetryDelay;
+                    return;
+                }
                 if (!_queue.TryAppendCopyEnvelope(message, copy, out address))
                 {
                     _copyNotBefore = _time.GetUtcNow() + CopyRetryDelay;
@@ -859,6 +865,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         /// <summary>Deleted by an admin with a notice: nothing more is tried, and each recipient still under way is
         /// bounced with this reply unless its attempt delivers it.</summary>
         public DeliveryReply? Deleted { get; set; }
+
+        /// <summary>Admin changes being recorded whose effect is not in memory yet: no copy forward meanwhile.</summary>
+        public int PendingControl { get; set; }
 
         /// <summary>Being copied forward in the log: no delivery starts until the copy is in place.</summary>
         public bool Moving { get; set; }

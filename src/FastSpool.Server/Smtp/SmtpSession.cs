@@ -234,8 +234,26 @@ internal sealed class SmtpSession
                         await AppendChunkAsync().ConfigureAwait(false);
                         break;
                     case Step.Commit:
-                        await CommitMessageAsync().ConfigureAwait(false);
+                    {
+                        // Awaited here, in the session's own state machine: a method of its own would box one per
+                        // message.
+                        (QueueId id, long size) = (_writer.Id, _writer.Size);
+                        Seal();
+                        QueuedMessage? committed;
+                        try
+                        {
+                            committed = await _writer.CommitAsync().ConfigureAwait(false);
+                        }
+                        catch (QueueUnavailableException e)
+                        {
+                            committed = null;
+                            _server.Logger.LogError("{Id}: queue write failed, message refused with 451: {Reason}", id, e.Message);
+                            FailMessage(SmtpReplies.QueueWriteError);
+                        }
+                        if (committed is not null)
+                            Committed(id, size, committed);
                         break;
+                    }
                     case Step.Close:
                         close = true;
                         break;
@@ -690,22 +708,9 @@ internal sealed class SmtpSession
     }
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask CommitMessageAsync()
+    /// <summary>The message is durable: 250, and its log lines.</summary>
+    private void Committed(QueueId id, long size, QueuedMessage message)
     {
-        QueueId id = _writer.Id;
-        long size = _writer.Size;
-        Seal();
-        QueuedMessage message;
-        try
-        {
-            message = await _writer.CommitAsync().ConfigureAwait(false);
-        }
-        catch (QueueUnavailableException e)
-        {
-            _server.Logger.LogError("{Id}: queue write failed, message refused with 451: {Reason}", id, e.Message);
-            FailMessage(SmtpReplies.QueueWriteError);
-            return;
-        }
         _messages++;
         _server.Statistics.MessageAccepted(size);
         SmtpReplyWriter.WriteQueuedAs(_output, id);

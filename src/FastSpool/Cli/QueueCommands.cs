@@ -57,7 +57,8 @@ internal static class QueueCommands
         var command = new Command(verb, description) { ids, all };
         command.Validators.Add(result =>
         {
-            if ((result.GetValue(ids) is { Length: > 0 }) == result.GetValue(all))
+            // The ids' tokens, not GetValue: converting the argument here would drop its own validator's errors.
+            if ((result.GetResult(ids)?.Tokens.Count > 0) == result.GetValue(all))
                 result.AddError($"{verb}: give IDs or --all (one of them)");
         });
         command.SetAction((result, cancellationToken) =>
@@ -74,7 +75,7 @@ internal static class QueueCommands
         var command = new Command("delete", "Remove messages from the queue for good") { ids, bounce, all, allDeferred };
         command.Validators.Add(result =>
         {
-            int selections = (result.GetValue(ids) is { Length: > 0 } ? 1 : 0) + (result.GetValue(all) ? 1 : 0) + (result.GetValue(allDeferred) ? 1 : 0);
+            int selections = (result.GetResult(ids)?.Tokens.Count > 0 ? 1 : 0) + (result.GetValue(all) ? 1 : 0) + (result.GetValue(allDeferred) ? 1 : 0);
             if (selections != 1)
                 result.AddError("delete: give IDs, --all or --all-deferred (one of them)");
         });
