@@ -53,7 +53,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
     /// <param name="decorateLog">Wraps the queue log; tests use it to inject faults a real disk cannot produce on demand.</param>
     internal static async Task<FastSpoolServer> StartAsync(FastSpoolOptions options, ILoggerFactory? loggers, Func<IQueueLog, IQueueLog>? decorateLog, CancellationToken cancellationToken = default)
     {
-        PrivateDataDirectory.Create(options.DataDirectory);
+        CreateDataDirectory(options.DataDirectory);
         ILoggerFactory? ownLoggers = loggers is null ? CreateLoggerFactory(Enum.Parse<LogLevel>(options.LogLevel)) : null;
         loggers ??= ownLoggers!;
         ILogger log = loggers.CreateLogger("fastspool");
@@ -66,21 +66,26 @@ public sealed class FastSpoolServer : IAsyncDisposable
             IQueueLog queueStore = decorateLog is null ? queueLog : decorateLog(queueLog);
             (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueStore, cancellationToken).ConfigureAwait(false);
 
+            var users = new UserStore(options.DataDirectory);
+            var aliases = new AliasTable(options.DataDirectory);
             var recipients = new LocalRecipients(
-                new UserStore(options.DataDirectory),
-                new AliasTable(options.DataDirectory),
+                users,
+                aliases,
                 options.Users.System ? new SystemAccounts(options.Users.PasswdFile) : null,
                 options.Users.System);
             Directory.CreateDirectory(options.Delivery.MailDirectory!, PrivateModes.Directory);
             TimeProvider time = TimeProvider.System;
             ILogger qmgr = loggers.CreateLogger("qmgr");
             var local = new LocalTransport(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time, qmgr);
-            var router = new LocalRouter(recipients, new DomainSet(options.LocalDomains!), local, relay: null, qmgr);
+            var domains = new DomainSet(options.LocalDomains!);
+            var router = new LocalRouter(recipients, domains, local, relay: null, qmgr);
             var manager = new QueueManager(queue, router, [local], options.Delivery, options.Queue,
                 new NoticeOptions(options.Smtp.Hostname!), loggers, time);
             queue.Sink = manager;
-            var context = new SmtpServerContext(options, recipients, queue, loggers, time);
+            var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time);
 
+            List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = ListenSockets.Parse(options.Smtp.Listen!);
+            var listenSockets = new ListenSockets(smtpEndpoints);
             WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
             builder.Services.AddSingleton(loggers);
             builder.Services.AddSingleton(context);
@@ -88,18 +93,15 @@ public sealed class FastSpoolServer : IAsyncDisposable
             {
                 // Smtp:MaxConnections is counted by the SMTP handler, which answers 421 where Kestrel would close silently.
                 kestrel.AddServerHeader = false;
-                foreach (string listen in options.Smtp.Listen!)
-                {
-                    if (!OptionsValidator.TryParseEndpoint(listen, out IPEndPoint endpoint))
-                        throw new InvalidOperationException($"Smtp:Listen: '{listen}' is not an endpoint");
+                foreach ((_, IPEndPoint endpoint) in smtpEndpoints)
                     kestrel.Listen(endpoint, l => l.UseConnectionHandler<SmtpConnectionHandler>());
-                }
             });
             builder.Services.AddSingleton<SmtpConnectionHandler>();
             // A session that waits for its client to read replies stops reading; this bounds what the transport
             // reads ahead of it meanwhile (Kestrel's default is 1 MiB a connection). Replies: see SmtpSession.
             builder.WebHost.UseSockets(sockets =>
             {
+                sockets.CreateBoundListenSocket = listenSockets.Create;
                 sockets.MaxReadBufferSize = SmtpSession.MaxInputBuffer;
                 sockets.MaxWriteBufferSize = SmtpSession.MaxOutputBuffer;
             });
@@ -109,7 +111,11 @@ public sealed class FastSpoolServer : IAsyncDisposable
             WebApplication app = builder.Build();
             app.MapFastSpoolAdmin(); // Admin endpoint
 
-            var server = new FastSpoolServer(app, serverLock, queue, manager, recipients, context.Statistics, log) { OwnLoggers = ownLoggers };
+            var server = new FastSpoolServer(app, serverLock, queue, manager, recipients, context.Statistics, log)
+            {
+                OwnLoggers = ownLoggers,
+                Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases),
+            };
             context.Stopping = server._stopping.Token;
             try
             {
@@ -138,6 +144,20 @@ public sealed class FastSpoolServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Creates the data directory if need be; a directory that cannot be written is named as such, not left to
+    /// surface later as a failure to take the lock.</summary>
+    private static void CreateDataDirectory(string path)
+    {
+        try
+        {
+            PrivateDataDirectory.Create(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ServerStartException(StartFailure.DataDirectoryNotWritable, $"cannot create the data directory {path}: {e.Message}", e);
+        }
+    }
+
     /// <summary>Logs the statistics line every <paramref name="interval"/> until the server stops.</summary>
     private async Task LogStatisticsAsync(TimeSpan interval)
     {
@@ -161,13 +181,39 @@ public sealed class FastSpoolServer : IAsyncDisposable
 
     private ILoggerFactory? OwnLoggers { get; init; }
 
+    private ReloadableParts Reloadable { get; init; } = null!;
+
+    /// <summary>SIGHUP: takes what can change without a restart from <paramref name="load"/> and logs each change;
+    /// a configuration that does not load is logged and the running one kept.</summary>
+    public void Reload(Func<(FastSpoolOptions? Options, string? Error)> load) => Reloadable.Reload(load, _log);
+
+    /// <summary>Logs why the server stops (<c>stopping on SIGTERM</c>), then stops it.</summary>
+    public ValueTask StopAsync(string reason)
+    {
+        _log.LogInformation("{Reason}", reason);
+        return DisposeAsync();
+    }
+
+    /// <summary>One line in the mail log's format, for what is written before the log exists (a failure to start).</summary>
+    public static string FormatLogLine(LogLevel level, string message) =>
+        MailLogProvider.Format(DateTime.UtcNow, "fastspool", level, message, null);
+
     internal LocalRecipients Recipients { get; }
 
-    public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information) =>
-        LoggerFactory.Create(b => b
-            .SetMinimumLevel(minimum)
+    /// <summary>The mail log at <paramref name="minimum"/>; a reload may change the level later.</summary>
+    public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information)
+    {
+        var level = new LogLevelSwitch(minimum);
+        ILoggerFactory factory = LoggerFactory.Create(b => b
+            .SetMinimumLevel(LogLevel.Trace)
+            .AddFilter((_, _, l) => l >= level.Minimum)
             .AddFilter("Microsoft", LogLevel.Warning)
-            .Services.AddSingleton<ILoggerProvider>(_ => new MailLogProvider(minimum)));
+            // Kestrel's "Unable to start Kestrel" repeats, with a stack trace, the failure that StartAsync throws.
+            .AddFilter("Microsoft.AspNetCore.Server.Kestrel", level => level is LogLevel.Warning or LogLevel.Error)
+            .Services.AddSingleton<ILoggerProvider>(_ => new MailLogProvider(level)));
+        LogLevelSwitch.Attach(factory, level);
+        return factory;
+    }
 
     /// <summary>Stops listening, tells open sessions 421, stops the delivery workers and commits the queue.</summary>
     public async ValueTask DisposeAsync()
@@ -182,7 +228,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
         await _queue.DisposeAsync().ConfigureAwait(false);
         _lock.Dispose();
         _stopping.Dispose();
+        _log.LogInformation("stopped");
         OwnLoggers?.Dispose(); // writes the last queued log lines
-
     }
 }

@@ -25,8 +25,17 @@ internal sealed class ServerLock : IDisposable
                 UnixCreateMode = PrivateModes.File,
             });
         }
-        catch (IOException)
+        catch (UnauthorizedAccessException e)
         {
+            throw NotWritable(dataDirectory, e, Errno.EACCES);
+        }
+        catch (IOException e)
+        {
+            // A lock held by another process, or a file that cannot be opened for writing at all (read-only mount).
+            int errno = Libc.Open(path, OpenFlags.ReadWrite | OpenFlags.Create | OpenFlags.CloseOnExec, UnixFileMode.UserRead | UnixFileMode.UserWrite, out SafeFileHandle? writable);
+            writable?.Dispose();
+            if (errno != 0)
+                throw NotWritable(dataDirectory, e, errno);
             // Read past the lock with a plain open(2): .NET's own open would try to share the flock and fail.
             string other = "";
             if (Libc.Open(path, OpenFlags.CloseOnExec, 0, out SafeFileHandle? handle) == 0 && handle is not null)
@@ -38,7 +47,7 @@ internal sealed class ServerLock : IDisposable
                     other = System.Text.Encoding.ASCII.GetString(content, 0, read).Trim();
                 }
             }
-            throw new InvalidOperationException($"another FastSpool (pid {(other.Length > 0 ? other : "unknown")}) is running on the data directory {dataDirectory}");
+            throw new ServerStartException(StartFailure.AlreadyRunning, $"another FastSpool (pid {(other.Length > 0 ? other : "unknown")}) is running on the data directory {dataDirectory}", e);
         }
         file.SetLength(0);
         byte[] pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n");
@@ -46,6 +55,11 @@ internal sealed class ServerLock : IDisposable
         file.Flush(flushToDisk: true);
         return new ServerLock(file);
     }
+
+    private static ServerStartException NotWritable(string dataDirectory, Exception e, int errno) =>
+        new(StartFailure.DataDirectoryNotWritable, errno == Errno.EROFS
+            ? $"the data directory {dataDirectory} is on a read-only file system"
+            : $"the data directory {dataDirectory} is not writable: {Libc.ErrorMessage(errno).ToLowerInvariant()}", e);
 
     public void Dispose() => _file.Dispose();
 }

@@ -95,6 +95,61 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal([""], Settings.Load(["--data", _dir, "--Smtp:ConnectionLimitExemptions:0="]).Smtp.ConnectionLimitExemptions);
     }
 
+    [Theory]
+    [InlineData("--Smtp:MaxRecipents=5", "Smtp:MaxRecipents: unknown key (did you mean Smtp:MaxRecipients?)")]
+    [InlineData("--MaxRecipients=5", "MaxRecipients: unknown key (did you mean Smtp:MaxRecipients?)")]
+    [InlineData("--Delivery:Frobnicate=1", "Delivery:Frobnicate: unknown key")]
+    [InlineData("--Smtp:Listen=127.0.0.1:25", "Smtp:Listen: expected a list, such as [ \"127.0.0.1:25\" ], not a string")]
+    [InlineData("--Smtp=big", "Smtp: expected a section of keys, not a value")]
+    [InlineData("--Smtp:MaxErrors:0=3", "Smtp:MaxErrors: expected one value, not a list or a section")]
+    [InlineData("--Smtp:Timeout=soon", "Smtp:Timeout: 'soon' is not a time span (hh:mm:ss or d.hh:mm:ss)")]
+    public void AnUnknownKeyOrAValueOfTheWrongShapeIsAnErrorThatNamesIt(string argument, string error)
+    {
+        var e = Assert.Throws<SettingsException>(() => Settings.Load(["--data", _dir, argument]));
+        Assert.Equal(error, e.Message);
+    }
+
+    [Fact]
+    public void AStringWhereTheFileWantsAListIsAnError()
+    {
+        string file = Path.Combine(_dir, "fastspool.json");
+        File.WriteAllText(file, """{ "Smtp": { "Listen": "0.0.0.0:25" }, "LocalDomain": [ "example.org" ] }""");
+        var e = Assert.Throws<SettingsException>(() => Settings.Load(["--config", file, "--data", _dir]));
+        Assert.Equal(
+            "LocalDomain: unknown key (did you mean LocalDomains?)" + Environment.NewLine +
+            "Smtp:Listen: expected a list, such as [ \"0.0.0.0:25\" ], not a string", e.Message);
+    }
+
+    [Fact]
+    public void BrokenJsonIsReportedWithItsLineAndColumn()
+    {
+        string file = Path.Combine(_dir, "fastspool.json");
+        File.WriteAllText(file, "{\n  \"Smtp\": {\n    \"MaxErrors\": 5,,\n  }\n}\n");
+        var e = Assert.Throws<SettingsException>(() => Settings.Load(["--config", file, "--data", _dir]));
+        Assert.StartsWith("configuration file: not valid JSON at line 3, column 20", e.Message);
+    }
+
+    [Theory]
+    [InlineData("warning", "Warning")]
+    [InlineData("DEBUG", "Debug")]
+    [InlineData("Information", "Information")]
+    public void EnumValuesAreCaseInsensitive(string given, string level)
+    {
+        Assert.Equal(level, Settings.Load(["--data", _dir, "--LogLevel=" + given]).LogLevel);
+        Assert.Equal(level, Settings.Load(["--data", _dir, "--loglevel=" + given]).LogLevel);
+    }
+
+    [Fact]
+    public void SettingsTakeTheirValueAsTheNextArgumentToo()
+    {
+        CliResult result = CliRunner.Run("check", "--data", _dir, "--LogLevel", "Warning", "--Smtp:MaxRecipients", "7", "--Smtp:Listen:0", "[::1]:2600");
+        Assert.Equal("", result.Error);
+        Assert.Equal(0, result.Code);
+        Assert.Contains("LogLevel = Warning\n", result.Out);
+        Assert.Contains("Smtp:MaxRecipients = 7\n", result.Out);
+        Assert.Contains("Smtp:Listen = [[::1]:2600]\n", result.Out);
+    }
+
     [Fact]
     public void AMissingConfigFileIsAnError()
     {
@@ -109,7 +164,7 @@ public sealed class CommandLineTests : IDisposable
     {
         Assert.Equal(0, User("s3cret\n", "add", "Carol", "--password-stdin").Code);
         Assert.Equal(0, User("", "add", "dave").Code);
-        Assert.Equal("carol\ndave\n", User("", "list").Out);
+        Assert.Equal("carol  password\ndave   no password\n", User("", "list").Out);
         var store = new FastSpool.Users.UserStore(_dir);
         Assert.True(store.TryGetPasswordHash("carol", out string? hash));
         Assert.True(FastSpool.Users.PasswordHasher.Verify("s3cret", hash));
@@ -118,7 +173,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(store.TryGetPasswordHash("carol", out hash));
         Assert.True(FastSpool.Users.PasswordHasher.Verify("n3w", hash));
         Assert.Equal(0, User("", "del", "dave").Code);
-        Assert.Equal("carol\n", User("", "list").Out);
+        Assert.Equal("carol  password\n", User("", "list").Out);
     }
 
     [Fact]
@@ -136,7 +191,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(64, User("", "passwd", "erin").Code); // --password-stdin is required
         Assert.Equal(64, User("", "del", "erin", "--password-stdin").Code);
         Assert.Equal(64, User("", "add", "erin", "grace").Code);
-        Assert.Equal("erin\n", User("", "list").Out);
+        Assert.Equal("erin  no password\n", User("", "list").Out);
     }
 
     [Fact]
@@ -184,7 +239,7 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public void AConfigurationErrorNamesTheKeyWhateverTheVerb()
     {
-        foreach (string[] verb in (string[][])[["serve"], ["mailq"], ["user", "list"], ["hold", "6B05C71800001"], ["queue", "show", "6B05C71800001"]])
+        foreach (string[] verb in (string[][])[["check"], ["mailq"], ["user", "list"], ["hold", "6B05C71800001"], ["queue", "show", "6B05C71800001"]])
         {
             CliResult result = CliRunner.Run([.. verb, "--data", _dir, "--Smtp:MaxRecipients=0"]);
             Assert.Equal(78, result.Code);

@@ -15,7 +15,7 @@ public sealed class ServerStartupTests
     public async Task ASecondServerOnTheSameDataDirectoryRefusesToStartAndNamesTheFirst()
     {
         await using TestServer first = await TestServer.StartAsync();
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => TestServer.StartAsync(dataDirectory: first.Options.DataDirectory));
+        var e = await Assert.ThrowsAsync<ServerStartException>(() => TestServer.StartAsync(dataDirectory: first.Options.DataDirectory));
         Assert.Contains($"another FastSpool (pid {Environment.ProcessId}) is running on the data directory", e.Message);
     }
 

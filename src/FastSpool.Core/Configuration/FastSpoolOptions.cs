@@ -34,6 +34,10 @@ public sealed class FastSpoolOptions
     public void ApplyDefaults()
     {
         DataDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? "./var" : DataDirectory);
+        // Enum values are case-insensitive, as the binder takes them; the validator then checks the one spelling.
+        if (Enum.TryParse(LogLevel, ignoreCase: true, out Microsoft.Extensions.Logging.LogLevel level) && Enum.IsDefined(level)
+            && !char.IsAsciiDigit(LogLevel.TrimStart()[0]))
+            LogLevel = level.ToString();
         string machine = MachineName();
         if (LocalDomains is null || LocalDomains.Count == 0)
             LocalDomains = machine == "localhost" ? ["localhost"] : ["localhost", machine];

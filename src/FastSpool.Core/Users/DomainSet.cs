@@ -1,19 +1,25 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FastSpool.Users;
 
-/// <summary>The local domains, looked up from UTF-8 bytes without allocating (ASCII case-insensitive).</summary>
+/// <summary>The local domains, looked up from UTF-8 bytes without allocating (ASCII case-insensitive). A reload
+/// replaces the whole set at once.</summary>
 public sealed class DomainSet
 {
-    private readonly HashSet<string> _domains;
-    private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private volatile StrongBox<HashSet<string>.AlternateLookup<ReadOnlySpan<char>>> _lookup;
 
-    public DomainSet(IEnumerable<string> domains)
+    public DomainSet(IEnumerable<string> domains) => _lookup = Build(domains);
+
+    /// <summary>Replaces the domains (SIGHUP).</summary>
+    public void Replace(IEnumerable<string> domains) => _lookup = Build(domains);
+
+    private static StrongBox<HashSet<string>.AlternateLookup<ReadOnlySpan<char>>> Build(IEnumerable<string> domains)
     {
-        _domains = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (string d in domains)
-            _domains.Add(d.Trim().TrimEnd('.'));
-        _lookup = _domains.GetAlternateLookup<ReadOnlySpan<char>>();
+            set.Add(d.Trim().TrimEnd('.'));
+        return new(set.GetAlternateLookup<ReadOnlySpan<char>>());
     }
 
     public bool Contains(ReadOnlySpan<byte> domainUtf8)
@@ -32,6 +38,6 @@ public sealed class DomainSet
     {
         if (!domain.IsEmpty && domain[^1] == '.')
             domain = domain[..^1];
-        return _lookup.Contains(domain);
+        return _lookup.Value.Contains(domain);
     }
 }

@@ -11,14 +11,24 @@ namespace FastSpool.Server.Logging;
 internal sealed class MailLogProvider : ILoggerProvider
 {
     private readonly MailLogWriter _writer;
-    private readonly LogLevel _minimum;
+    private readonly LogLevelSwitch _minimum;
 
     public MailLogProvider(LogLevel minimum, Stream? output = null)
+        : this(new LogLevelSwitch(minimum), output)
+    {
+    }
+
+    internal MailLogProvider(LogLevelSwitch minimum, Stream? output = null)
         : this(minimum, new MailLogWriter(output ?? Console.OpenStandardOutput()))
     {
     }
 
     internal MailLogProvider(LogLevel minimum, MailLogWriter writer)
+        : this(new LogLevelSwitch(minimum), writer)
+    {
+    }
+
+    private MailLogProvider(LogLevelSwitch minimum, MailLogWriter writer)
     {
         _minimum = minimum;
         _writer = writer;
@@ -39,7 +49,7 @@ internal sealed class MailLogProvider : ILoggerProvider
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._minimum && logLevel != LogLevel.None;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._minimum.Minimum && logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

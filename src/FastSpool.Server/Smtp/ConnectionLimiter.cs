@@ -14,10 +14,10 @@ internal sealed class ConnectionLimiter
 
     private readonly Lock _lock = new();
     private readonly Dictionary<IPAddress, Client> _clients = [];
-    private readonly IPNetwork[] _exempt;
-    private readonly int _maxConnections;
-    private readonly int _maxPerClient;
-    private readonly int _ratePerClient;
+    private IPNetwork[] _exempt = [];
+    private int _maxConnections;
+    private int _maxPerClient;
+    private int _ratePerClient;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private int _connections;
@@ -27,14 +27,24 @@ internal sealed class ConnectionLimiter
 
     public ConnectionLimiter(SmtpOptions options, TimeProvider time, ILogger log)
     {
-        _maxConnections = options.MaxConnections;
-        _maxPerClient = options.MaxConnectionsPerClient;
-        _ratePerClient = options.ConnectionRatePerClient;
-        _exempt = [.. (options.ConnectionLimitExemptions ?? []).Where(n => !string.IsNullOrWhiteSpace(n)).Select(Network)];
+        Apply(options);
         _time = time;
         _log = log;
         _lastSweep = time.GetTimestamp();
         _serverFullLogged = _lastSweep - (long)(Minute.TotalSeconds * time.TimestampFrequency);
+    }
+
+    /// <summary>Takes the limits of <paramref name="options"/> (at start, and on a reload); open connections stay.</summary>
+    public void Apply(SmtpOptions options)
+    {
+        IPNetwork[] exempt = [.. (options.ConnectionLimitExemptions ?? []).Where(n => !string.IsNullOrWhiteSpace(n)).Select(Network)];
+        lock (_lock)
+        {
+            _maxConnections = options.MaxConnections;
+            _maxPerClient = options.MaxConnectionsPerClient;
+            _ratePerClient = options.ConnectionRatePerClient;
+            _exempt = exempt;
+        }
     }
 
     /// <summary>One client address's counters.</summary>

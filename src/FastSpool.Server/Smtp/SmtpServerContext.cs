@@ -10,24 +10,40 @@ namespace FastSpool.Server.Smtp;
 /// queue (which hands committed messages to the queue manager).</summary>
 internal sealed class SmtpServerContext
 {
-    public SmtpServerContext(FastSpoolOptions options, LocalRecipients recipients, MailQueue queue, ILoggerFactory loggers, TimeProvider time)
+    public SmtpServerContext(FastSpoolOptions options, DomainSet domains, LocalRecipients recipients, MailQueue queue, ILoggerFactory loggers, TimeProvider time)
     {
-        Options = options.Smtp;
+        _options = options.Smtp;
         Recipients = recipients;
         Queue = queue;
         Logger = loggers.CreateLogger("smtpd");
         Time = time;
         Connections = new ConnectionLimiter(options.Smtp, time, Logger);
-        Domains = new DomainSet(options.LocalDomains ?? []);
+        Domains = domains;
         Hostname = Encoding.UTF8.GetBytes(options.Smtp.Hostname ?? "localhost");
         Greeting = Encoding.UTF8.GetBytes($"220 {options.Smtp.Hostname} ESMTP FastSpool\r\n");
         HeloReply = Encoding.UTF8.GetBytes($"250 {options.Smtp.Hostname}\r\n");
-        EhloReply = Encoding.UTF8.GetBytes(
-            $"250-{options.Smtp.Hostname}\r\n250-PIPELINING\r\n250-SIZE {options.Smtp.MaxMessageSize}\r\n" +
-            "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250 CHUNKING\r\n");
+        _ehloReply = Ehlo(options.Smtp);
     }
 
-    public SmtpOptions Options { get; }
+    private volatile SmtpOptions _options;
+    private volatile byte[] _ehloReply;
+
+    /// <summary>The limits sessions read; a reload replaces them (new sessions, and open ones at their next check).</summary>
+    public SmtpOptions Options
+    {
+        get => _options;
+        set
+        {
+            _ehloReply = Ehlo(value);
+            _options = value;
+            Connections.Apply(value);
+        }
+    }
+
+    private static byte[] Ehlo(SmtpOptions smtp) => Encoding.UTF8.GetBytes(
+        $"250-{smtp.Hostname}\r\n250-PIPELINING\r\n250-SIZE {smtp.MaxMessageSize}\r\n" +
+        "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250 CHUNKING\r\n");
+
     public LocalRecipients Recipients { get; }
     public MailQueue Queue { get; }
     public ILogger Logger { get; }
@@ -38,7 +54,7 @@ internal sealed class SmtpServerContext
     public byte[] Hostname { get; }
     public byte[] Greeting { get; }
     public byte[] HeloReply { get; }
-    public byte[] EhloReply { get; }
+    public byte[] EhloReply => _ehloReply;
 
     /// <summary>Cancelled when the server stops: sessions answer 421 and close.</summary>
     public CancellationToken Stopping { get; set; }

@@ -158,6 +158,8 @@ internal sealed class SmtpSession
         }
         catch (OperationCanceledException) when (_server.Stopping.IsCancellationRequested)
         {
+            _server.Logger.Line(LogLevel.Information,
+                $"lost connection after {(InMessage ? "END-OF-MESSAGE" : StageNames[(int)_stage])} from [{_clientAddress}]: the server is stopping");
             await TryWriteAndFlushAsync(ReplyWithHost("421 4.3.2 "u8, SmtpReplies.ShuttingDownText)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_connectionClosed.IsCancellationRequested)
@@ -432,14 +434,14 @@ internal sealed class SmtpSession
             return Reject(SmtpReplies.NestedMail);
         ArgumentError error = SmtpCommandParser.TryParseMailFrom(argument, out MailFromCommand mail);
         if (error != ArgumentError.None)
-            return RejectArgument(error, SmtpReplies.MailSyntax, SmtpReplies.BadSender, SmtpReplies.SenderTooLong, mail.GetError(argument));
-        if (!_extended && (mail.Size >= 0 || mail.Body != BodyType.Unspecified || mail.SmtpUtf8 || mail.Ret != DsnReturn.Unspecified || mail.EnvIdLength > 0))
-            return Reject(SmtpReplies.NoExtensions);
-        if (mail.Size > _server.Options.MaxMessageSize)
-            return Reject(SmtpReplies.DeclaredSizeTooBig);
-        if (!_server.Queue.IsHealthy)
-            return Reject(SmtpReplies.QueueWriteError);
+            return RejectArgument(error, SmtpReplies.MailSyntax, SmtpReplies.BadSender, SmtpReplies.SenderTooLong, mail.GetError(argument), GivenSender(argument));
         ReadOnlySpan<byte> path = mail.GetReversePath(argument);
+        if (!_extended && (mail.Size >= 0 || mail.Body != BodyType.Unspecified || mail.SmtpUtf8 || mail.Ret != DsnReturn.Unspecified || mail.EnvIdLength > 0))
+            return Reject(SmtpReplies.NoExtensions, sender: path);
+        if (mail.Size > _server.Options.MaxMessageSize)
+            return Reject(SmtpReplies.DeclaredSizeTooBig, sender: path);
+        if (!_server.Queue.IsHealthy)
+            return Reject(SmtpReplies.QueueWriteError, sender: path);
         path.CopyTo(_sender);
         _senderLength = path.Length;
         _eightBitMime = mail.Body == BodyType.EightBitMime;
@@ -691,7 +693,7 @@ internal sealed class SmtpSession
             TextScanStatus.BareLf => SmtpReplies.DataBareLf,
             _ => SmtpReplies.DataNul,
         };
-        LogReject(reply);
+        LogReject(reply, default, default);
         AbortMessage();
         ResetTransaction();
         _mode = ReceiveMode.Command;
@@ -758,9 +760,11 @@ internal sealed class SmtpSession
         return Step.Continue;
     }
 
-    private Step Reject(ReadOnlySpan<byte> reply, ReadOnlySpan<byte> recipient = default)
+    /// <param name="sender">For a refused MAIL: the sender the client gave, which the log names instead of the
+    /// transaction's (there is none yet).</param>
+    private Step Reject(ReadOnlySpan<byte> reply, ReadOnlySpan<byte> recipient = default, ReadOnlySpan<byte> sender = default)
     {
-        LogReject(reply, recipient);
+        LogReject(reply, recipient, sender);
         _output.Write(reply);
         if (++_errors >= _server.Options.MaxErrors)
         {
@@ -787,16 +791,37 @@ internal sealed class SmtpSession
     }
 
     /// <summary>The reply to a MAIL or RCPT argument the parser refused; the side supplies its own wording.</summary>
-    private Step RejectArgument(ArgumentError error, ReadOnlySpan<byte> syntax, ReadOnlySpan<byte> badAddress, ReadOnlySpan<byte> tooLong, ReadOnlySpan<byte> keyword) => error switch
+    private Step RejectArgument(ArgumentError error, ReadOnlySpan<byte> syntax, ReadOnlySpan<byte> badAddress, ReadOnlySpan<byte> tooLong, ReadOnlySpan<byte> keyword,
+        ReadOnlySpan<byte> sender = default) => error switch
     {
-        ArgumentError.Syntax => Reject(syntax),
-        ArgumentError.BadAddress => Reject(badAddress),
-        ArgumentError.PathTooLong => Reject(tooLong),
-        ArgumentError.UnsupportedParameter => RejectUnsupported(keyword),
-        _ => Reject(SmtpReplies.BadParameterValue),
+        ArgumentError.Syntax => Reject(syntax, sender: sender),
+        ArgumentError.BadAddress => Reject(badAddress, sender: sender),
+        ArgumentError.PathTooLong => Reject(tooLong, sender: sender),
+        ArgumentError.UnsupportedParameter => RejectUnsupported(keyword, sender),
+        _ => Reject(SmtpReplies.BadParameterValue, sender: sender),
     };
 
-    private Step RejectUnsupported(ReadOnlySpan<byte> keyword)
+    /// <summary>The sender as a refused MAIL gave it, for the log: what stands between <c>FROM:&lt;</c> and the
+    /// closing <c>&gt;</c> (or the first space), at most 256 octets.</summary>
+    private static ReadOnlySpan<byte> GivenSender(ReadOnlySpan<byte> argument)
+    {
+        int colon = argument.IndexOf((byte)':');
+        ReadOnlySpan<byte> path = (colon >= 0 ? argument[(colon + 1)..] : argument).TrimStart(" "u8);
+        if (!path.IsEmpty && path[0] == (byte)'<')
+        {
+            path = path[1..];
+            int close = path.IndexOf((byte)'>');
+            if (close >= 0)
+                path = path[..close];
+        }
+        else if (path.IndexOf((byte)' ') is >= 0 and int space)
+        {
+            path = path[..space];
+        }
+        return path[..Math.Min(path.Length, 256)];
+    }
+
+    private Step RejectUnsupported(ReadOnlySpan<byte> keyword, ReadOnlySpan<byte> sender = default)
     {
         Span<byte> reply = stackalloc byte[MaxRcptLine + 64];
         SmtpReplies.UnsupportedOptionPrefix.CopyTo(reply);
@@ -804,7 +829,7 @@ internal sealed class SmtpSession
         keyword.CopyTo(reply[n..]);
         n += keyword.Length;
         SmtpReplies.Crlf.CopyTo(reply[n..]);
-        return Reject(reply[..(n + 2)]);
+        return Reject(reply[..(n + 2)], sender: sender);
     }
 
     private Step ProtocolViolation(SmtpVerb verb)
@@ -816,7 +841,7 @@ internal sealed class SmtpSession
 
     /// <summary>Every refusal is logged with the reply that was sent, in Postfix's layout:
     /// <c>NOQUEUE: reject: RCPT from [1.2.3.4]: 550 5.1.1 ...; from=&lt;a&gt; to=&lt;b&gt; proto=ESMTP helo=&lt;c&gt;</c>.</summary>
-    private void LogReject(ReadOnlySpan<byte> reply, ReadOnlySpan<byte> recipient = default)
+    private void LogReject(ReadOnlySpan<byte> reply, ReadOnlySpan<byte> recipient, ReadOnlySpan<byte> sender)
     {
         if (!_server.Logger.IsEnabled(LogLevel.Information))
             return;
@@ -832,7 +857,7 @@ internal sealed class SmtpSession
             queue = id[..written];
         }
         _server.Logger.Line(LogLevel.Information,
-            $"{queue}: reject: {stage} from [{_clientAddress}]: {reply.TrimEnd("\r\n"u8)}; from=<{_sender.AsSpan(0, _senderLength)}> to=<{recipient}> proto={(_extended ? "ESMTP" : "SMTP")} helo=<{_helo.AsSpan(0, _heloLength)}>");
+            $"{queue}: reject: {stage} from [{_clientAddress}]: {reply.TrimEnd("\r\n"u8)}; from=<{(_mailGiven || sender.IsEmpty ? _sender.AsSpan(0, _senderLength) : sender)}> to=<{recipient}> proto={(_extended ? "ESMTP" : "SMTP")} helo=<{_helo.AsSpan(0, _heloLength)}>");
     }
 
     private static readonly string[] StageNames =

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
 using FastSpool.Configuration;
+using FastSpool.Server;
+using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Cli;
 
@@ -25,8 +27,45 @@ internal sealed class CliContext(Terminal terminal, IReadOnlyList<string> settin
         Recursive = true,
     };
 
-    /// <summary>The configuration for this run; on an error, prints it naming the key and gives exit code 78.</summary>
-    public bool TryLoadOptions(ParseResult result, [NotNullWhen(true)] out FastSpoolOptions? options, out int exitCode)
+    /// <summary>The configuration for this run; on an error, prints it naming the key and gives exit code 78. The
+    /// server prints it as log lines (<paramref name="asLogLines"/>), as it prints everything else.</summary>
+    public bool TryLoadOptions(ParseResult result, [NotNullWhen(true)] out FastSpoolOptions? options, out int exitCode, bool asLogLines = false)
+    {
+        try
+        {
+            options = Load(result);
+            exitCode = ExitCode.Ok;
+            return true;
+        }
+        catch (SettingsException e)
+        {
+            options = null;
+            if (!asLogLines)
+            {
+                exitCode = Fail(ExitCode.Config, "configuration error: " + e.Message);
+                return false;
+            }
+            foreach (string line in e.Message.Split(Environment.NewLine))
+                terminal.Error.Write(FastSpoolServer.FormatLogLine(LogLevel.Critical, "cannot start: configuration error: " + line));
+            exitCode = ExitCode.Config;
+            return false;
+        }
+    }
+
+    /// <summary>The configuration read again (on SIGHUP): the options, or the error that keeps the running ones.</summary>
+    public (FastSpoolOptions? Options, string? Error) ReloadOptions(ParseResult result)
+    {
+        try
+        {
+            return (Load(result), null);
+        }
+        catch (SettingsException e)
+        {
+            return (null, e.Message.Replace(Environment.NewLine, "; ", StringComparison.Ordinal));
+        }
+    }
+
+    private FastSpoolOptions Load(ParseResult result)
     {
         var args = new List<string>();
         if (result.GetValue(Config) is { } config)
@@ -34,18 +73,7 @@ internal sealed class CliContext(Terminal terminal, IReadOnlyList<string> settin
         if (result.GetValue(Data) is { } data)
             args.AddRange(["--data", data]);
         args.AddRange(settings);
-        try
-        {
-            options = Settings.Load(args);
-            exitCode = ExitCode.Ok;
-            return true;
-        }
-        catch (SettingsException e)
-        {
-            options = null;
-            exitCode = Fail(ExitCode.Config, "configuration error: " + e.Message);
-            return false;
-        }
+        return Settings.Load(args);
     }
 
     /// <summary>Runs <paramref name="action"/> with a client of the running server's control socket; a failure to

@@ -57,10 +57,11 @@ internal static class CommandLine
         };
 
         var serve = new Command("serve", "Run the server: SMTP, the queue, local delivery, and the control socket for the other verbs");
-        serve.SetAction(result => context.TryLoadOptions(result, out FastSpoolOptions? options, out int exitCode)
-            ? ServeCommand.RunAsync(options, context.Terminal.Error).GetAwaiter().GetResult()
+        serve.SetAction(result => context.TryLoadOptions(result, out FastSpoolOptions? options, out int exitCode, asLogLines: true)
+            ? ServeCommand.RunAsync(options, () => context.ReloadOptions(result), context.Terminal.Error).GetAwaiter().GetResult()
             : exitCode);
         root.Subcommands.Add(serve);
+        root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(UserCommand.Create(context));
         foreach (Command command in QueueCommands.Create(context))
             root.Subcommands.Add(command);
@@ -104,19 +105,33 @@ internal static class CommandLine
     private static int WriteHelp(Command root, IReadOnlyList<string> path, TextWriter output) =>
         root.Parse([.. path, "--help"]).Invoke(new InvocationConfiguration { Output = output, Error = output });
 
-    /// <summary>Moves the <c>--Section:Key=value</c> arguments (not our own options written <c>--data=DIR</c>) into
-    /// <paramref name="settings"/>; what follows <c>--</c> is left alone. The rest is for the parser.</summary>
+    /// <summary>Moves the <c>--Section:Key=value</c> and <c>--Section:Key value</c> arguments (not our own options
+    /// written <c>--data=DIR</c>) into <paramref name="settings"/>; what follows <c>--</c> is left alone. The rest is
+    /// for the parser.</summary>
     private static List<string> TakeSettings(string[] args, HashSet<string> optionNames, List<string> settings)
     {
         var rest = new List<string>(args.Length);
         bool literal = false;
-        foreach (string arg in args)
+        for (int i = 0; i < args.Length; i++)
         {
+            string arg = args[i];
             literal |= arg == "--";
             if (!literal && Settings.IsKeyed(arg) && !optionNames.Contains(arg[..arg.IndexOfAny([':', '='])]))
-                settings.Add(arg);
+            {
+                if (arg.Contains('=') || i + 1 == args.Length)
+                    settings.Add(arg);
+                else
+                    settings.Add(arg + "=" + args[++i]);
+            }
+            else if (!literal && arg.StartsWith("--", StringComparison.Ordinal) && !optionNames.Contains(arg)
+                && OptionsSchema.IsKey(arg[2..]) && i + 1 < args.Length)
+            {
+                settings.Add(arg + "=" + args[++i]); // --LogLevel Warning
+            }
             else
+            {
                 rest.Add(arg);
+            }
         }
         return rest;
     }

@@ -17,6 +17,9 @@ internal static class ExitCode
     public const int Unavailable = 69;
 
     public const int Software = 70;
+    /// <summary>EX_CANTCREAT: the data directory cannot be written.</summary>
+    public const int CantCreate = 73;
+
     public const int IoError = 74;
     public const int TempFail = 75;
 

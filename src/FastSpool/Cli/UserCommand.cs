@@ -34,7 +34,7 @@ internal static class UserCommand
         passwd.SetAction(result => WithUser(context, result, result.GetValue(passwdName)!, (store, user) =>
             SetPassword(store, user, context)));
 
-        var list = new Command("list", "List the users");
+        var list = new Command("list", "List the users, and whether each has a password");
         list.SetAction(result => context.TryLoadOptions(result, out FastSpoolOptions? options, out int exitCode)
             ? List(options.DataDirectory, context)
             : exitCode);
@@ -103,8 +103,10 @@ internal static class UserCommand
             var store = new UserStore(dataDirectory);
             foreach (string warning in store.Warnings)
                 context.Terminal.Error.WriteLine($"fastspool: warning: {warning}");
-            foreach (string user in store.List())
-                context.Terminal.Out.WriteLine(user);
+            IReadOnlyList<string> users = store.List();
+            int width = users.Count == 0 ? 0 : users.Max(u => u.Length);
+            foreach (string user in users)
+                context.Terminal.Out.WriteLine($"{user.PadRight(width)}  {(store.TryGetPasswordHash(user, out _) ? "password" : "no password")}");
             return ExitCode.Ok;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -115,7 +117,7 @@ internal static class UserCommand
 
     private static bool TryReadPassword(CliContext context, out int exitCode, [NotNullWhen(true)] out string? password)
     {
-        password = context.Terminal.In.ReadLine();
+        password = context.Terminal.ReadSecret is { } prompt ? prompt("Password: ") : context.Terminal.In.ReadLine();
         exitCode = password switch
         {
             null => context.Fail(ExitCode.DataError, "no password on standard input"),

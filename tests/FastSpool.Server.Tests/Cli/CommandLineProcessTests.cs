@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FastSpool.Cli;
 using FastSpool.Server.Tests.Support;
 
@@ -13,19 +12,7 @@ public sealed class CommandLineProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(_data, recursive: true);
 
-    private static async Task<CliResult> RunAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fastspool.dll"));
-        foreach (string arg in args)
-            info.ArgumentList.Add(arg);
-        using Process process = Process.Start(info)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(deadline.Token);
-        return new CliResult(process.ExitCode, await output, await error);
-    }
+    private static Task<CliResult> RunAsync(params string[] args) => ChildProcess.RunAsync("dotnet", [ChildProcess.FastSpoolDll, .. args]);
 
     [Fact]
     public async Task TheExecutablePrintsItsVersion()

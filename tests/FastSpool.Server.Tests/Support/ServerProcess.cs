@@ -98,6 +98,21 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>Sends <paramref name="signal"/> (<c>HUP</c>, <c>QUIT</c>...) to the server.</summary>
+    public void Signal(string signal) => Process.Start("kill", ["-" + signal, _process.Id.ToString()])!.WaitForExit();
+
+    /// <summary>Waits until the output holds <paramref name="text"/>.</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan? timeout = null) =>
+        Wait.UntilAsync(() => Output.Contains(text, StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(30), $"'{text}' in the server's output", () => Output);
+
+    /// <summary>Waits for the process to end after a signal; its exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGTERM, then wait for the clean stop.</summary>
     public async Task StopAsync()
     {

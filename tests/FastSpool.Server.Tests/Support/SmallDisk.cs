@@ -37,6 +37,9 @@ internal sealed class SmallDisk : IDisposable
         }
     }
 
+    /// <summary>Remounts the disk read-only, as a data directory on a read-only file system is.</summary>
+    public void MakeReadOnly() => Assert.Equal(0, Run("mount", "-o", "remount,ro", Path));
+
     public void Free() => File.Delete(System.IO.Path.Combine(Path, "filler"));
 
     public void Dispose()
