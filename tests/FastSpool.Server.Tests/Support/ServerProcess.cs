@@ -29,16 +29,20 @@ internal sealed class ServerProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, params string[] extra)
+    public static Task<ServerProcess> StartAsync(string dataDirectory, int port, params string[] extra) =>
+        StartAsync([], dataDirectory, port, extra);
+
+    /// <param name="wrapper">A command that runs the server, such as setpriv with fewer rights; none when empty.</param>
+    public static async Task<ServerProcess> StartAsync(string[] wrapper, string dataDirectory, int port, params string[] extra)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "fastspool.dll");
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in (string[])[dll, "serve", "--data", dataDirectory, $"--Smtp:Listen:0=127.0.0.1:{port}",
+        foreach (string arg in (string[])[.. wrapper.Skip(1), .. wrapper.Length > 0 ? ["dotnet"] : (string[])[], dll, "serve", "--data", dataDirectory, $"--Smtp:Listen:0=127.0.0.1:{port}",
                      "--Users:System=false", "--LocalDomains:0=localhost", "--Smtp:Hostname=crash.test", .. extra])
             info.ArgumentList.Add(arg);
         var process = new Process { StartInfo = info };

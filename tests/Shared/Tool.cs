@@ -1,14 +1,16 @@
 using System.Diagnostics;
 
-namespace FastSpool.Delivery.Tests.Support;
+namespace FastSpool.Tests;
 
-/// <summary>Runs a system command (ln, mkfifo, chown, mount) that .NET has no API for.</summary>
-public static class Tool
+/// <summary>Runs a system command (ln, mkfifo, chown, mount, useradd) that .NET has no API for. Linked into every
+/// test project (tests/Directory.Build.props).</summary>
+internal static class Tool
 {
     public static (int ExitCode, string Output) Run(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -16,6 +18,7 @@ public static class Tool
         foreach (string argument in arguments)
             start.ArgumentList.Add(argument);
         using Process process = Process.Start(start)!;
+        process.StandardInput.Close(); // nothing to read: a command that reads its input sees the end at once
         string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
         process.WaitForExit();
         return (process.ExitCode, output);
