@@ -5,6 +5,7 @@ using FastSpool.Configuration;
 using FastSpool.Delivery.Control;
 using FastSpool.Queue;
 using FastSpool.Delivery.Local;
+using FastSpool.Delivery.Mbox;
 using FastSpool.Delivery.Routing;
 using FastSpool.Delivery.Scheduling;
 using FastSpool.Server.Admin;
@@ -32,6 +33,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
     private readonly ServerStatistics _statisticsCounters;
     private readonly ILogger _log;
     private Task _statistics = Task.CompletedTask;
+    private Task _fileChecks = Task.CompletedTask;
 
     private FastSpoolServer(WebApplication app, ServerLock serverLock, MailQueue queue, QueueManager manager, LocalRecipients recipients,
         ServerStatistics statistics, ILogger log)
@@ -66,17 +68,13 @@ public sealed class FastSpoolServer : IAsyncDisposable
             IQueueLog queueStore = decorateLog is null ? queueLog : decorateLog(queueLog);
             (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueStore, cancellationToken).ConfigureAwait(false);
 
-            var users = new UserStore(options.DataDirectory);
-            var aliases = new AliasTable(options.DataDirectory);
-            var recipients = new LocalRecipients(
-                users,
-                aliases,
-                options.Users.System ? new SystemAccounts(options.Users.PasswdFile) : null,
-                options.Users.System);
-            Directory.CreateDirectory(options.Delivery.MailDirectory!, PrivateModes.Directory);
+            LocalRecipients recipients = CreateRecipients(options, log, out UserStore users, out AliasTable aliases);
+            CreateMailDirectory(options.Delivery.MailDirectory!);
             TimeProvider time = TimeProvider.System;
             ILogger qmgr = loggers.CreateLogger("qmgr");
-            var local = new LocalTransport(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time, qmgr);
+            var local = new LocalTransport(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time, qmgr,
+                mailbox => recipients.TryGetAccountUserId(mailbox, out int uid) ? MailboxOwner.Account((uint)uid) : MailboxOwner.Server,
+                options.Delivery.ParsedMailboxMode ?? MailboxFile.DefaultMode);
             var domains = new DomainSet(options.LocalDomains!);
             var router = new LocalRouter(recipients, domains, local, relay: null, qmgr);
             var manager = new QueueManager(queue, router, [local], options.Delivery, options.Queue,
@@ -130,6 +128,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
             manager.Start(recovered);
             if (options.StatisticsInterval > TimeSpan.Zero)
                 server._statistics = server.LogStatisticsAsync(options.StatisticsInterval);
+            server._fileChecks = server.CheckRecipientFilesAsync(time);
+            if (options.Users.System)
+                WarnOfMissingRights(options, log);
             log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}, local domains {Domains}, {Messages} messages in queue",
                 options.DataDirectory, string.Join(", ", options.Smtp.Listen!), string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
             return server;
@@ -170,6 +171,73 @@ public sealed class FastSpoolServer : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // The server is stopping; DisposeAsync logs the last line.
+        }
+    }
+
+    /// <summary>The users, the aliases (the data directory's, then the host's) and the login accounts. Every reading
+    /// of an aliases file, the first and each reload, logs the problems found in it with file and line.</summary>
+    private static LocalRecipients CreateRecipients(FastSpoolOptions options, ILogger log, out UserStore users, out AliasTable aliases)
+    {
+        void Loaded(string path, int count, IReadOnlyList<string> problems)
+        {
+            log.LogInformation("aliases: read {Path}: {Count} aliases, {Problems} problems", path, count, problems.Count);
+            foreach (string problem in problems)
+                log.LogWarning("aliases: {Problem}", problem);
+        }
+
+        bool system = options.Users.System;
+        users = new UserStore(options.DataDirectory);
+        aliases = new AliasTable(options.DataDirectory, Loaded);
+        return new LocalRecipients(
+            users,
+            aliases,
+            system ? new SystemAccounts(options.Users.PasswdFile, options.Users.SystemMinUid, options.Users.SystemMaxUid) : null,
+            system,
+            system ? AliasTable.FromFile(options.Users.SystemAliasesFile, Loaded) : null);
+    }
+
+    /// <summary>A mail directory the server makes is 0755 whatever the umask (the server's is 077): login accounts
+    /// reach their own mailboxes in it, each of which is private to its owner. One that exists is left as it is.</summary>
+    private static void CreateMailDirectory(string path)
+    {
+        if (Directory.Exists(path))
+            return;
+        Directory.CreateDirectory(path);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+    }
+
+    /// <summary>Says at start what deliveries to login accounts will fail for want of a right, rather than only at
+    /// the first such delivery.</summary>
+    private static void WarnOfMissingRights(FastSpoolOptions options, ILogger log)
+    {
+        uint uid = Posix.Libc.GetEffectiveUserId();
+        if (!Posix.Capabilities.Has(Posix.Capability.Chown))
+        {
+            log.LogWarning("Users:System: the server (uid {Uid}) lacks CAP_CHOWN: a new mailbox of a login account cannot be given to it, "
+                + "so such deliveries are deferred; run the server as root or grant it CAP_CHOWN", uid);
+        }
+        UnixFileMode mode = options.Delivery.ParsedMailboxMode ?? MailboxFile.DefaultMode;
+        if (!Posix.Capabilities.Has(Posix.Capability.DacOverride) && (mode & UnixFileMode.GroupWrite) == 0)
+        {
+            log.LogWarning("Users:System: the server (uid {Uid}) lacks CAP_DAC_OVERRIDE and Delivery:MailboxMode {Mode} grants the group nothing: "
+                + "it cannot write the mailboxes it gives to login accounts; run it as root, or set Delivery:MailboxMode to 0660 and put it in the mail directory's group",
+                uid, options.Delivery.MailboxMode);
+        }
+    }
+
+    /// <summary>Looks at the users, aliases and accounts files every second, so that a change is read (and an
+    /// aliases file's problems logged) even while no mail comes.</summary>
+    private async Task CheckRecipientFilesAsync(TimeProvider time)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+                Recipients.CheckFiles();
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
@@ -220,6 +288,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _statistics.ConfigureAwait(false);
+        await _fileChecks.ConfigureAwait(false);
         LogStatistics();
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);

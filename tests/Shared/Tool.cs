@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace FastSpool.Tests;
 
-/// <summary>Runs a system command (ln, mkfifo, chown, mount, setpriv) that .NET has no API for. Linked into every
+/// <summary>Runs a system command (ln, mkfifo, chown, mount, setpriv, useradd) that .NET has no API for. Linked into every
 /// test project (tests/Directory.Build.props).</summary>
 internal static class Tool
 {
@@ -10,6 +10,7 @@ internal static class Tool
     {
         var start = new ProcessStartInfo(file)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -17,6 +18,7 @@ internal static class Tool
         foreach (string argument in arguments)
             start.ArgumentList.Add(argument);
         using Process process = Process.Start(start)!;
+        process.StandardInput.Close(); // nothing to read: a command that reads its input sees the end at once
         string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
         process.WaitForExit();
         return (process.ExitCode, output);

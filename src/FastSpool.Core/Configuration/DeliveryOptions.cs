@@ -23,4 +23,15 @@ public sealed class DeliveryOptions
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(67);
+
+    /// <summary>Permissions of a new mbox, in octal: 0600 as Postfix's local(8) creates them; 0660 lets a server
+    /// that is not root but in the mail directory's group write the mailboxes it gave to their users.</summary>
+    public string MailboxMode { get; set; } = "0600";
+
+    /// <summary><see cref="MailboxMode"/> as a mode, or null when it is not an octal mode of read and write bits.</summary>
+    public UnixFileMode? ParsedMailboxMode =>
+        MailboxMode is { Length: >= 3 and <= 4 } text && text.All(c => c is >= '0' and <= '7')
+        && Convert.ToInt32(text, 8) is var mode && (mode & ~0x1B6) == 0 && (mode & 0x180) == 0x180
+            ? (UnixFileMode)mode
+            : null;
 }

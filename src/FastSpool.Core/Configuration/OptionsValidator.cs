@@ -61,6 +61,12 @@ public static class OptionsValidator
             errors.Add("Delivery:RetryDelay: must be positive");
         if (o.Delivery.MaxRetryDelay < o.Delivery.RetryDelay)
             errors.Add("Delivery:MaxRetryDelay: must not be shorter than Delivery:RetryDelay");
+        if (o.Delivery.ParsedMailboxMode is null)
+            errors.Add($"Delivery:MailboxMode: '{o.Delivery.MailboxMode}' is not a mailbox mode (octal read and write bits with the owner's both, such as 0600 or 0660)");
+        if (o.Users.SystemMinUid < 1)
+            errors.Add("Users:SystemMinUid: must be at least 1 (root receives mail anyway)");
+        if (o.Users.SystemMaxUid < o.Users.SystemMinUid)
+            errors.Add("Users:SystemMaxUid: must not be below Users:SystemMinUid");
         if (o.Queue.MaxLifetime <= TimeSpan.Zero)
             errors.Add("Queue:MaxLifetime: must be positive");
         if (o.Queue.DelayWarning < TimeSpan.Zero)

@@ -58,6 +58,35 @@ public static partial class Libc
         return errno;
     }
 
+    /// <summary><c>stat(2)</c>, through <c>statx</c>: follows symbolic links. Allocates nothing for paths of
+    /// ordinary length, so a file can be watched from a hot path.</summary>
+    public static unsafe int Stat(string path, out UnixFileStatus status)
+    {
+        Statx buffer = default;
+        int errno = ErrnoOf(statx(AtFdCwd, path, 0, StatxBasicStats, &buffer));
+        status = errno == 0 ? buffer.ToStatus() : default;
+        return errno;
+    }
+
+    /// <summary><c>fchown(2)</c>: gives the open file to <paramref name="userId"/> and <paramref name="groupId"/>;
+    /// EPERM without CAP_CHOWN.</summary>
+    public static int FChown(SafeFileHandle handle, uint userId, uint groupId)
+    {
+        int errno;
+        do errno = ErrnoOf(fchown(handle, userId, groupId));
+        while (errno == Errno.EINTR);
+        return errno;
+    }
+
+    /// <summary><c>fchmod(2)</c>: sets the open file's mode exactly, whatever the umask.</summary>
+    public static int FChmod(SafeFileHandle handle, UnixFileMode mode)
+    {
+        int errno;
+        do errno = ErrnoOf(fchmod(handle, (uint)mode));
+        while (errno == Errno.EINTR);
+        return errno;
+    }
+
     /// <summary>Sets or clears an open-file-description lock without waiting (<c>F_OFD_SETLK</c>); EAGAIN or
     /// EACCES means another holder. OFD locks conflict with classic <c>F_SETLK</c> locks (mutt, mailx) and, unlike
     /// those, also between two opens in one process. <paramref name="length"/> 0 means "to the end of the file,
@@ -170,6 +199,9 @@ public static partial class Libc
     /// <summary><c>geteuid(2)</c>.</summary>
     public static uint GetEffectiveUserId() => geteuid();
 
+    /// <summary><c>getegid(2)</c>.</summary>
+    public static uint GetEffectiveGroupId() => getegid();
+
     /// <summary>The <c>strerror</c> text for an errno value.</summary>
     public static string ErrorMessage(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
@@ -238,6 +270,15 @@ public static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "umask")]
     private static partial uint umask(uint mask);
+
+    [LibraryImport(Library, EntryPoint = "fchown", SetLastError = true)]
+    private static partial int fchown(SafeFileHandle fd, uint owner, uint group);
+
+    [LibraryImport(Library, EntryPoint = "fchmod", SetLastError = true)]
+    private static partial int fchmod(SafeFileHandle fd, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "getegid")]
+    private static partial uint getegid();
 
     [LibraryImport(Library, EntryPoint = "geteuid")]
     private static partial uint geteuid();

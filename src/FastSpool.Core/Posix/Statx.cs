@@ -10,6 +10,7 @@ internal struct Statx
     [FieldOffset(0x00)] public uint Mask;
     [FieldOffset(0x10)] public uint LinkCount;
     [FieldOffset(0x14)] public uint OwnerId;
+    [FieldOffset(0x18)] public uint GroupId;
     [FieldOffset(0x1C)] public ushort Mode;
     [FieldOffset(0x20)] public ulong Inode;
     [FieldOffset(0x28)] public ulong Size;
@@ -29,6 +30,7 @@ internal struct Statx
             (long)Size,
             ((ulong)DeviceMajor << 32) | DeviceMinor,
             Inode,
-            DateTimeOffset.FromUnixTimeSeconds(ModificationSeconds).AddTicks(ModificationNanoseconds / 100));
+            DateTimeOffset.FromUnixTimeSeconds(ModificationSeconds).AddTicks(ModificationNanoseconds / 100),
+            GroupId);
     }
 }

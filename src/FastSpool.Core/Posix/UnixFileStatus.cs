@@ -9,7 +9,8 @@ public readonly record struct UnixFileStatus(
     long Size,
     ulong Device,
     ulong Inode,
-    DateTimeOffset ModificationTime)
+    DateTimeOffset ModificationTime,
+    uint GroupId = 0)
 {
     /// <summary>True when both name the same file (same device and inode).</summary>
     public bool IsSameFile(in UnixFileStatus other) => Device == other.Device && Inode == other.Inode;

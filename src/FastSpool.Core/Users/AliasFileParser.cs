@@ -14,7 +14,8 @@ internal static class AliasFileParser
     // Brackets are allowed in a domain: user@[192.0.2.1].
     private static readonly SearchValues<char> NotInDomain = SearchValues.Create(" \t\"@<>,;:\\()");
 
-    public static NameTable<string[]> Parse(string? text)
+    /// <param name="source">How warnings name the file: its path.</param>
+    public static NameTable<string[]> Parse(string? text, string source)
     {
         if (string.IsNullOrEmpty(text))
             return NameTable<string[]>.Empty;
@@ -37,13 +38,13 @@ internal static class AliasFileParser
             if (char.IsWhiteSpace(line[0]))
             {
                 if (!inEntry)
-                    warnings.Add($"{FileName} line {lineNumber}: continuation line without an alias; ignored");
+                    warnings.Add($"{source} line {lineNumber}: continuation line without an alias; ignored");
                 else if (alias is not null)
-                    ReadTargets(content, alias, lineNumber, targets, warnings);
+                    ReadTargets(content, alias, lineNumber, targets, warnings, source);
                 continue;
             }
 
-            Finish(alias, entryLine, targets, entries, warnings);
+            Finish(alias, entryLine, targets, entries, warnings, source);
             alias = null;
             inEntry = true;
             entryLine = lineNumber;
@@ -51,38 +52,38 @@ internal static class AliasFileParser
             int colon = IndexOfUnquoted(content, ':');
             if (colon < 0)
             {
-                warnings.Add($"{FileName} line {lineNumber}: no ':' after the alias name; entry ignored");
+                warnings.Add($"{source} line {lineNumber}: no ':' after the alias name; entry ignored");
                 continue;
             }
             ReadOnlySpan<char> name = Unquote(content[..colon].TrimEnd());
             if (!UserName.TryNormalize(name, out string? normalized))
-                warnings.Add($"{FileName} line {lineNumber}: invalid alias name '{name}'; entry ignored");
+                warnings.Add($"{source} line {lineNumber}: invalid alias name '{name}'; entry ignored");
             else if (entries.ContainsKey(normalized))
-                warnings.Add($"{FileName} line {lineNumber}: duplicate alias '{normalized}'; the first entry counts");
+                warnings.Add($"{source} line {lineNumber}: duplicate alias '{normalized}'; the first entry counts");
             else
                 alias = normalized;
 
             if (alias is not null)
-                ReadTargets(content[(colon + 1)..], alias, lineNumber, targets, warnings);
+                ReadTargets(content[(colon + 1)..], alias, lineNumber, targets, warnings, source);
         }
-        Finish(alias, entryLine, targets, entries, warnings);
+        Finish(alias, entryLine, targets, entries, warnings, source);
         return new NameTable<string[]>(entries, warnings);
     }
 
     private static void Finish(
-        string? alias, int line, List<string> targets, Dictionary<string, string[]> entries, List<string> warnings)
+        string? alias, int line, List<string> targets, Dictionary<string, string[]> entries, List<string> warnings, string source)
     {
         if (alias is null)
             return;
         if (targets.Count == 0)
-            warnings.Add($"{FileName} line {line}: alias '{alias}' has no supported targets; entry ignored");
+            warnings.Add($"{source} line {line}: alias '{alias}' has no supported targets; entry ignored");
         else
             entries.Add(alias, [.. targets]);
         targets.Clear();
     }
 
     private static void ReadTargets(
-        ReadOnlySpan<char> list, string alias, int lineNumber, List<string> targets, List<string> warnings)
+        ReadOnlySpan<char> list, string alias, int lineNumber, List<string> targets, List<string> warnings, string source)
     {
         while (!list.IsEmpty)
         {
@@ -95,12 +96,12 @@ internal static class AliasFileParser
             string? unsupported = KindOfUnsupported(Unquote(item));
             if (unsupported is not null)
             {
-                warnings.Add($"{FileName} line {lineNumber}: alias '{alias}': {unsupported} target '{item}' is not supported; skipped");
+                warnings.Add($"{source} line {lineNumber}: alias '{alias}': {unsupported} target '{item}' is not supported; skipped");
                 continue;
             }
             string? target = Classify(item);
             if (target is null)
-                warnings.Add($"{FileName} line {lineNumber}: alias '{alias}': invalid target '{item}'; skipped");
+                warnings.Add($"{source} line {lineNumber}: alias '{alias}': invalid target '{item}'; skipped");
             else
                 targets.Add(target);
         }

@@ -24,6 +24,9 @@ public sealed class RecipientResolution
     /// <summary>Why targets were dropped: unknown users, alias loops, nesting too deep.</summary>
     public IReadOnlyList<string> Problems { get; }
 
+    /// <summary>True when an alias led back to itself somewhere in the expansion.</summary>
+    public bool LoopFound { get; init; }
+
     /// <summary>True when there is nowhere to deliver; <see cref="Reason"/> then says why.</summary>
     public bool IsEmpty => Mailboxes.Count == 0 && RemoteAddresses.Count == 0;
 

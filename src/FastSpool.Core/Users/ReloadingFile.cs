@@ -8,18 +8,21 @@ internal sealed class ReloadingFile<T> where T : class
     public static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromSeconds(1);
 
     private readonly Func<string?, T> _parse;
+    private readonly Action<T>? _loaded;
     private readonly long _checkIntervalMs;
     private readonly Lock _loadLock = new();
     private volatile Snapshot _snapshot;
     private long _nextCheck;
 
     /// <param name="parse">Called with the file's text, or null when the file does not exist.</param>
+    /// <param name="loaded">Told of every snapshot read, the first included (to log its problems).</param>
     /// <exception cref="IOException">The file exists but cannot be read.</exception>
     /// <exception cref="UnauthorizedAccessException">The file exists but may not be read.</exception>
-    public ReloadingFile(string path, Func<string?, T> parse, TimeSpan checkInterval)
+    public ReloadingFile(string path, Func<string?, T> parse, TimeSpan checkInterval, Action<T>? loaded = null)
     {
         Path = path;
         _parse = parse;
+        _loaded = loaded;
         _checkIntervalMs = (long)checkInterval.TotalMilliseconds;
         _snapshot = Load();
         _nextCheck = Environment.TickCount64 + _checkIntervalMs;
@@ -49,7 +52,11 @@ internal sealed class ReloadingFile<T> where T : class
         }
     }
 
-    private void ReloadIfChanged()
+    /// <summary>Reads the file again if it changed, without waiting for the check interval: a name not found may
+    /// have been added a moment ago. One stat; allocates nothing when the file is unchanged.</summary>
+    public void CheckNow() => ReloadIfChanged(force: true);
+
+    private void ReloadIfChanged(bool force = false)
     {
         // One reader checks; the others go on with the current snapshot rather than queue behind the file system.
         if (!_loadLock.TryEnter())
@@ -57,7 +64,7 @@ internal sealed class ReloadingFile<T> where T : class
         try
         {
             long now = Environment.TickCount64;
-            if (now < Volatile.Read(ref _nextCheck))
+            if (!force && now < Volatile.Read(ref _nextCheck))
                 return;
             Volatile.Write(ref _nextCheck, now + _checkIntervalMs);
             if (FileIdentity.Of(Path) != _snapshot.Identity)
@@ -87,7 +94,9 @@ internal sealed class ReloadingFile<T> where T : class
         {
             text = null;
         }
-        return new Snapshot(_parse(text), identity);
+        T value = _parse(text);
+        _loaded?.Invoke(value);
+        return new Snapshot(value, identity);
     }
 
     private sealed record Snapshot(T Value, FileIdentity Identity);

@@ -65,6 +65,10 @@ public sealed class UserStore
     /// <summary>Reads the file now instead of at the next check.</summary>
     public void Refresh() => _file.Refresh();
 
+    /// <summary>Reads the file when it changed since the last check, whenever that was: a user added by
+    /// <c>fastspool user add</c> a moment ago.</summary>
+    internal void CheckNow() => _file.CheckNow();
+
     /// <summary>Adds a user; a null or empty hash makes a user that only receives mail.</summary>
     /// <returns>False when the user already exists.</returns>
     /// <exception cref="ArgumentException">The name is not a valid <see cref="UserName"/>, or the hash contains

@@ -23,6 +23,8 @@ public sealed class LocalTransport : ITransport
     private readonly TimeSpan _lockTimeout;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly Func<string, MailboxOwner> _ownerOf;
+    private readonly UnixFileMode _mailboxMode;
     private readonly object _lock = new();
 
     // Appends whose outcome is not known yet, by mailbox path (after a crash, or a failed roll-back).
@@ -34,8 +36,13 @@ public sealed class LocalTransport : ITransport
     // Render buffers, one per batch under way, kept for the next batch.
     private readonly BoundedPool<ArrayBufferWriter<byte>> _scratch = new(() => new ArrayBufferWriter<byte>(64 * 1024), 16);
 
-    public LocalTransport(MailQueue queue, string mailDirectory, TimeSpan lockTimeout, TimeProvider time, ILogger log)
+    /// <param name="ownerOf">Whose each mailbox is, by name; the server's when null.</param>
+    /// <param name="mailboxMode">The mode of new mailboxes.</param>
+    public LocalTransport(MailQueue queue, string mailDirectory, TimeSpan lockTimeout, TimeProvider time, ILogger log,
+        Func<string, MailboxOwner>? ownerOf = null, UnixFileMode mailboxMode = MailboxFile.DefaultMode)
     {
+        _ownerOf = ownerOf ?? (_ => MailboxOwner.Server);
+        _mailboxMode = mailboxMode;
         _queue = queue;
         _mailDirectory = mailDirectory;
         _lockTimeout = lockTimeout;
@@ -66,7 +73,8 @@ public sealed class LocalTransport : ITransport
     public async ValueTask DeliverAsync(string destination, IReadOnlyList<DeliveryItem> items, DeliveryResult[] results, CancellationToken cancellationToken)
     {
         string path = PathOf(destination);
-        if (!CheckInterrupted(path, out string? problem))
+        MailboxOwner owner = _ownerOf(destination);
+        if (!CheckInterrupted(path, owner, out string? problem))
         {
             Fill(results, items.Count, DeliveryResult.Temporary("4.2.0", "cannot check an interrupted append: " + problem));
             return;
@@ -91,7 +99,7 @@ public sealed class LocalTransport : ITransport
         scratch.ResetWrittenCount();
         try
         {
-            await WriteAsync(destination, path, items, toWrite, results, scratch, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(destination, path, owner, items, toWrite, results, scratch, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -100,7 +108,7 @@ public sealed class LocalTransport : ITransport
         }
     }
 
-    private async ValueTask WriteAsync(string destination, string path, IReadOnlyList<DeliveryItem> items, List<int> toWrite,
+    private async ValueTask WriteAsync(string destination, string path, MailboxOwner owner, IReadOnlyList<DeliveryItem> items, List<int> toWrite,
         DeliveryResult[] results, ArrayBufferWriter<byte> scratch, CancellationToken cancellationToken)
     {
         try
@@ -115,11 +123,12 @@ public sealed class LocalTransport : ITransport
             return;
         }
 
-        MailboxOpenResult opened = MailboxFile.TryOpen(path, _lockTimeout, out MailboxFile? file, out string? error);
+        MailboxOpenResult opened = MailboxFile.TryOpen(path, owner, _mailboxMode, _lockTimeout, out MailboxFile? file, out string? error);
         DeliveryResult? failure = opened switch
         {
             MailboxOpenResult.Locked => DeliveryResult.Temporary("4.2.0", "mailbox " + path + " is locked"),
-            // A symbolic link, a hard link, not a regular file: it needs the administrator, not a retry.
+            // A symbolic link, a hard link, not a regular file: it needs the administrator, not a retry. Another
+            // owner, or a missing right (CAP_CHOWN to give a new mailbox away), is Failed: deferred, the reason logged.
             MailboxOpenResult.Refused => DeliveryResult.Permanent("5.2.0", error ?? "cannot deliver to mailbox " + path),
             MailboxOpenResult.Failed => DeliveryResult.Temporary("4.2.0", error ?? "cannot open mailbox " + path),
             _ => file is null ? DeliveryResult.Temporary("4.2.0", "cannot open mailbox " + path) : null,
@@ -166,7 +175,7 @@ public sealed class LocalTransport : ITransport
 
     /// <summary>Finds out which announced appends to this mailbox happened. False when the mailbox cannot be checked
     /// now (locked, I/O error): nothing may be written to it until it can.</summary>
-    private bool CheckInterrupted(string path, out string? problem)
+    private bool CheckInterrupted(string path, MailboxOwner owner, out string? problem)
     {
         problem = null;
         List<MailboxIntent>? intents;
@@ -178,7 +187,7 @@ public sealed class LocalTransport : ITransport
         for (int i = 0; i < intents.Count; i++)
         {
             MailboxIntent intent = intents[i];
-            MailboxRegionState state = MailboxFile.CheckRegion(intent.MailboxPath, intent.Offset, intent.Length, intent.Crc, _lockTimeout, out string? detail);
+            MailboxRegionState state = MailboxFile.CheckRegion(intent.MailboxPath, owner, intent.Offset, intent.Length, intent.Crc, _lockTimeout, out string? detail);
             switch (state)
             {
                 case MailboxRegionState.Locked:

@@ -6,8 +6,9 @@ using Microsoft.Win32.SafeHandles;
 namespace FastSpool.Delivery.Mbox;
 
 /// <summary>An mbox file, opened and locked for appending the way Postfix local(8) does it: refuse anything that
-/// is not a regular file with one link owned by us, take the dotlock and an fcntl lock (the MUAs' convention),
-/// append and fsync, and on any error truncate back to the length it had.</summary>
+/// is not a regular file with one link owned by its owner (<see cref="MailboxOwner"/>), checked on the opened
+/// descriptor; take the dotlock and an fcntl lock (the MUAs' convention), append and fsync, and on any error
+/// truncate back to the length it had.</summary>
 /// <remarks>The fcntl lock is an open-file-description lock: it conflicts with the classic POSIX locks of mutt
 /// and mailx and also with a second open in this process. Each append is one or more whole mbox entries, so it
 /// starts with <c>From </c>; <see cref="CheckRegion"/> relies on that.</remarks>
@@ -22,7 +23,10 @@ public sealed class MailboxFile : IDisposable
     private const OpenFlags LockFileFlags =
         OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoFollow | OpenFlags.CloseOnExec;
 
-    private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    /// <summary>The mode of a new mailbox unless told otherwise: Postfix's.</summary>
+    public const UnixFileMode DefaultMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private const UnixFileMode FileMode = DefaultMode;
     private const UnixFileMode DirectoryMode = FileMode | UnixFileMode.UserExecute;
     private const int MaxRetryDelayMilliseconds = 100;
     private const int ChecksumBufferSize = 64 * 1024;
@@ -50,7 +54,18 @@ public sealed class MailboxFile : IDisposable
     /// <param name="error">Why the result is not <see cref="MailboxOpenResult.Opened"/>, naming the path.</param>
     public static MailboxOpenResult TryOpen(
         string path, TimeSpan lockTimeout, out MailboxFile? mailbox, out string? error) =>
-        Open(path, create: true, lockTimeout, out mailbox, out error);
+        TryOpen(path, MailboxOwner.Server, DefaultMode, lockTimeout, out mailbox, out error);
+
+    /// <summary>As <see cref="TryOpen(string, TimeSpan, out MailboxFile?, out string?)"/>, for the mailbox of
+    /// <paramref name="owner"/>: an existing file must be the owner's; a new one is created with
+    /// <paramref name="mode"/> and, for an account, given to it (which needs CAP_CHOWN).</summary>
+    public static MailboxOpenResult TryOpen(
+        string path, MailboxOwner owner, UnixFileMode mode, TimeSpan lockTimeout, out MailboxFile? mailbox, out string? error) =>
+        Open(path, owner, mode, create: true, lockTimeout, out mailbox, out error);
+
+    /// <summary>Called between the look at the name and the open, with the path: lets a test swap the file there,
+    /// as an attacker racing the server would.</summary>
+    internal static Action<string>? BeforeOpen { get; set; }
 
     /// <summary>CRC-32C of an append, as the queue records it before <see cref="Append(in ReadOnlySequence{byte})"/>.</summary>
     public static uint Checksum(in ReadOnlySequence<byte> content) => Crc32C.Compute(content);
@@ -70,7 +85,12 @@ public sealed class MailboxFile : IDisposable
     /// back to <paramref name="offset"/>. Takes the same locks as <see cref="TryOpen"/>.</summary>
     /// <param name="detail">What was found, for the log; null when the answer needs no explanation.</param>
     public static MailboxRegionState CheckRegion(
-        string path, long offset, long length, uint crc, TimeSpan lockTimeout, out string? detail)
+        string path, long offset, long length, uint crc, TimeSpan lockTimeout, out string? detail) =>
+        CheckRegion(path, MailboxOwner.Server, offset, length, crc, lockTimeout, out detail);
+
+    /// <inheritdoc cref="CheckRegion(string, long, long, uint, TimeSpan, out string?)"/>
+    public static MailboxRegionState CheckRegion(
+        string path, MailboxOwner owner, long offset, long length, uint crc, TimeSpan lockTimeout, out string? detail)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
@@ -82,7 +102,7 @@ public sealed class MailboxFile : IDisposable
             return offset == 0 ? MailboxRegionState.Absent : MailboxRegionState.Changed;
         }
 
-        MailboxOpenResult opened = Open(path, create: false, lockTimeout, out MailboxFile? mailbox, out detail);
+        MailboxOpenResult opened = Open(path, owner, DefaultMode, create: false, lockTimeout, out MailboxFile? mailbox, out detail);
         switch (opened)
         {
             case MailboxOpenResult.Locked:
@@ -125,8 +145,8 @@ public sealed class MailboxFile : IDisposable
         _handle.Dispose();
     }
 
-    private static MailboxOpenResult Open(
-        string path, bool create, TimeSpan lockTimeout, out MailboxFile? mailbox, out string? error)
+    private static MailboxOpenResult Open(string path, MailboxOwner owner, UnixFileMode mode, bool create, TimeSpan lockTimeout,
+        out MailboxFile? mailbox, out string? error)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         mailbox = null;
@@ -136,7 +156,7 @@ public sealed class MailboxFile : IDisposable
         while (true)
         {
             MailboxOpenResult result =
-                OpenOnce(path, lockPath, create, out SafeFileHandle? handle, out long length, out error);
+                OpenOnce(path, lockPath, owner, mode, create, out SafeFileHandle? handle, out long length, out error);
             if (result == MailboxOpenResult.Opened)
             {
                 mailbox = new MailboxFile(path, lockPath, handle!, length);
@@ -153,9 +173,12 @@ public sealed class MailboxFile : IDisposable
         }
     }
 
-    /// <summary>One attempt: check, open, check again, and take both locks without waiting.</summary>
-    private static MailboxOpenResult OpenOnce(
-        string path, string lockPath, bool create, out SafeFileHandle? handle, out long length, out string? error)
+    /// <summary>One attempt: check, open, check again on the descriptor, and take both locks without waiting.
+    /// Whatever the name was swapped for after the look, the open does not follow a symbolic link (O_NOFOLLOW),
+    /// does not take over a file created meanwhile (O_EXCL), and what was opened is checked by fstat, so a race
+    /// cannot make the server write where the mailbox's owner could not.</summary>
+    private static MailboxOpenResult OpenOnce(string path, string lockPath, MailboxOwner owner, UnixFileMode mode, bool create,
+        out SafeFileHandle? handle, out long length, out string? error)
     {
         handle = null;
         length = 0;
@@ -165,9 +188,9 @@ public sealed class MailboxFile : IDisposable
         bool existed = errno == 0;
         if (existed)
         {
-            error = Refusal(path, named);
+            error = Refusal(path, named, owner);
             if (error is not null)
-                return MailboxOpenResult.Refused;
+                return RefusedOrFailed(named, owner);
         }
         else if (errno != Errno.ENOENT || !create)
         {
@@ -179,7 +202,9 @@ public sealed class MailboxFile : IDisposable
             return MailboxOpenResult.Failed;
         }
 
-        errno = Libc.Open(path, create ? MailboxFlags | OpenFlags.Create : MailboxFlags, FileMode, out SafeFileHandle? opened);
+        BeforeOpen?.Invoke(path);
+        bool creating = !existed;
+        errno = Libc.Open(path, creating ? MailboxFlags | OpenFlags.Create | OpenFlags.Exclusive : MailboxFlags, mode, out SafeFileHandle? opened);
         if (opened is null)
         {
             // These mean the name changed into something we refuse between lstat and open.
@@ -188,13 +213,22 @@ public sealed class MailboxFile : IDisposable
                 Errno.ELOOP => ($"{path} is a symbolic link", MailboxOpenResult.Refused),
                 Errno.EISDIR => ($"{path} is a directory, not a regular file", MailboxOpenResult.Refused),
                 Errno.ENXIO => ($"{path} is a socket or a device, not a regular file", MailboxOpenResult.Refused),
+                // Created by someone else since we looked: look again.
+                Errno.EEXIST => ($"{path} was created by another process while it was being opened", MailboxOpenResult.Locked),
+                Errno.EACCES => (NoAccess(path, owner), MailboxOpenResult.Failed),
                 _ => (Libc.Describe(path, "open", errno), MailboxOpenResult.Failed),
             };
             return result;
         }
 
+        if (creating && !TryGiveToOwner(path, opened, owner, mode, out error))
+        {
+            opened.Dispose();
+            return MailboxOpenResult.Failed;
+        }
+
         errno = Libc.FStat(opened, out UnixFileStatus status);
-        MailboxOpenResult checkedResult = CheckOpened(path, errno, status, existed, named, out error);
+        MailboxOpenResult checkedResult = CheckOpened(path, errno, status, existed, named, owner, out error);
         if (checkedResult != MailboxOpenResult.Opened)
         {
             opened.Dispose();
@@ -214,7 +248,7 @@ public sealed class MailboxFile : IDisposable
             named = default; // fails the same-file check below: retried
         else if (errno == 0)
             errno = Libc.FStat(opened, out status);
-        checkedResult = CheckOpened(path, errno == Errno.ENOENT ? 0 : errno, status, existed: true, named, out error);
+        checkedResult = CheckOpened(path, errno == Errno.ENOENT ? 0 : errno, status, existed: true, named, owner, out error);
         if (checkedResult != MailboxOpenResult.Opened)
         {
             Unlock(opened, lockPath);
@@ -227,17 +261,17 @@ public sealed class MailboxFile : IDisposable
         return MailboxOpenResult.Opened;
     }
 
-    private static MailboxOpenResult CheckOpened(
-        string path, int errno, in UnixFileStatus status, bool existed, in UnixFileStatus named, out string? error)
+    private static MailboxOpenResult CheckOpened(string path, int errno, in UnixFileStatus status, bool existed,
+        in UnixFileStatus named, MailboxOwner owner, out string? error)
     {
         if (errno != 0)
         {
             error = Libc.Describe(path, "stat", errno);
             return MailboxOpenResult.Failed;
         }
-        error = Refusal(path, status);
+        error = Refusal(path, status, owner);
         if (error is not null)
-            return MailboxOpenResult.Refused;
+            return RefusedOrFailed(status, owner);
         if (existed && !status.IsSameFile(named))
         {
             // Retried like a held lock: the next attempt opens whatever the name leads to now.
@@ -248,7 +282,14 @@ public sealed class MailboxFile : IDisposable
     }
 
     /// <summary>Why a file must not be written as a mailbox, or null.</summary>
-    private static string? Refusal(string path, in UnixFileStatus status)
+    /// <summary>A mailbox that is fine but for its owner (a root-owned one left from before, say) waits for the
+    /// administrator's chown, deferred, rather than bouncing the mail: as sendmail's mail.local does.</summary>
+    private static MailboxOpenResult RefusedOrFailed(in UnixFileStatus status, MailboxOwner owner) =>
+        status.Type == UnixFileType.RegularFile && status.LinkCount <= 1 && status.OwnerId != owner.UserId
+            ? MailboxOpenResult.Failed
+            : MailboxOpenResult.Refused;
+
+    private static string? Refusal(string path, in UnixFileStatus status, MailboxOwner owner)
     {
         string? notRegular = status.Type switch
         {
@@ -264,11 +305,60 @@ public sealed class MailboxFile : IDisposable
             return $"{path} {notRegular}";
         if (status.LinkCount > 1)
             return $"{path} has {status.LinkCount} hard links";
-        uint us = Libc.GetEffectiveUserId();
-        if (status.OwnerId != us)
-            return $"{path} is owned by uid {status.OwnerId}, not by uid {us} that delivers the mail";
+        if (status.OwnerId != owner.UserId)
+        {
+            return owner.IsAccount
+                ? $"{path} is owned by uid {status.OwnerId}, not by uid {owner.UserId} whose mailbox it is"
+                : $"{path} is owned by uid {status.OwnerId}, not by uid {owner.UserId} that delivers the mail";
+        }
         return null;
     }
+
+    /// <summary>Sets a mailbox just created to its mode, whatever the umask, and gives an account's to the account
+    /// and the mail directory's group. When that is not allowed the new file is removed again: a mailbox the
+    /// account could not read, owned by the server, must not be left behind.</summary>
+    private static bool TryGiveToOwner(string path, SafeFileHandle handle, MailboxOwner owner, UnixFileMode mode, out string? error)
+    {
+        int errno = Libc.FChmod(handle, mode);
+        if (errno == 0 && owner.IsAccount)
+        {
+            string directory = System.IO.Path.GetDirectoryName(path) ?? ".";
+            uint group = Libc.Stat(directory, out UnixFileStatus status) == 0 ? status.GroupId : uint.MaxValue; // -1: unchanged
+            errno = Libc.FChown(handle, owner.UserId, group);
+            if (errno == Errno.EPERM)
+            {
+                RemoveCreated(path, handle);
+                error = $"cannot give the new mailbox {path} to uid {owner.UserId}: the server (uid {Libc.GetEffectiveUserId()}) "
+                    + $"lacks {Capabilities.NameOf(Capability.Chown)}; run it as root or grant it {Capabilities.NameOf(Capability.Chown)}";
+                return false;
+            }
+        }
+        if (errno != 0)
+        {
+            RemoveCreated(path, handle);
+            error = Libc.Describe(path, owner.IsAccount ? "fchmod/fchown of the new mailbox" : "fchmod of the new mailbox", errno);
+            return false;
+        }
+        error = null;
+        return true;
+    }
+
+    /// <summary>Unlinks the name of a file this process just created, if the name still leads to it.</summary>
+    private static void RemoveCreated(string path, SafeFileHandle handle)
+    {
+        if (Libc.FStat(handle, out UnixFileStatus opened) == 0 && Libc.LStat(path, out UnixFileStatus named) == 0
+            && opened.IsSameFile(named))
+        {
+            _ = Libc.Unlink(path);
+        }
+    }
+
+    /// <summary>Why an existing mailbox cannot be opened: the mode grants the server nothing, and the server has no
+    /// right to pass over that.</summary>
+    private static string NoAccess(string path, MailboxOwner owner) =>
+        $"{path}: open: permission denied: the server (uid {Libc.GetEffectiveUserId()}) may not write the mailbox of uid {owner.UserId}; "
+        + $"it needs {Capabilities.NameOf(Capability.DacOverride)} (run it as root), or write access through the mailbox's group "
+        + "(Delivery:MailboxMode 0660, the server in the mail directory's group)";
 
     private static bool TryCreateDirectory(string path, out string? error)
     {

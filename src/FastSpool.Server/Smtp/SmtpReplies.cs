@@ -52,6 +52,9 @@ internal static class SmtpReplies
     public static ReadOnlySpan<byte> ShuttingDownText => " Service shutting down, closing transmission channel\r\n"u8;
     public static ReadOnlySpan<byte> RelayDeniedText => ": Relay access denied\r\n"u8;
     public static ReadOnlySpan<byte> UserUnknownText => ": Recipient address rejected: User unknown in local recipient table\r\n"u8;
+    public static ReadOnlySpan<byte> AliasLoopText => ": Recipient address rejected: alias loop\r\n"u8;
+    public static ReadOnlySpan<byte> AliasOnlyRemoteText => ": Recipient address rejected: alias forwards only to remote addresses and no relay is configured\r\n"u8;
+    public static ReadOnlySpan<byte> AliasToNobodyText => ": Recipient address rejected: alias leads to no mailbox\r\n"u8;
     public static ReadOnlySpan<byte> UnsupportedOptionPrefix => "555 5.5.4 Unsupported option: "u8;
     public static ReadOnlySpan<byte> QueuedAsPrefix => "250 2.0.0 Ok: queued as "u8;
     public static ReadOnlySpan<byte> ChunkOkPrefix => "250 2.0.0 Ok: "u8;

@@ -9,6 +9,7 @@ using System.Text;
 using FastSpool.Protocols.Smtp;
 using FastSpool.Queue;
 using FastSpool.Server.Logging;
+using FastSpool.Users;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -472,8 +473,19 @@ internal sealed class SmtpSession
         {
             if (!_server.Domains.Contains(rcpt.GetDomain(argument)))
                 return RejectAddress("554 5.7.1 <"u8, path, SmtpReplies.RelayDeniedText);
-            if (!_server.Recipients.IsDeliverable(rcpt.GetLocalPart(argument)))
-                return RejectAddress("550 5.1.1 <"u8, path, SmtpReplies.UserUnknownText);
+            switch (_server.Recipients.Check(rcpt.GetLocalPart(argument)))
+            {
+                case LocalPartCheck.Deliverable:
+                    break;
+                case LocalPartCheck.AliasLoop:
+                    return RejectAddress("550 5.4.6 <"u8, path, SmtpReplies.AliasLoopText);
+                case LocalPartCheck.AliasOnlyRemote:
+                    return RejectAddress("550 5.4.4 <"u8, path, SmtpReplies.AliasOnlyRemoteText);
+                case LocalPartCheck.AliasToNobody:
+                    return RejectAddress("550 5.1.1 <"u8, path, SmtpReplies.AliasToNobodyText);
+                default:
+                    return RejectAddress("550 5.1.1 <"u8, path, SmtpReplies.UserUnknownText);
+            }
         }
         if (!_recipients.Contains(path))
         {

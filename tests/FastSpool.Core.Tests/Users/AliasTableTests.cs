@@ -193,9 +193,9 @@ public sealed class AliasTableTests : IDisposable
         Assert.Equal(["carol"], aliases.Expand("list").Mailboxes);
         Assert.Equal(
             [
-                $"aliases line 2: alias 'run': command target '|/usr/bin/touch {marker}' is not supported; skipped",
-                "aliases line 4: alias 'save': file target '/var/mail/archive' is not supported; skipped",
-                "aliases line 5: alias 'list': include target ':include:/etc/mail/list' is not supported; skipped",
+                $"{aliases.FilePath} line 2: alias 'run': command target '|/usr/bin/touch {marker}' is not supported; skipped",
+                $"{aliases.FilePath} line 4: alias 'save': file target '/var/mail/archive' is not supported; skipped",
+                $"{aliases.FilePath} line 5: alias 'list': include target ':include:/etc/mail/list' is not supported; skipped",
             ],
             aliases.Warnings);
         Assert.False(File.Exists(marker));
@@ -208,7 +208,7 @@ public sealed class AliasTableTests : IDisposable
 
         Assert.False(aliases.Contains("decode"u8));
         Assert.Equal(2, aliases.Warnings.Count);
-        Assert.Equal("aliases line 1: alias 'decode' has no supported targets; entry ignored", aliases.Warnings[1]);
+        Assert.Equal($"{aliases.FilePath} line 1: alias 'decode' has no supported targets; entry ignored", aliases.Warnings[1]);
     }
 
     [Fact]
@@ -225,14 +225,14 @@ public sealed class AliasTableTests : IDisposable
         Assert.Equal(["alice"], aliases.Expand("ok").Mailboxes);
         Assert.Equal(
             [
-                "aliases line 1: continuation line without an alias; ignored",
-                "aliases line 2: no ':' after the alias name; entry ignored",
-                "aliases line 3: invalid alias name '../x'; entry ignored",
-                "aliases line 4: alias 'ok': invalid target 'bad name'; skipped",
-                "aliases line 4: alias 'ok': invalid target '@nowhere'; skipped",
-                "aliases line 4: alias 'ok': invalid target 'x@'; skipped",
-                "aliases line 4: alias 'ok': invalid target '../etc'; skipped",
-                "aliases line 5: duplicate alias 'ok'; the first entry counts",
+                $"{aliases.FilePath} line 1: continuation line without an alias; ignored",
+                $"{aliases.FilePath} line 2: no ':' after the alias name; entry ignored",
+                $"{aliases.FilePath} line 3: invalid alias name '../x'; entry ignored",
+                $"{aliases.FilePath} line 4: alias 'ok': invalid target 'bad name'; skipped",
+                $"{aliases.FilePath} line 4: alias 'ok': invalid target '@nowhere'; skipped",
+                $"{aliases.FilePath} line 4: alias 'ok': invalid target 'x@'; skipped",
+                $"{aliases.FilePath} line 4: alias 'ok': invalid target '../etc'; skipped",
+                $"{aliases.FilePath} line 5: duplicate alias 'ok'; the first entry counts",
             ],
             aliases.Warnings);
     }

@@ -30,28 +30,24 @@ internal sealed class ServerProcess : IDisposable
     public int Id => _process.Id;
 
     public static Task<ServerProcess> StartAsync(string dataDirectory, int port, params string[] extra) =>
-        StartAsync(umask: null, dataDirectory, port, extra);
+        StartAsync([], dataDirectory, port, extra);
 
     /// <summary>Starts the server from a shell that first sets <paramref name="umask"/> (octal, as umask(1) takes it).</summary>
     public static Task<ServerProcess> StartWithUmaskAsync(string umask, string dataDirectory, int port, params string[] extra) =>
-        StartAsync(umask, dataDirectory, port, extra);
+        // exec: the server is the shell's process, so that Kill and StopAsync reach it.
+        StartAsync(["/bin/sh", "-c", "umask \"$0\" && exec \"$@\"", umask], dataDirectory, port, extra);
 
-    private static async Task<ServerProcess> StartAsync(string? umask, string dataDirectory, int port, string[] extra)
+    /// <param name="wrapper">A command that runs the server, such as setpriv with fewer rights; none when empty.</param>
+    public static async Task<ServerProcess> StartAsync(string[] wrapper, string dataDirectory, int port, params string[] extra)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "fastspool.dll");
-        var info = new ProcessStartInfo(umask is null ? "dotnet" : "/bin/sh")
+        var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (umask is not null)
-        {
-            // exec: the server is the shell's process, so that Kill and StopAsync reach it.
-            foreach (string arg in (string[])["-c", "umask \"$0\" && exec dotnet \"$@\"", umask])
-                info.ArgumentList.Add(arg);
-        }
-        foreach (string arg in (string[])[dll, "serve", "--data", dataDirectory, $"--Smtp:Listen:0=127.0.0.1:{port}",
+        foreach (string arg in (string[])[.. wrapper.Skip(1), .. wrapper.Length > 0 ? ["dotnet"] : (string[])[], dll, "serve", "--data", dataDirectory, $"--Smtp:Listen:0=127.0.0.1:{port}",
                      "--Users:System=false", "--LocalDomains:0=localhost", "--Smtp:Hostname=crash.test", .. extra])
             info.ArgumentList.Add(arg);
         var process = new Process { StartInfo = info };
