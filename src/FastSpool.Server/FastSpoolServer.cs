@@ -69,7 +69,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueStore, cancellationToken).ConfigureAwait(false);
 
             LocalRecipients recipients = CreateRecipients(options, log, out UserStore users, out AliasTable aliases);
-            CreateMailDirectory(options.Delivery.MailDirectory!);
+            CreateMailDirectory(options.Delivery.MailDirectory!, options.DataDirectory);
             TimeProvider time = TimeProvider.System;
             ILogger qmgr = loggers.CreateLogger("qmgr");
             var local = new LocalTransport(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time, qmgr,
@@ -196,15 +196,20 @@ public sealed class FastSpoolServer : IAsyncDisposable
             system ? AliasTable.FromFile(options.Users.SystemAliasesFile, Loaded) : null);
     }
 
-    /// <summary>A mail directory the server makes is 0755 whatever the umask (the server's is 077): login accounts
-    /// reach their own mailboxes in it, each of which is private to its owner. One that exists is left as it is.</summary>
-    private static void CreateMailDirectory(string path)
+    /// <summary>A mail directory the server makes outside the data directory (as /var/mail) is 0755 whatever the
+    /// umask (the server's is 077): login accounts reach their own mailboxes in it, each private to its owner. Inside
+    /// the private data directory (the default) it is private too. One that exists is left as it is.</summary>
+    private static void CreateMailDirectory(string path, string dataDirectory)
     {
         if (Directory.Exists(path))
             return;
-        Directory.CreateDirectory(path);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        Directory.CreateDirectory(path, PrivateModes.Directory);
+        string data = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory)) + Path.DirectorySeparatorChar;
+        if (!Path.GetFullPath(path).StartsWith(data, StringComparison.Ordinal))
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
     }
 
     /// <summary>Says at start what deliveries to login accounts will fail for want of a right, rather than only at

@@ -21,7 +21,10 @@ public sealed class LoginAccountMailboxTests : IAsyncLifetime
     private static readonly UnixFileMode Mode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private static readonly UnixFileMode Mode0660 = Mode0600 | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "fastspool-it-" + Guid.NewGuid().ToString("N"));
+    // The data directory is private to the server (0700); the mail directory, as /var/mail, is beside it.
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "fastspool-it-" + Guid.NewGuid().ToString("N"));
+
+    private string DataDirectory => Path.Combine(_root, "data");
     private LoginAccount? _account;
     private TestServer? _server;
 
@@ -29,15 +32,17 @@ public sealed class LoginAccountMailboxTests : IAsyncLifetime
 
     private TestServer Server => _server!;
 
-    private string MailDirectory => Path.Combine(_data, "mail");
+    private string MailDirectory => Path.Combine(_root, "mail");
 
-    private string HostAliases => Path.Combine(_data, "host-aliases");
+    private string HostAliases => Path.Combine(_root, "host-aliases");
 
     public Task InitializeAsync()
     {
         if (!Environment.IsPrivilegedProcess)
             return Task.CompletedTask;
         _account = LoginAccount.Create();
+        Directory.CreateDirectory(_root);
+        File.SetUnixFileMode(_root, (UnixFileMode)0b111_101_101); // 0755 whatever this process's umask
         // Like Debian's /var/mail: root's, group mail, setgid, writable by the group.
         Directory.CreateDirectory(MailDirectory);
         Tool.RunOrFail("chgrp", "mail", MailDirectory);
@@ -52,7 +57,8 @@ public sealed class LoginAccountMailboxTests : IAsyncLifetime
         {
             o.Users.System = true;
             o.Users.SystemAliasesFile = HostAliases;
-        }, _data);
+            o.Delivery.MailDirectory = MailDirectory;
+        }, DataDirectory);
     }
 
     public async Task DisposeAsync()
@@ -60,8 +66,8 @@ public sealed class LoginAccountMailboxTests : IAsyncLifetime
         if (_server is not null)
             await _server.DisposeAsync();
         _account?.Dispose();
-        if (Directory.Exists(_data))
-            Directory.Delete(_data, recursive: true);
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
     }
 
     private async Task SendAsync(string to, string subject)
@@ -89,7 +95,7 @@ public sealed class LoginAccountMailboxTests : IAsyncLifetime
     /// <summary>mutt, read-only and with no configuration, pipes the first message to a file of the account's.</summary>
     private string ReadFirstAsAccountWithMutt(string path)
     {
-        string directory = Path.Combine(_data, "mutt");
+        string directory = Path.Combine(_root, "mutt");
         Directory.CreateDirectory(Path.Combine(directory, "Mail")); // or mutt asks whether to create its folder directory
         Tool.RunOrFail("chown", "-R", Account.UserId.ToString(CultureInfo.InvariantCulture), directory);
         string output = Path.Combine(directory, "first");
@@ -175,8 +181,8 @@ public sealed class LoginAccountMailboxTests : IAsyncLifetime
     {
         int port = TestServer.FreePort();
         // Root, but without the right to give files away (the bounding set limits what exec grants).
-        using ServerProcess server = await ServerProcess.StartAsync(["setpriv", "--bounding-set=-chown", "--inh-caps=-chown"], _data, port,
-            "--Users:System=true", $"--Users:SystemAliasesFile={HostAliases}", "--Delivery:RetryDelay=00:00:30", "--Delivery:MaxRetryDelay=00:01:00");
+        using ServerProcess server = await ServerProcess.StartAsync(["setpriv", "--bounding-set=-chown", "--inh-caps=-chown"], DataDirectory, port,
+            "--Users:System=true", $"--Users:SystemAliasesFile={HostAliases}", $"--Delivery:MailDirectory={MailDirectory}", "--Delivery:RetryDelay=00:00:30", "--Delivery:MaxRetryDelay=00:01:00");
         string path = Path.Combine(MailDirectory, Account.Name);
 
         using (var client = new SmtpClient())

@@ -27,7 +27,7 @@ internal static class CheckCommand
             if (aliasErrors.Count > 0)
             {
                 foreach (string error in aliasErrors)
-                    context.Fail(ExitCode.Config, $"{Path.Combine(options.DataDirectory, AliasTable.FileName)}: {error}");
+                    context.Fail(ExitCode.Config, error); // each names the file and the line
                 return ExitCode.Config;
             }
             foreach ((string key, string value) in Changed(options))

@@ -43,6 +43,6 @@ public sealed class CheckCommandTests : IDisposable
         Assert.Equal("", result.Out);
         Assert.Contains(result.ErrorLines, l => l.Contains("aliases line 1: continuation line without an alias", StringComparison.Ordinal));
         Assert.Contains(result.ErrorLines, l => l.Contains("aliases line 3", StringComparison.Ordinal));
-        Assert.All(result.ErrorLines, l => Assert.StartsWith($"fastspool: {Path.Combine(_dir, "aliases")}: aliases line ", l));
+        Assert.All(result.ErrorLines, l => Assert.StartsWith($"fastspool: {Path.Combine(_dir, "aliases")} line ", l));
     }
 }
