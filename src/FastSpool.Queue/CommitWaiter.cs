@@ -19,6 +19,9 @@ internal sealed class CommitWaiter : IValueTaskSource, IValueTaskSource<long>, I
 
     public long Address { get; private set; }
 
+    /// <summary>When the appender began to wait (<see cref="System.Diagnostics.Stopwatch"/> ticks), for the commit-wait histogram.</summary>
+    public long Registered { get; private set; }
+
     /// <summary>Completes when the record is durable; awaited exactly once, after which the waiter is back in the pool.</summary>
     public ValueTask Task => new(this, _core.Version);
 
@@ -29,6 +32,7 @@ internal sealed class CommitWaiter : IValueTaskSource, IValueTaskSource<long>, I
     {
         CommitWaiter waiter = Pool.Rent();
         waiter.Address = address;
+        waiter.Registered = System.Diagnostics.Stopwatch.GetTimestamp();
         return waiter;
     }
 

@@ -1,6 +1,8 @@
 using FastSpool.Configuration;
 using FastSpool.Posix;
 using System.Buffers;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using FASTER.core;
 
@@ -31,9 +33,23 @@ public sealed class FasterQueueLog : IQueueLog
     private readonly List<CommitWaiter> _waiters = [];
     private readonly List<CommitWaiter> _ready = []; // the committer's only
     private int _disposed;
+    private readonly Meter _meter;
+    private readonly Histogram<double> _commitWait;
+    private readonly Histogram<double> _commitDuration;
 
-    private FasterQueueLog(string directory, QueueOptions options, int pageBits, int segmentBits, Engine engine)
+    /// <summary>Bucket bounds of the commit histograms, in seconds: an fsync takes from a fraction of a millisecond
+    /// (a disk with a write cache) to tens of milliseconds; more than a second is a disk in trouble.</summary>
+    private static readonly IReadOnlyList<double> CommitBuckets =
+        [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+    private FasterQueueLog(string directory, QueueOptions options, int pageBits, int segmentBits, Engine engine, IMeterFactory? meters)
     {
+        _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
+        var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = CommitBuckets };
+        _commitWait = _meter.CreateHistogram("fastspool.queue.commit.wait", "s",
+            "From a durable append (a message's envelope, a delivery's journal) until the commit that covers it", advice: advice);
+        _commitDuration = _meter.CreateHistogram("fastspool.queue.commit.duration", "s",
+            "One group commit of the queue log (its writes and fsync)", advice: advice);
         _directory = directory;
         _options = options;
         _pageBits = pageBits;
@@ -43,11 +59,15 @@ public sealed class FasterQueueLog : IQueueLog
         _committer = Task.Run(CommitLoopAsync);
     }
 
+    /// <summary>Meter of the commit histograms (the queue manager's gauges share the name).</summary>
+    public const string MeterName = "FastSpool.Queue";
+
     private FasterLog Log => _engine.Log;
 
     /// <summary>Opens (and recovers) the log in <paramref name="directory"/>. Refuses to come up empty over segment
     /// files whose commit cannot be found.</summary>
-    public static async Task<FasterQueueLog> OpenAsync(string directory, QueueOptions options, CancellationToken cancellationToken = default)
+    /// <param name="meters">Where the commit histograms' meter comes from; null: a meter of no server's scope.</param>
+    public static async Task<FasterQueueLog> OpenAsync(string directory, QueueOptions options, IMeterFactory? meters = null, CancellationToken cancellationToken = default)
     {
         string dir = Path.GetFullPath(directory);
         Directory.CreateDirectory(dir, PrivateModes.Directory);
@@ -64,7 +84,7 @@ public sealed class FasterQueueLog : IQueueLog
             engine.Dispose();
             throw new QueueOpenException($"the queue in {dir} has segment files but nothing could be recovered from them: refusing to start with an empty queue");
         }
-        var queueLog = new FasterQueueLog(dir, options, pageBits, segmentBits, engine);
+        var queueLog = new FasterQueueLog(dir, options, pageBits, segmentBits, engine, meters);
         if (!hadCommits)
         {
             // A first commit at once, so that a crash from now on always finds a commit file to recover from.
@@ -299,6 +319,12 @@ public sealed class FasterQueueLog : IQueueLog
             }
             _waiters.RemoveRange(kept, _waiters.Count - kept);
         }
+        if (_commitWait.Enabled)
+        {
+            long now = Stopwatch.GetTimestamp();
+            foreach (CommitWaiter waiter in _ready)
+                _commitWait.Record(Stopwatch.GetElapsedTime(waiter.Registered, now).TotalSeconds);
+        }
         foreach (CommitWaiter waiter in _ready)
             waiter.Complete();
         _ready.Clear();
@@ -366,7 +392,9 @@ public sealed class FasterQueueLog : IQueueLog
             try
             {
                 FasterLog log = Log;
+                long started = Stopwatch.GetTimestamp();
                 await log.CommitAsync().ConfigureAwait(false);
+                _commitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 CompleteWaiters(log.CommittedUntilAddress);
             }
             catch (ObjectDisposedException) when (_disposed != 0)
@@ -431,6 +459,7 @@ public sealed class FasterQueueLog : IQueueLog
         }
         _engine.Dispose();
         _recovering.Dispose();
+        _meter.Dispose();
     }
 
     /// <summary>One FasterLog with its device and commit manager: opened, recovered and closed together.</summary>

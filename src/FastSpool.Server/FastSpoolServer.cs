@@ -1,4 +1,5 @@
 using FastSpool.Logging;
+using FastSpool.Metrics;
 using FastSpool.Posix;
 using System.Net;
 using FastSpool.Configuration;
@@ -10,6 +11,7 @@ using FastSpool.Delivery.Routing;
 using FastSpool.Delivery.Scheduling;
 using FastSpool.Server.Admin;
 using FastSpool.Server.Logging;
+using FastSpool.Server.Metrics;
 using FastSpool.Server.Smtp;
 using FastSpool.Users;
 using Microsoft.AspNetCore.Builder;
@@ -31,14 +33,18 @@ public sealed class FastSpoolServer : IAsyncDisposable
     private readonly QueueManager _manager;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ServerStatistics _statisticsCounters;
+    private readonly ServerMetrics _metrics;
+    private readonly MetricsCollector? _collector;
     private readonly ILogger _log;
     private Task _statistics = Task.CompletedTask;
     private Task _fileChecks = Task.CompletedTask;
 
     private FastSpoolServer(WebApplication app, ServerLock serverLock, MailQueue queue, QueueManager manager, LocalRecipients recipients,
-        ServerStatistics statistics, ILogger log)
+        SmtpServerContext smtp, MetricsCollector? collector, ILogger log)
     {
-        _statisticsCounters = statistics;
+        _statisticsCounters = smtp.Statistics;
+        _metrics = smtp.Metrics;
+        _collector = collector;
         _log = log;
         Recipients = recipients;
         _app = app;
@@ -61,10 +67,13 @@ public sealed class FastSpoolServer : IAsyncDisposable
         ILogger log = loggers.CreateLogger("fastspool");
         ServerLock serverLock = ServerLock.Acquire(options.DataDirectory);
         FasterQueueLog? queueLog = null;
+        MetricsCollector? collector = null;
+        // The instruments of this server, and only these, are what its metrics endpoint reads.
+        var meters = new ServerMeterFactory();
         try
         {
             PrivateDataDirectory.Tighten(options.DataDirectory, options.Delivery.MailDirectory!, log);
-            queueLog = await FasterQueueLog.OpenAsync(options.QueueDirectory, options.Queue, cancellationToken).ConfigureAwait(false);
+            queueLog = await FasterQueueLog.OpenAsync(options.QueueDirectory, options.Queue, meters, cancellationToken).ConfigureAwait(false);
             IQueueLog queueStore = decorateLog is null ? queueLog : decorateLog(queueLog);
             (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueStore, cancellationToken).ConfigureAwait(false);
 
@@ -78,12 +87,16 @@ public sealed class FastSpoolServer : IAsyncDisposable
             var domains = new DomainSet(options.LocalDomains!);
             var router = new LocalRouter(recipients, domains, local, relay: null, qmgr);
             var manager = new QueueManager(queue, router, [local], options.Delivery, options.Queue,
-                new NoticeOptions(options.Smtp.Hostname!), loggers, time);
+                new NoticeOptions(options.Smtp.Hostname!), loggers, time, meters);
             queue.Sink = manager;
-            var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time);
+            var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters);
+            var smtp = new SmtpConnectionHandler(context);
 
-            List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = ListenSockets.Parse(options.Smtp.Listen!);
-            var listenSockets = new ListenSockets(smtpEndpoints);
+            List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = ListenSockets.Parse("Smtp:Listen", options.Smtp.Listen!);
+            List<(string Name, IPEndPoint EndPoint)> metricsEndpoints = ListenSockets.Parse("Metrics:Listen", options.Metrics.Listen ?? []);
+            var listenSockets = new ListenSockets([.. smtpEndpoints, .. metricsEndpoints]);
+            if (metricsEndpoints.Count > 0)
+                collector = new MetricsCollector(meters);
             WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
             builder.Services.AddSingleton(loggers);
             builder.Services.AddSingleton(context);
@@ -91,10 +104,13 @@ public sealed class FastSpoolServer : IAsyncDisposable
             {
                 // Smtp:MaxConnections is counted by the SMTP handler, which answers 421 where Kestrel would close silently.
                 kestrel.AddServerHeader = false;
-                foreach ((_, IPEndPoint endpoint) in smtpEndpoints)
-                    kestrel.Listen(endpoint, l => l.UseConnectionHandler<SmtpConnectionHandler>());
+                foreach ((string name, IPEndPoint endpoint) in smtpEndpoints)
+                {
+                    ListenerStatistics listener = context.Statistics.AddListener(name);
+                    kestrel.Listen(endpoint, l => l.Run(connection => smtp.OnConnectedAsync(connection, listener)));
+                }
+                kestrel.ListenForMetrics(metricsEndpoints.Select(m => m.EndPoint));
             });
-            builder.Services.AddSingleton<SmtpConnectionHandler>();
             // A session that waits for its client to read replies stops reading; this bounds what the transport
             // reads ahead of it meanwhile (Kestrel's default is 1 MiB a connection). Replies: see SmtpSession.
             builder.WebHost.UseSockets(sockets =>
@@ -107,9 +123,12 @@ public sealed class FastSpoolServer : IAsyncDisposable
             IQueueControl? control = manager;
             builder.AddFastSpoolAdmin(options.ControlSocketPath, control);
             WebApplication app = builder.Build();
+            if (collector is not null)
+                app.UseFastSpoolMetrics(collector); // ahead of routing: nothing else answers on the metrics port
+            app.UseRouting();
             app.MapFastSpoolAdmin(); // Admin endpoint
 
-            var server = new FastSpoolServer(app, serverLock, queue, manager, recipients, context.Statistics, log)
+            var server = new FastSpoolServer(app, serverLock, queue, manager, recipients, context, collector, log)
             {
                 OwnLoggers = ownLoggers,
                 Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases),
@@ -131,12 +150,15 @@ public sealed class FastSpoolServer : IAsyncDisposable
             server._fileChecks = server.CheckRecipientFilesAsync(time);
             if (options.Users.System)
                 WarnOfMissingRights(options, log);
-            log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}, local domains {Domains}, {Messages} messages in queue",
-                options.DataDirectory, string.Join(", ", options.Smtp.Listen!), string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
+            log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}{Metrics}, local domains {Domains}, {Messages} messages in queue",
+                options.DataDirectory, string.Join(", ", options.Smtp.Listen!),
+                metricsEndpoints.Count > 0 ? ", metrics on " + string.Join(", ", options.Metrics.Listen!) : "",
+                string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
             return server;
         }
         catch
         {
+            collector?.Dispose();
             ownLoggers?.Dispose();
             if (queueLog is not null)
                 await queueLog.DisposeAsync().ConfigureAwait(false);
@@ -300,6 +322,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         await _manager.DisposeAsync().ConfigureAwait(false);
         await _queue.DisposeAsync().ConfigureAwait(false);
+        _collector?.Dispose();
+        _metrics.Dispose();
         _lock.Dispose();
         _stopping.Dispose();
         _log.LogInformation("stopped");

@@ -23,14 +23,15 @@ internal sealed class ListenSockets
         }
     }
 
-    /// <summary>The endpoints of <c>Smtp:Listen</c>, with the text they were configured as.</summary>
-    public static List<(string Name, IPEndPoint EndPoint)> Parse(IEnumerable<string> listen)
+    /// <summary>The endpoints of <paramref name="key"/> (<c>Smtp:Listen</c>, <c>Metrics:Listen</c>), with the text
+    /// they were configured as.</summary>
+    public static List<(string Name, IPEndPoint EndPoint)> Parse(string key, IEnumerable<string> listen)
     {
         var endpoints = new List<(string, IPEndPoint)>();
         foreach (string text in listen)
         {
             if (!OptionsValidator.TryParseEndpoint(text, out IPEndPoint endpoint))
-                throw new InvalidOperationException($"Smtp:Listen: '{text}' is not an endpoint");
+                throw new InvalidOperationException($"{key}: '{text}' is not an endpoint");
             endpoints.Add((text, endpoint));
         }
         return endpoints;

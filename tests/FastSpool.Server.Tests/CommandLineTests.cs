@@ -76,10 +76,21 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--Smtp:ConnectionLimitExemptions:0=localhost", "Smtp:ConnectionLimitExemptions")]
     [InlineData("--Smtp:MaxConnectionsPerClient=-1", "Smtp:MaxConnectionsPerClient")]
     [InlineData("--Smtp:ConnectionRatePerClient=-1", "Smtp:ConnectionRatePerClient")]
+    [InlineData("--Metrics:Listen:0=nowhere", "Metrics:Listen: 'nowhere' is not an endpoint")]
+    [InlineData("--Metrics:Listen:0=127.0.0.1:0", "Metrics:Listen: '127.0.0.1:0' is not an endpoint")]
+    [InlineData("--Metrics:Listen:0=127.0.0.1:2525", "Metrics:Listen: '127.0.0.1:2525' is an SMTP endpoint too")]
     public void ErrorsNameTheKey(string argument, string key)
     {
         var e = Assert.Throws<SettingsException>(() => Settings.Load(["--data", _dir, argument]));
         Assert.Contains(key, e.Message);
+    }
+
+    [Fact]
+    public void MetricsAreOffUnlessAnEndpointIsGiven()
+    {
+        Assert.Empty(Settings.Load(["--data", _dir]).Metrics.Listen!);
+        Assert.Equal(["127.0.0.1:9125", "[::1]:9125"],
+            Settings.Load(["--data", _dir, "--Metrics:Listen:0=127.0.0.1:9125", "--Metrics:Listen:1=[::1]:9125"]).Metrics.Listen);
     }
 
     [Fact]
@@ -101,6 +112,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--Delivery:Frobnicate=1", "Delivery:Frobnicate: unknown key")]
     [InlineData("--Smtp:Listen=127.0.0.1:25", "Smtp:Listen: expected a list, such as [ \"127.0.0.1:25\" ], not a string")]
     [InlineData("--Smtp=big", "Smtp: expected a section of keys, not a value")]
+    [InlineData("--Metrics:Listen=127.0.0.1:9125", "Metrics:Listen: expected a list, such as [ \"127.0.0.1:9125\" ], not a string")]
+    [InlineData("--Metrics:Port=9125", "Metrics:Port: unknown key")]
     [InlineData("--Smtp:MaxErrors:0=3", "Smtp:MaxErrors: expected one value, not a list or a section")]
     [InlineData("--Smtp:Timeout=soon", "Smtp:Timeout: 'soon' is not a time span (hh:mm:ss or d.hh:mm:ss)")]
     public void AnUnknownKeyOrAValueOfTheWrongShapeIsAnErrorThatNamesIt(string argument, string error)

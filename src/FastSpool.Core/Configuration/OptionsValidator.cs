@@ -8,10 +8,12 @@ public static class OptionsValidator
     public static List<string> Validate(FastSpoolOptions o)
     {
         var errors = new List<string>();
-        foreach (string listen in o.Smtp.Listen ?? [])
+        CheckEndpoints("Smtp:Listen", o.Smtp.Listen, errors);
+        CheckEndpoints("Metrics:Listen", o.Metrics.Listen, errors);
+        foreach (string listen in o.Metrics.Listen ?? [])
         {
-            if (!TryParseEndpoint(listen, out _))
-                errors.Add($"Smtp:Listen: '{listen}' is not an endpoint (use 127.0.0.1:2525, [::1]:2525 or *:2525)");
+            if (TryParseEndpoint(listen, out IPEndPoint metrics) && (o.Smtp.Listen ?? []).Exists(s => TryParseEndpoint(s, out IPEndPoint smtp) && smtp.Equals(metrics)))
+                errors.Add($"Metrics:Listen: '{listen}' is an SMTP endpoint too (Smtp:Listen); give the metrics a port of their own");
         }
         foreach (string domain in o.LocalDomains ?? [])
         {
@@ -88,6 +90,15 @@ public static class OptionsValidator
         if (o.Queue.CommitFileInterval < 1)
             errors.Add("Queue:CommitFileInterval: must be at least 1");
         return errors;
+    }
+
+    private static void CheckEndpoints(string key, List<string>? endpoints, List<string> errors)
+    {
+        foreach (string listen in endpoints ?? [])
+        {
+            if (!TryParseEndpoint(listen, out _))
+                errors.Add($"{key}: '{listen}' is not an endpoint (use 127.0.0.1:2525, [::1]:2525 or *:2525)");
+        }
     }
 
     /// <summary>A network in CIDR notation, or one address (a network of one).</summary>

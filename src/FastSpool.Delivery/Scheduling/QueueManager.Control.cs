@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics.Metrics;
 using System.Text;
 using FastSpool.Delivery.Control;
 using FastSpool.Logging;
@@ -10,27 +9,9 @@ using FastSpool.Protocols.Smtp;
 namespace FastSpool.Delivery.Scheduling;
 
 /// <summary>What the admin sees and edits (mailq, flush, hold, release, requeue, delete, queue show), and the
-/// queue's counters for the metrics.</summary>
+/// queue's counters.</summary>
 public sealed partial class QueueManager
 {
-    /// <summary>Meter name for the queue's gauges (an OpenMetrics exporter can publish them).</summary>
-    public const string MeterName = "FastSpool.Queue";
-
-    private readonly Meter _metrics;
-
-    private Meter CreateMetrics()
-    {
-        var meter = new Meter(MeterName);
-        meter.CreateObservableGauge("fastspool.queue.messages", () => Counters().Messages, description: "Messages in the queue");
-        meter.CreateObservableGauge("fastspool.queue.messages.held", () => Counters().HeldMessages, description: "Messages on hold");
-        meter.CreateObservableGauge("fastspool.queue.messages.active", () => Counters().ActiveMessages, description: "Messages being delivered now");
-        meter.CreateObservableGauge("fastspool.queue.recipients.pending", () => Counters().PendingRecipients, description: "Recipients not tried yet");
-        meter.CreateObservableGauge("fastspool.queue.recipients.deferred", () => Counters().DeferredRecipients, description: "Recipients waiting for a retry");
-        meter.CreateObservableGauge("fastspool.queue.oldest_age", () => Counters().OldestArrival is { } oldest ? (_time.GetUtcNow() - oldest).TotalSeconds : 0,
-            unit: "s", description: "Age of the oldest message in the queue");
-        return meter;
-    }
-
     public QueueCounters Counters()
     {
         lock (_lock)
@@ -280,7 +261,7 @@ public sealed partial class QueueManager
                         // A recipient whose attempt is under way is settled when it comes back: delivered meanwhile,
                         // it is not reported as failed; otherwise it is bounced with the reply above (Finalize).
                         if (!message.Recipients[r].IsFinal && tracked.Progress(r).Outstanding == 0)
-                            Bounce(message, r, reply, "none", now);
+                            Bounce(message, r, reply, "none", "none", now);
                     }
                     // The notice goes out and the message is removed when what is under way comes back.
                     Settle(tracked);

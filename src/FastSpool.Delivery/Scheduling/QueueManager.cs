@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using FastSpool.Configuration;
 using FastSpool.Delivery.Routing;
@@ -44,7 +45,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     private DateTimeOffset _copyNotBefore;
 
     public QueueManager(MailQueue queue, IRecipientRouter router, IReadOnlyList<ITransport> transports, DeliveryOptions delivery,
-        QueueOptions queueOptions, NoticeOptions notices, ILoggerFactory loggers, TimeProvider time)
+        QueueOptions queueOptions, NoticeOptions notices, ILoggerFactory loggers, TimeProvider time, IMeterFactory? meters = null)
     {
         _queue = queue;
         _router = router;
@@ -55,7 +56,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         _log = loggers.CreateLogger("qmgr");
         _time = time;
         _retryTimer = time.CreateTimer(static state => ((QueueManager)state!).RetryDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _metrics = CreateMetrics();
+        _metrics = CreateMetrics(meters);
+        _deliveries = CreateDeliveries();
     }
 
     /// <summary>Messages in the queue (not yet finished).</summary>
@@ -401,6 +403,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                         tracked.Progress(item.Recipient).Delivered = result.Reply;
                         recipient.MarkPartDone(item.Part);
                         _ = RecordAsync(_queue.RecordPartDoneAsync(message.Id, item.Recipient, item.Part), message.Id);
+                        CountDelivery(Sent, work.Transport.Name);
                         _log.Line(LogLevel.Information,
                             $"{message.Id}: to=<{recipient.Address}>, relay={work.Transport.Name}, delay={Delay(message, now):0.##}, status=sent ({result.Reply.Text})");
                         break;
@@ -461,7 +464,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         QueuedMessage message = tracked.Message;
         QueuedRecipient recipient = message.Recipients[r];
         DeliveryReply? outcome = tracked.Progress(r).Outcome;
-        string relay = outcome?.RemoteHost ?? tracked.Progress(r).Relay ?? "none";
+        string transport = tracked.Progress(r).Relay ?? "none";
+        string relay = outcome?.RemoteHost ?? transport;
         bool withdrawn = tracked.Progress(r).Withdrawn;
         bool tried = tracked.Progress(r).Tried;
         tracked.Progress(r).Outcome = null;
@@ -472,7 +476,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         if (tracked.Deleted is { } deleted && (outcome is not null || withdrawn))
         {
             // Deleted with a notice while this attempt was under way, and not delivered by it.
-            Bounce(message, r, outcome is { Code: >= 500 } ? outcome : deleted, relay, now);
+            Bounce(message, r, outcome is { Code: >= 500 } ? outcome : deleted, relay, transport, now);
             return;
         }
         if (outcome is null)
@@ -487,13 +491,14 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             recipient.Attempts++;
         if (outcome.Code >= 500)
         {
-            Bounce(message, r, outcome, relay, now);
+            Bounce(message, r, outcome, relay, transport, now);
             return;
         }
         if (now - message.Arrival >= _queueOptions.MaxLifetime)
         {
             // Postfix's maximal_queue_lifetime: the last temporary reason goes back to the sender.
             SetState(message, r, RecipientStatus.Bounced, outcome, now, next: null);
+            CountDelivery(Expired, transport);
             _log.Line(LogLevel.Information,
                 $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=expired, returned to sender ({outcome.Text})");
             return;
@@ -504,14 +509,18 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         tracked.Progress(r).NotBefore = null;
         TimeSpan delay = next - now;
         SetState(message, r, RecipientStatus.Deferred, outcome, now, next);
+        CountDelivery(Deferred, transport);
         _log.Line(LogLevel.Information,
             $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=deferred ({outcome.Text}); retry in {(long)delay.TotalSeconds}s");
         Wait(tracked, next);
     }
 
-    private void Bounce(QueuedMessage message, int r, DeliveryReply reply, string relay, DateTimeOffset now)
+    /// <param name="relay">Where the reply came from, for the log; <paramref name="transport"/> is the transport that
+    /// tried (or <c>none</c>), for the metrics.</param>
+    private void Bounce(QueuedMessage message, int r, DeliveryReply reply, string relay, string transport, DateTimeOffset now)
     {
         SetState(message, r, RecipientStatus.Bounced, reply, now, next: null);
+        CountDelivery(Bounced, transport);
         _log.Line(LogLevel.Information,
             $"{message.Id}: to=<{message.Recipients[r].Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=bounced ({reply.Text})");
     }

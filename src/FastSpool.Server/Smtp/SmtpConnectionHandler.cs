@@ -6,12 +6,13 @@ namespace FastSpool.Server.Smtp;
 
 /// <summary>Kestrel's entry point for SMTP listeners: one <see cref="SmtpSession"/> per connection that the
 /// connection limits admit; any other gets <c>421 4.7.0 host Error: too many connections</c> and is closed.</summary>
-internal sealed class SmtpConnectionHandler(SmtpServerContext server) : ConnectionHandler
+internal sealed class SmtpConnectionHandler(SmtpServerContext server)
 {
     // A refused client gets this long to take its one line; a reply that small fits in the socket's buffer.
     private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(5);
 
-    public override async Task OnConnectedAsync(ConnectionContext connection)
+    /// <param name="listener">The listen endpoint the connection came in on (one handler serves them all).</param>
+    public async Task OnConnectedAsync(ConnectionContext connection, ListenerStatistics listener)
     {
         IPAddress? address = connection.RemoteEndPoint is IPEndPoint ip
             ? ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address
@@ -24,7 +25,7 @@ internal sealed class SmtpConnectionHandler(SmtpServerContext server) : Connecti
         }
         try
         {
-            await new SmtpSession(server, connection, address).RunAsync().ConfigureAwait(false);
+            await new SmtpSession(server, connection, address, listener).RunAsync().ConfigureAwait(false);
         }
         finally
         {
@@ -38,6 +39,7 @@ internal sealed class SmtpConnectionHandler(SmtpServerContext server) : Connecti
         string reply = admission == ConnectionAdmission.ServerFull || address is null
             ? $"421 4.7.0 {server.Options.Hostname} Error: too many connections\r\n"
             : $"421 4.7.0 {server.Options.Hostname} Error: too many connections from {address}\r\n";
+        server.Metrics.Rejected("CONNECT", System.Text.Encoding.ASCII.GetBytes(reply));
         try
         {
             using var timeout = new CancellationTokenSource(RefusalFlushTimeout, server.Time);

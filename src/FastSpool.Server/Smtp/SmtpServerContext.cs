@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text;
 using FastSpool.Configuration;
 using FastSpool.Queue;
@@ -10,8 +11,10 @@ namespace FastSpool.Server.Smtp;
 /// queue (which hands committed messages to the queue manager).</summary>
 internal sealed class SmtpServerContext
 {
-    public SmtpServerContext(FastSpoolOptions options, DomainSet domains, LocalRecipients recipients, MailQueue queue, ILoggerFactory loggers, TimeProvider time)
+    public SmtpServerContext(FastSpoolOptions options, DomainSet domains, LocalRecipients recipients, MailQueue queue, ILoggerFactory loggers, TimeProvider time,
+        IMeterFactory? meters = null)
     {
+        Metrics = new ServerMetrics(Statistics, meters);
         _options = options.Smtp;
         Recipients = recipients;
         Queue = queue;
@@ -49,6 +52,7 @@ internal sealed class SmtpServerContext
     public ILogger Logger { get; }
     public TimeProvider Time { get; }
     public ServerStatistics Statistics { get; } = new();
+    public ServerMetrics Metrics { get; }
     public ConnectionLimiter Connections { get; }
     public DomainSet Domains { get; }
     public byte[] Hostname { get; }

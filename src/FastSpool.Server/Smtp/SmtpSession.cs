@@ -49,6 +49,7 @@ internal sealed class SmtpSession
     private readonly CancellationTokenSource _timeout;
     private readonly ITimer _timer;
     private readonly CancellationToken _connectionClosed;
+    private readonly ListenerStatistics _listener;
 
     private readonly SessionBuffers _buffers;
     private readonly byte[] _lineBuffer;
@@ -91,9 +92,10 @@ internal sealed class SmtpSession
     private byte _lastByte;
     private byte _beforeLastByte;
 
-    public SmtpSession(SmtpServerContext server, ConnectionContext connection, IPAddress? clientAddress)
+    public SmtpSession(SmtpServerContext server, ConnectionContext connection, IPAddress? clientAddress, ListenerStatistics listener)
     {
         _server = server;
+        _listener = listener;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
         _clientAddress = clientAddress?.ToString() ?? connection.RemoteEndPoint?.ToString() ?? "unknown";
@@ -150,7 +152,7 @@ internal sealed class SmtpSession
 
     public async Task RunAsync()
     {
-        _server.Statistics.Connected();
+        _listener.SessionOpened();
         _server.Logger.Line(LogLevel.Information, $"connect from [{_clientAddress}]");
         try
         {
@@ -183,6 +185,7 @@ internal sealed class SmtpSession
             _timeout.Dispose();
             SessionBuffers.Return(_buffers);
             _server.Queue.ReturnWriter(_writer);
+            _listener.SessionClosed();
             _server.Logger.Line(LogLevel.Information, $"disconnect from [{_clientAddress}] messages={_messages} errors={_errors}");
         }
     }
@@ -200,6 +203,7 @@ internal sealed class SmtpSession
             if (talked)
             {
                 _server.Logger.LogInformation("reject: pre-greeting traffic from [{Client}]: 554 5.5.0 Error: SMTP protocol synchronization", _clientAddress);
+                _server.Metrics.Rejected("CONNECT", SmtpReplies.ProtocolSynchronization);
                 await TryWriteAndFlushAsync(SmtpReplies.ProtocolSynchronization.ToArray()).ConfigureAwait(false);
                 return false;
             }
@@ -514,6 +518,7 @@ internal sealed class SmtpSession
         if (SmtpCommandParser.TryParseBdat(argument, out long size, out bool last) != BdatParseResult.Ok)
         {
             // Without a valid size the chunk's end is unknown: the session cannot stay in step.
+            _server.Metrics.Rejected(StageNames[(int)SmtpVerb.Bdat], SmtpReplies.BdatSyntax);
             _output.Write(SmtpReplies.BdatSyntax);
             return Step.Close;
         }
@@ -847,18 +852,20 @@ internal sealed class SmtpSession
     private Step ProtocolViolation(SmtpVerb verb)
     {
         _server.Logger.LogInformation("reject: improper command pipelining after {Verb} from [{Client}]: 554 5.5.0 Error: SMTP protocol synchronization", verb.ToString().ToUpperInvariant(), _clientAddress);
+        _server.Metrics.Rejected(StageNames[(int)verb], SmtpReplies.ProtocolSynchronization);
         _output.Write(SmtpReplies.ProtocolSynchronization);
         return Step.Close;
     }
 
-    /// <summary>Every refusal is logged with the reply that was sent, in Postfix's layout:
+    /// <summary>Every refusal is counted and logged with the reply that was sent, in Postfix's layout:
     /// <c>NOQUEUE: reject: RCPT from [1.2.3.4]: 550 5.1.1 ...; from=&lt;a&gt; to=&lt;b&gt; proto=ESMTP helo=&lt;c&gt;</c>.</summary>
     private void LogReject(ReadOnlySpan<byte> reply, ReadOnlySpan<byte> recipient, ReadOnlySpan<byte> sender)
     {
-        if (!_server.Logger.IsEnabled(LogLevel.Information))
-            return;
         bool inMessage = _writer.IsOpen;
         string stage = inMessage ? "END-OF-MESSAGE" : StageNames[(int)_stage];
+        _server.Metrics.Rejected(stage, reply);
+        if (!_server.Logger.IsEnabled(LogLevel.Information))
+            return;
         if (recipient.IsEmpty && _recipients.Count > 0)
             recipient = _recipients[0];
         scoped ReadOnlySpan<byte> queue = inMessage ? default : "NOQUEUE"u8;
