@@ -25,7 +25,7 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("fastspool.smtp.messages.accepted", () => statistics.Accepted, "{message}",
             "Messages accepted (250 after the commit)");
         _meter.CreateObservableCounter("fastspool.smtp.messages.accepted.bytes", () => statistics.AcceptedBytes, "By",
-            "Octets of the messages accepted, as stored");
+            "Octets of the messages accepted, as received (the size= of the log)");
         _rejects = _meter.CreateCounter<long>("fastspool.smtp.rejects", "{reply}",
             "Refusals (4xx and 5xx replies to a connection, a command or a message), by command, reply code and enhanced status code");
         _meter.CreateObservableCounter("fastspool.process.allocated", () => ServerStatistics.AllocatedBytes, "By",

@@ -44,6 +44,17 @@ public sealed class StartFailureTests : IDisposable
     }
 
     [Fact]
+    public void AMetricsPortInUseIsOneLineAndExitCode69()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        CliResult result = CliRunner.Run(["serve", "--data", _data, "--Users:System=false", $"--Smtp:Listen:0=127.0.0.1:{TestServer.FreePort()}",
+            $"--Metrics:Listen:0=127.0.0.1:{port}"]);
+        AssertOneLine(result, 69, $"cannot listen on 127.0.0.1:{port}: address already in use");
+    }
+
+    [Fact]
     public void AnAddressOfAnotherHostIsOneLineAndExitCode78()
     {
         int port = TestServer.FreePort();
