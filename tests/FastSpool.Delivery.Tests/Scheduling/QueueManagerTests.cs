@@ -691,6 +691,47 @@ public sealed class QueueManagerTests : IAsyncLifetime
         Assert.Equal(Gauges(messages: 0, held: 0, active: 0, pending: 0, deferred: 0, oldestAge: 0), Observe());
     }
 
+    [Fact]
+    public async Task DeliveriesAreCountedByOutcomeAndTransportOncePerStatusLine()
+    {
+        _h.Router.Add("bob", "carol");
+        _h.Transport.Script("bob", n => n == 1 ? Locked(n) : DeliveryResult.Sent("ok"));
+        _h.Transport.Script("carol", _ => DeliveryResult.Permanent("5.2.1", "mailbox disabled"));
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (_h.Meters.Owns(instrument.Meter) && instrument.Name == "fastspool.deliveries")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string key = string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}"));
+            lock (counts)
+                counts[key] = counts.GetValueOrDefault(key) + value;
+        });
+        listener.Start();
+        await _h.StartAsync();
+
+        QueuedMessage bob = await _h.SubmitAsync(Alice, ["bob@example.org"]);
+        await AttemptsAsync(bob, 1);
+        QueuedMessage carol = await _h.SubmitAsync(Alice, ["carol@example.org"], DsnNotify.Never);
+        await GoneAsync(carol);
+        AdvanceTo(At(10)); // past bob's retry time: the second attempt delivers, and the message is finished
+        await GoneAsync(bob);
+
+        string transport = _h.Transport.Name;
+        lock (counts)
+        {
+            Assert.Equal(new SortedDictionary<string, long>(StringComparer.Ordinal)
+            {
+                [$"outcome=bounced,transport={transport}"] = 1,
+                [$"outcome=deferred,transport={transport}"] = 1,
+                [$"outcome=sent,transport={transport}"] = 1,
+            }, counts);
+        }
+    }
+
     private static SortedDictionary<string, double> Gauges(int messages, int held, int active, int pending, int deferred, double oldestAge) =>
         new(StringComparer.Ordinal)
         {

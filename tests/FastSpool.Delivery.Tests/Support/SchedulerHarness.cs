@@ -71,11 +71,14 @@ internal sealed class SchedulerHarness : IQueueSink, IAsyncDisposable
         }
     }
 
+    /// <summary>The scope of the queue manager's instruments, so that a test reads its own and not another's.</summary>
+    public FastSpool.Metrics.ServerMeterFactory Meters { get; } = new();
+
     public async Task StartAsync()
     {
         _log = await FasterQueueLog.OpenAsync(_dir.Path, Queue);
         (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(_log);
-        var manager = new QueueManager(queue, Router, [Transport], Delivery, Queue, new NoticeOptions(Hostname), NullLoggerFactory.Instance, Clock);
+        var manager = new QueueManager(queue, Router, [Transport], Delivery, Queue, new NoticeOptions(Hostname), NullLoggerFactory.Instance, Clock, Meters);
         queue.Sink = this;
         Transport.Queue = queue;
         _queue = queue;
