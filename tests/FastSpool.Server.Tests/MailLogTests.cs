@@ -74,10 +74,17 @@ public sealed class MailLogTests
         byte[] sender = "bob@example.org"u8.ToArray();
         for (int i = 0; i < 100; i++) // warm up: JIT, the thread's line buffer
             log.Line(LogLevel.Information, $"{id}: from=<{sender.AsSpan()}>, size={i}, nrcpt={2} ({"DATA"})");
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
-            log.Line(LogLevel.Information, $"{id}: from=<{sender.AsSpan()}>, size={i}, nrcpt={2} ({"DATA"})");
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The best of three rounds: a per-line allocation shows in every round, while a one-off of the runtime's
+        // (a method recompiled at a higher tier under load) does not repeat.
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 3 && fewest != 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+                log.Line(LogLevel.Information, $"{id}: from=<{sender.AsSpan()}>, size={i}, nrcpt={2} ({"DATA"})");
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, fewest);
     }
 
     [Fact]
