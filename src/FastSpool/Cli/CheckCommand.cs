@@ -15,14 +15,17 @@ internal static class CheckCommand
         {
             if (!context.TryLoadOptions(result, out FastSpoolOptions? options, out int exitCode))
                 return exitCode;
-            IReadOnlyList<string> aliasErrors;
+            // The data directory's aliases, and with Users:System the host's, as the server reads them.
+            var aliasErrors = new List<string>();
             try
             {
-                aliasErrors = new AliasTable(options.DataDirectory).Warnings;
+                aliasErrors.AddRange(new AliasTable(options.DataDirectory).Warnings);
+                if (options.Users.System)
+                    aliasErrors.AddRange(AliasTable.FromFile(options.Users.SystemAliasesFile).Warnings);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                aliasErrors = [e.Message];
+                aliasErrors.Add(e.Message);
             }
             if (aliasErrors.Count > 0)
             {

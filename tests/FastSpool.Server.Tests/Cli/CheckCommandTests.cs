@@ -38,11 +38,24 @@ public sealed class CheckCommandTests : IDisposable
     public void ABrokenAliasesFileIsPrintedAndExits78()
     {
         File.WriteAllText(Path.Combine(_dir, "aliases"), "  continuation without an alias\npostmaster: alice\nrunner: |/bin/sh\n");
-        CliResult result = CliRunner.Run("check", "--data", _dir);
+        CliResult result = CliRunner.Run("check", "--data", _dir, "--Users:System=false");
         Assert.Equal(78, result.Code);
         Assert.Equal("", result.Out);
         Assert.Contains(result.ErrorLines, l => l.Contains("aliases line 1: continuation line without an alias", StringComparison.Ordinal));
         Assert.Contains(result.ErrorLines, l => l.Contains("aliases line 3", StringComparison.Ordinal));
         Assert.All(result.ErrorLines, l => Assert.StartsWith($"fastspool: {Path.Combine(_dir, "aliases")} line ", l));
+    }
+
+    [Fact]
+    public void WithSystemUsersTheHostsAliasesAreCheckedToo()
+    {
+        string host = Path.Combine(_dir, "host-aliases");
+        File.WriteAllText(host, "postmaster: root\ndecode: |/usr/bin/uudecode\n");
+        CliResult result = CliRunner.Run("check", "--data", _dir, "--Users:System=true", $"--Users:SystemAliasesFile={host}");
+        Assert.Equal(78, result.Code);
+        Assert.Contains(result.ErrorLines, l => l.StartsWith($"fastspool: {host} line 2: alias 'decode'", StringComparison.Ordinal));
+
+        File.WriteAllText(host, "postmaster: root\n");
+        Assert.Equal(0, CliRunner.Run("check", "--data", _dir, "--Users:System=true", $"--Users:SystemAliasesFile={host}").Code);
     }
 }
