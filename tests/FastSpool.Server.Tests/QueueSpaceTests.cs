@@ -74,17 +74,20 @@ public sealed class QueueSpaceTests(ITestOutputHelper output)
         Assert.Equal(body.TrimEnd(), (bob[0].Message.TextBody ?? "").Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd());
     }
 
-    /// <summary>A client within every limit that keeps a message open (a few octets of BDAT every 100 ms) while
+    /// <summary>A client within every limit that keeps a message open (a short BDAT chunk, or a line of DATA, every
+    /// 100 ms) while
     /// 150 messages of 100 KB come and go on another connection: the log's space afterwards stays within one segment
     /// of what it is without that client, and its message, whose first part was written to the log long before, is
     /// delivered whole when it ends.</summary>
-    [Fact]
-    public async Task AMessageStillBeingReceivedDoesNotKeepQueueSpaceFromBeingReclaimed()
+    [Theory]
+    [InlineData("BDAT")]
+    [InlineData("DATA")]
+    public async Task AMessageStillBeingReceivedDoesNotKeepQueueSpaceFromBeingReclaimed(string command)
     {
         const long segment = 1L << SmallSegmentBits;
-        QueueSpace without = await FlowPastAsync(slowClient: false, settleTo: long.MaxValue);
-        QueueSpace with = await FlowPastAsync(slowClient: true, settleTo: without.Settled + segment);
-        output.WriteLine($"queue space without a slow client: at most {without.Most}, settled {without.Settled}; with one: at most {with.Most}, settled {with.Settled}");
+        QueueSpace without = await FlowPastAsync(slowCommand: null, settleTo: long.MaxValue);
+        QueueSpace with = await FlowPastAsync(slowCommand: command, settleTo: without.Settled + segment);
+        output.WriteLine($"queue space without a slow {command} client: at most {without.Most}, settled {without.Settled}; with one: at most {with.Most}, settled {with.Settled}");
         Assert.True(with.Settled <= without.Settled + segment,
             $"queue space after the flow: {with.Settled} bytes with a slow client, {without.Settled} without (most during it: {with.Most} and {without.Most})");
         // During the flow the slow client's chunks trail the tail by up to a segment, plus what flows past between
@@ -98,7 +101,7 @@ public sealed class QueueSpaceTests(ITestOutputHelper output)
     /// <summary>Queue space (bytes of segment files) at most during a flow of mail and once it has settled.</summary>
     private readonly record struct QueueSpace(long Most, long Settled);
 
-    private static async Task<QueueSpace> FlowPastAsync(bool slowClient, long settleTo)
+    private static async Task<QueueSpace> FlowPastAsync(string? slowCommand, long settleTo)
     {
         await using TestServer server = await TestServer.StartAsync(o =>
         {
@@ -115,14 +118,23 @@ public sealed class QueueSpaceTests(ITestOutputHelper output)
         RawSmtp? slow = null;
         Task? trickle = null;
         using var stop = new CancellationTokenSource();
-        if (slowClient)
+        bool bdat = slowCommand == "BDAT";
+        if (slowCommand is not null)
         {
             slow = await SmtpDialog.OpenAsync(server);
-            await slow.SendAsync($"MAIL FROM:<carol@example.org>\r\nRCPT TO:<bob@localhost>\r\nBDAT {opening.Length}\r\n{opening}");
-            await SmtpDialog.ExpectLineAsync(slow, "250 2.1.0 Ok");
-            await SmtpDialog.ExpectLineAsync(slow, "250 2.1.5 Ok");
-            await SmtpDialog.ExpectLineAsync(slow, $"250 2.0.0 Ok: {opening.Length} octets received");
-            trickle = TrickleAsync(slow, trickled, stop.Token);
+            if (bdat)
+            {
+                await slow.SendAsync($"MAIL FROM:<carol@example.org>\r\nRCPT TO:<bob@localhost>\r\nBDAT {opening.Length}\r\n{opening}");
+                await SmtpDialog.ExpectLineAsync(slow, "250 2.1.0 Ok");
+                await SmtpDialog.ExpectLineAsync(slow, "250 2.1.5 Ok");
+                await SmtpDialog.ExpectLineAsync(slow, $"250 2.0.0 Ok: {opening.Length} octets received");
+            }
+            else
+            {
+                await SmtpDialog.StartDataAsync(slow, "bob@localhost");
+                await slow.SendAsync(opening);
+            }
+            trickle = TrickleAsync(slow, bdat, trickled, stop.Token);
         }
 
         string body = string.Concat(Enumerable.Repeat(new string('x', 99) + "\n", 1000)); // 100 KB
@@ -140,7 +152,7 @@ public sealed class QueueSpaceTests(ITestOutputHelper output)
         }
         await Mailbox.WaitForAsync(server.MailboxPath("alice"), count, TimeSpan.FromSeconds(60));
         await server.WaitForIdleQueueAsync();
-        if (slowClient)
+        if (slow is not null)
         {
             await Wait.UntilAsync(() => SegmentBytes(queueDirectory) <= settleTo, TimeSpan.FromSeconds(10),
                 $"queue space to come down to {settleTo} bytes while a message is still being received",
@@ -156,7 +168,7 @@ public sealed class QueueSpaceTests(ITestOutputHelper output)
         {
             await stop.CancelAsync();
             await trickle!;
-            await slow.SendAsync("BDAT 15 LAST\r\nthe last line\r\n");
+            await slow.SendAsync(bdat ? "BDAT 15 LAST\r\nthe last line\r\n" : "the last line\r\n.\r\n");
             Assert.Matches("^250 2.0.0 Ok: queued as [0-9A-F]{13}$", await slow.ReadLineAsync(SmtpDialog.ReplyTimeout));
             slow.Dispose();
             var (_, message) = Assert.Single(await server.DeliveredAsync("bob", 1));
@@ -168,15 +180,22 @@ public sealed class QueueSpaceTests(ITestOutputHelper output)
         return new QueueSpace(most, settled);
     }
 
-    /// <summary>A slow client within the limits: one short BDAT chunk every 100 ms. The pause is the client's pace,
-    /// what the test is about, not a wait for work.</summary>
-    private static async Task TrickleAsync(RawSmtp slow, System.Text.StringBuilder trickled, CancellationToken stop)
+    /// <summary>A slow client within the limits: one short BDAT chunk, or one line of DATA, every 100 ms. The pause is
+    /// the client's pace, what the test is about, not a wait for work.</summary>
+    private static async Task TrickleAsync(RawSmtp slow, bool bdat, System.Text.StringBuilder trickled, CancellationToken stop)
     {
         for (int i = 0; !stop.IsCancellationRequested; i++)
         {
             string line = $"tick {i:D5}\r\n";
-            await slow.SendAsync($"BDAT {line.Length}\r\n{line}");
-            await SmtpDialog.ExpectLineAsync(slow, $"250 2.0.0 Ok: {line.Length} octets received");
+            if (bdat)
+            {
+                await slow.SendAsync($"BDAT {line.Length}\r\n{line}");
+                await SmtpDialog.ExpectLineAsync(slow, $"250 2.0.0 Ok: {line.Length} octets received");
+            }
+            else
+            {
+                await slow.SendAsync(line);
+            }
             trickled.Append(line);
             try
             {
