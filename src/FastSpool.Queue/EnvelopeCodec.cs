@@ -211,7 +211,7 @@ public static class EnvelopeCodec
             Id = new QueueId(header.QueueId),
             FirstAddress = first,
             EnvelopeAddress = address,
-            Arrival = DateTimeOffset.FromUnixTimeMilliseconds(arrival),
+            Arrival = TlvReader.Time(arrival),
             Size = size,
             Sender = sender,
             Recipients = [.. recipients],
@@ -251,7 +251,7 @@ public static class EnvelopeCodec
                 case RcptNotify: notify = (DsnNotify)TlvReader.Octet(value); break;
                 case RcptStatus: status = (RecipientStatus)TlvReader.Octet(value); break;
                 case RcptAttempts: attempts = (int)TlvReader.Number(value); break;
-                case RcptNext: next = DateTimeOffset.FromUnixTimeMilliseconds(TlvReader.Number(value)); break;
+                case RcptNext: next = TlvReader.Time(TlvReader.Number(value)); break;
                 case RcptReply: reply = StateRecords.ReadReply(value); break;
                 case RcptNotified: notified = (DsnNotify)TlvReader.Octet(value); break;
                 case RcptPartDone: (parts ??= []).Add(TlvReader.Text(value)); break;
@@ -306,10 +306,10 @@ public static class EnvelopeCodec
         string client = reader.ReadString();
         string helo = reader.ReadString();
         string sender = reader.ReadString();
-        var recipients = new QueuedRecipient[reader.ReadUInt32()];
+        var recipients = new QueuedRecipient[reader.ReadCount(2)];
         for (int i = 0; i < recipients.Length; i++)
             recipients[i] = new QueuedRecipient { Address = reader.ReadString() };
-        var chunks = new long[reader.ReadUInt32()];
+        var chunks = new long[reader.ReadCount(8)];
         long first = address;
         for (int i = 0; i < chunks.Length; i++)
         {
@@ -321,7 +321,7 @@ public static class EnvelopeCodec
             Id = new QueueId(header.QueueId),
             FirstAddress = first,
             EnvelopeAddress = address,
-            Arrival = DateTimeOffset.FromUnixTimeMilliseconds(arrival),
+            Arrival = TlvReader.Time(arrival),
             Size = size,
             Sender = sender,
             Recipients = recipients,

@@ -188,6 +188,9 @@ public sealed class FasterQueueLog : IQueueLog
 
     public long BeginAddress => Log.BeginAddress;
 
+    /// <summary>Size of a segment file, the unit in which space comes back (the geometry the log was created with).</summary>
+    public long SegmentSize => 1L << _segmentBits;
+
     /// <summary>Largest record that fits in a log page.</summary>
     public int MaxRecordLength { get; }
 

@@ -59,6 +59,16 @@ public ref struct FieldReader
 
     public string ReadString() => Encoding.UTF8.GetString(ReadBytes());
 
+    /// <summary>A count of entries that follow, each at least <paramref name="entrySize"/> octets: a count the rest
+    /// of the record cannot hold is damage (and must not become a huge allocation).</summary>
+    public int ReadCount(int entrySize)
+    {
+        uint count = ReadUInt32();
+        if (count > (uint)(Remaining / entrySize))
+            throw new InvalidDataException("queue record counts more entries than it holds");
+        return (int)count;
+    }
+
     public readonly int Remaining => _buffer.Length - _position;
 
     private readonly void Ensure(int count)

@@ -5,4 +5,10 @@ namespace FastSpool.Queue;
 public interface IQueueSink
 {
     void Accept(QueuedMessage message);
+
+    /// <summary>A message still being received had its chunks written again at the log's tail: the log behind them
+    /// may be reclaimed now. Called on the door's thread; nothing to do for a sink that does not reclaim space.</summary>
+    void ReceptionMoved()
+    {
+    }
 }

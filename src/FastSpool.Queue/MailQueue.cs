@@ -95,6 +95,11 @@ public sealed class MailQueue : IAsyncDisposable
     /// <summary>After a commit failure: tries to bring the log back (see <see cref="IQueueLog.TryRecoverAsync"/>).</summary>
     public ValueTask<bool> TryRecoverAsync(CancellationToken cancellationToken = default) => _log.TryRecoverAsync(cancellationToken);
 
+    /// <summary>How far behind the log's tail the oldest chunk of a message still being received may fall before the
+    /// writer writes its chunks again at the tail (<see cref="MessageWriter.MoveForwardAsync"/>): one segment, so that
+    /// a slow client keeps at most about one segment more of the log on disk. Set from the log's geometry.</summary>
+    public long ReceptionMoveDistance { get; set; } = 128L << 20;
+
     /// <summary>Marks the start of a message's records: nothing at or above the returned bound is reclaimed until
     /// <see cref="EndReception"/> (chunks written before their envelope must survive truncation).</summary>
     internal long BeginReception()
@@ -112,6 +117,41 @@ public sealed class MailQueue : IAsyncDisposable
         lock (_receptions)
             _receptions.Remove(bound);
     }
+
+    /// <summary>Writes a reception's chunks again at the log's tail, in order, replacing their addresses in
+    /// <paramref name="chunks"/>; returns the bound that protects the copies (the caller ends the old one). The
+    /// originals are read back once committed (a read stops at the committed tail); records are copied as they are,
+    /// header and checksum included.</summary>
+    internal async ValueTask<long> CopyChunksForwardAsync(List<long> chunks, QueueId id)
+    {
+        long pin = BeginReception();
+        long[] copies = new long[chunks.Count];
+        try
+        {
+            await _log.WaitCommittedAsync(chunks[^1]).ConfigureAwait(false);
+            for (int i = 0; i < copies.Length; i++)
+            {
+                (IMemoryOwner<byte> owner, int length) = await _log.ReadAsync(chunks[i]).ConfigureAwait(false);
+                using (owner)
+                {
+                    ReadOnlyMemory<byte> record = owner.Memory[..length];
+                    if (!QueueRecord.TryRead(record.Span, out QueueRecordHeader header) || header.QueueId != id.Value || header.Index != (uint)i)
+                        throw new InvalidDataException($"{id}: chunk {i} at {chunks[i]} is damaged or belongs to another message");
+                    copies[i] = await _log.AppendAsync(record).ConfigureAwait(false);
+                }
+            }
+        }
+        catch
+        {
+            EndReception(pin);
+            throw;
+        }
+        copies.CopyTo(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chunks));
+        return pin;
+    }
+
+    /// <summary>A reception let go of old records: space may be reclaimed now.</summary>
+    internal void ReceptionMoved() => Sink?.ReceptionMoved();
 
     /// <summary>Appends a body chunk. The record buffer holds the body at <see cref="QueueRecord.HeaderSize"/>;
     /// the header and checksum are filled in here.</summary>

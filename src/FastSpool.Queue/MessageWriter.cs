@@ -9,7 +9,10 @@ namespace FastSpool.Queue;
 /// envelope, the message's commit marker, and <see cref="CommitAsync"/> makes it durable and hands it to the queue
 /// manager. The size limit is enforced while writing: past it the text is counted and dropped, and the door answers
 /// at the end. Only this type knows the record layout; doors know nothing of it. One writer serves one door (a
-/// session) for many messages; rent it from <see cref="MailQueue.RentWriter"/>.</summary>
+/// session) for many messages; rent it from <see cref="MailQueue.RentWriter"/>.
+/// A message being written keeps log space from being reclaimed only from its first chunk in the log on, and not for
+/// long: once that chunk is more than <see cref="MailQueue.ReceptionMoveDistance"/> behind the log's tail, the writer
+/// writes its chunks again at the tail (<see cref="MoveForwardAsync"/>), so a slow client cannot pin the log.</summary>
 public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
 {
     private static readonly byte[] DiscardBuffer = new byte[64 * 1024];
@@ -18,7 +21,8 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
     private readonly List<long> _chunkAddresses = [];
     private byte[]? _chunk;
     private int _chunkLength;
-    private long _reception = -1;
+    private bool _open;
+    private long _pin = -1; // the reception bound registered with the queue, from the first record written
     private int _sealedLength;
     private QueuedMessage? _sealed;
 
@@ -53,9 +57,9 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
     public bool Discarding => TooBig || StoreFailed;
 
     /// <summary>A message is being written (between <see cref="Begin"/> and its commit or <see cref="Abort"/>).</summary>
-    public bool IsOpen => _reception >= 0;
+    public bool IsOpen => _open;
 
-    /// <summary>Starts a message: gives it an id and protects the records it will write from space reclamation.</summary>
+    /// <summary>Starts a message and gives it an id. Nothing is pinned in the log until its first chunk is written.</summary>
     public void Begin(DateTimeOffset arrival, long maxSize)
     {
         Abort();
@@ -65,7 +69,7 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
         Size = 0;
         TooBig = false;
         StoreFailed = false;
-        _reception = _queue.BeginReception();
+        _open = true;
         _chunk ??= ChunkBufferPool.Rent();
         _chunkLength = 0;
         _chunkAddresses.Clear();
@@ -128,6 +132,16 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
             _chunkLength = 0;
             return;
         }
+        if (FallenBehind)
+            await MoveForwardAsync().ConfigureAwait(false);
+        if (Discarding)
+        {
+            _chunkLength = 0;
+            return;
+        }
+        // Pinned before the append: the chunk lands at or above the bound, so no truncation can pass it.
+        if (_pin < 0)
+            _pin = _queue.BeginReception();
         try
         {
             long address = await _queue.AppendChunkAsync(_chunk!, Id, (uint)_chunkAddresses.Count, _chunkLength).ConfigureAwait(false);
@@ -138,6 +152,41 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
             StoreFailed = true;
         }
         _chunkLength = 0;
+    }
+
+    /// <summary>The message's oldest chunk is more than <see cref="MailQueue.ReceptionMoveDistance"/> behind the log's
+    /// tail: <see cref="MoveForwardAsync"/> should be called (a door calls it whenever text arrives).</summary>
+    public bool FallenBehind => _pin >= 0 && _queue.Log.TailAddress - _pin > _queue.ReceptionMoveDistance;
+
+    /// <summary>Writes the chunks written so far again at the log's tail and lets go of the old ones, so that a
+    /// message received slowly does not keep the log behind it from being reclaimed. The text not yet in a chunk
+    /// stays where it is. Nothing of this is committed on its own: after a crash the copies are garbage like the
+    /// originals, and only the envelope, which names the chunks of the last copy, makes the message.</summary>
+    public async ValueTask MoveForwardAsync()
+    {
+        if (_pin < 0)
+            return;
+        if (Discarding || _chunkAddresses.Count == 0)
+        {
+            // Nothing of it will be committed: its chunks are garbage already.
+            _queue.EndReception(_pin);
+            _pin = -1;
+            _chunkAddresses.Clear();
+            return;
+        }
+        long pin;
+        try
+        {
+            pin = await _queue.CopyChunksForwardAsync(_chunkAddresses, Id).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QueueUnavailableException or IOException or InvalidDataException)
+        {
+            StoreFailed = true;
+            return;
+        }
+        _queue.EndReception(_pin);
+        _pin = pin;
+        _queue.ReceptionMoved();
     }
 
     /// <summary>Writes the envelope record after the last part of the text. Throws when the message cannot be
@@ -156,7 +205,7 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
             _chunk = larger;
         }
         _sealedLength = EnvelopeCodec.Write(_chunk, Id, Arrival, Size, envelope, chunks, _chunkLength);
-        _sealed = EnvelopeCodec.ToMessage(Id, Arrival, Size, envelope, [.. _chunkAddresses], Math.Min(_reception, chunks.IsEmpty ? long.MaxValue : Min(chunks)));
+        _sealed = EnvelopeCodec.ToMessage(Id, Arrival, Size, envelope, [.. _chunkAddresses], chunks.IsEmpty ? long.MaxValue : Min(chunks));
     }
 
     /// <summary>Makes the sealed message durable and hands it to the queue manager; the message is accepted once
@@ -167,6 +216,9 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
         QueuedMessage message = _sealed ?? throw new InvalidOperationException("the message was not sealed");
         _sealed = null;
         ConfiguredValueTaskAwaitable<long>.ConfiguredValueTaskAwaiter durable;
+        // The envelope is protected from truncation until the queue manager has taken the message in.
+        if (_pin < 0)
+            _pin = _queue.BeginReception();
         try
         {
             // Once the envelope is in the log it will be committed whatever happens to the door, so it is always
@@ -247,11 +299,12 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
     /// the pool (an idle door holds no message buffer).</summary>
     public void Abort()
     {
-        if (_reception >= 0)
+        if (_pin >= 0)
         {
-            _queue.EndReception(_reception);
-            _reception = -1;
+            _queue.EndReception(_pin);
+            _pin = -1;
         }
+        _open = false;
         if (_chunk is not null)
         {
             ChunkBufferPool.Return(_chunk);

@@ -81,9 +81,9 @@ public static class StateRecords
             switch (tag)
             {
                 case StateStatus: status = (RecipientStatus)TlvReader.Octet(value); break;
-                case StateTime: time = DateTimeOffset.FromUnixTimeMilliseconds(TlvReader.Number(value)); break;
+                case StateTime: time = TlvReader.Time(TlvReader.Number(value)); break;
                 case StateAttempts: attempts = (int)TlvReader.Number(value); break;
-                case StateNext: next = DateTimeOffset.FromUnixTimeMilliseconds(TlvReader.Number(value)); break;
+                case StateNext: next = TlvReader.Time(TlvReader.Number(value)); break;
                 case StateReply: reply = ReadReply(value); break;
                 default: break;
             }
@@ -202,7 +202,7 @@ public static class StateRecords
         reader.ReadInt64();
         reader.ReadUInt32();
         int payloadLength = fields.Length - reader.Remaining;
-        var entries = new JournalEntry[reader.ReadUInt32()];
+        var entries = new JournalEntry[reader.ReadCount(8 + 4 + 2)];
         for (int i = 0; i < entries.Length; i++)
             entries[i] = new JournalEntry(new QueueId(reader.ReadUInt64()), (int)reader.ReadUInt32(), reader.ReadString());
         return new JournalRecord("local", fields[..payloadLength].ToArray(), entries, FormatVersion: 1);

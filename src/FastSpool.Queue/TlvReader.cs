@@ -49,4 +49,13 @@ public ref struct TlvReader
         value.Length == 1 ? value[0] : throw new InvalidDataException("queue record field is not one octet");
 
     public static string Text(ReadOnlySpan<byte> value) => Encoding.UTF8.GetString(value);
+
+    /// <summary>A time stored as Unix milliseconds; one outside what <see cref="DateTimeOffset"/> holds is damage.</summary>
+    public static DateTimeOffset Time(long unixMilliseconds) =>
+        unixMilliseconds is >= MinUnixMilliseconds and <= MaxUnixMilliseconds
+            ? DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds)
+            : throw new InvalidDataException("queue record field is not a time");
+
+    private const long MinUnixMilliseconds = -62_135_596_800_000; // 0001-01-01
+    private const long MaxUnixMilliseconds = 253_402_300_799_999; // 9999-12-31
 }

@@ -76,6 +76,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             queueLog = await FasterQueueLog.OpenAsync(options.QueueDirectory, options.Queue, meters, cancellationToken).ConfigureAwait(false);
             IQueueLog queueStore = decorateLog is null ? queueLog : decorateLog(queueLog);
             (MailQueue queue, RecoveredQueue recovered) = await MailQueue.OpenAsync(queueStore, cancellationToken).ConfigureAwait(false);
+            queue.ReceptionMoveDistance = queueLog.SegmentSize;
 
             LocalRecipients recipients = CreateRecipients(options, log, out UserStore users, out AliasTable aliases);
             CreateMailDirectory(options.Delivery.MailDirectory!, options.DataDirectory);

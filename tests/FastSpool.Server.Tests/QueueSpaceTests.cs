@@ -2,12 +2,13 @@ using FastSpool.Server.Tests.Support;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
+using Xunit.Abstractions;
 
 namespace FastSpool.Server.Tests;
 
 /// <summary>A message deferred for long does not pin the queue log: it is copied forward, and space behind it is
 /// reclaimed while mail flows.</summary>
-public sealed class QueueSpaceTests
+public sealed class QueueSpaceTests(ITestOutputHelper output)
 {
     private const int SegmentSizeBits = 22; // 4 MiB segments (TestServer's geometry)
 
@@ -71,6 +72,156 @@ public sealed class QueueSpaceTests
         List<(string Marker, MimeMessage Message)> bob = await restarted.DeliveredAsync("bob", 1);
         Assert.Equal("deferred", bob[0].Message.Subject);
         Assert.Equal(body.TrimEnd(), (bob[0].Message.TextBody ?? "").Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd());
+    }
+
+    /// <summary>A client within every limit that keeps a message open (a short BDAT chunk, or a line of DATA, every
+    /// 100 ms) while
+    /// 150 messages of 100 KB come and go on another connection: the log's space afterwards stays within one segment
+    /// of what it is without that client, and its message, whose first part was written to the log long before, is
+    /// delivered whole when it ends.</summary>
+    [Theory]
+    [InlineData("BDAT")]
+    [InlineData("DATA")]
+    public async Task AMessageStillBeingReceivedDoesNotKeepQueueSpaceFromBeingReclaimed(string command)
+    {
+        const long segment = 1L << SmallSegmentBits;
+        QueueSpace without = await FlowPastAsync(slowCommand: null, settleTo: long.MaxValue);
+        QueueSpace with = await FlowPastAsync(slowCommand: command, settleTo: without.Settled + segment);
+        output.WriteLine($"queue space without a slow {command} client: at most {without.Most}, settled {without.Settled}; with one: at most {with.Most}, settled {with.Settled}");
+        Assert.True(with.Settled <= without.Settled + segment,
+            $"queue space after the flow: {with.Settled} bytes with a slow client, {without.Settled} without (most during it: {with.Most} and {without.Most})");
+        // During the flow the slow client's chunks trail the tail by up to a segment, plus what flows past between
+        // two of its chunks (it moves them when it next sends) and the segment they started in.
+        Assert.True(with.Most <= without.Most + 3 * segment,
+            $"queue space during the flow: at most {with.Most} bytes with a slow client, {without.Most} without");
+    }
+
+    private const int SmallSegmentBits = 20; // 1 MiB segments and pages: the scaled-down geometry of the finding
+
+    /// <summary>Queue space (bytes of segment files) at most during a flow of mail and once it has settled.</summary>
+    private readonly record struct QueueSpace(long Most, long Settled);
+
+    private static async Task<QueueSpace> FlowPastAsync(string? slowCommand, long settleTo)
+    {
+        await using TestServer server = await TestServer.StartAsync(o =>
+        {
+            o.Queue.SegmentSizeBits = SmallSegmentBits;
+            o.Queue.PageSizeBits = SmallSegmentBits;
+            o.Smtp.Timeout = TimeSpan.FromSeconds(30);
+            o.Smtp.MinDataRate = 500; // the default: the slow client keeps above it with its first part
+        });
+        string queueDirectory = server.Options.QueueDirectory;
+
+        // The slow client's first part is more than a chunk, so that part of it is in the log from the start.
+        string opening = "Subject: slow\r\n\r\n" + string.Concat(Enumerable.Range(0, 4000).Select(i => $"opening line {i:D5} " + new string('o', 60) + "\r\n"));
+        var trickled = new System.Text.StringBuilder();
+        RawSmtp? slow = null;
+        Task? trickle = null;
+        using var stop = new CancellationTokenSource();
+        bool bdat = slowCommand == "BDAT";
+        if (slowCommand is not null)
+        {
+            slow = await SmtpDialog.OpenAsync(server);
+            if (bdat)
+            {
+                await slow.SendAsync($"MAIL FROM:<carol@example.org>\r\nRCPT TO:<bob@localhost>\r\nBDAT {opening.Length}\r\n{opening}");
+                await SmtpDialog.ExpectLineAsync(slow, "250 2.1.0 Ok");
+                await SmtpDialog.ExpectLineAsync(slow, "250 2.1.5 Ok");
+                await SmtpDialog.ExpectLineAsync(slow, $"250 2.0.0 Ok: {opening.Length} octets received");
+            }
+            else
+            {
+                await SmtpDialog.StartDataAsync(slow, "bob@localhost");
+                await slow.SendAsync(opening);
+            }
+            trickle = TrickleAsync(slow, bdat, trickled, stop.Token);
+        }
+
+        string body = string.Concat(Enumerable.Repeat(new string('x', 99) + "\n", 1000)); // 100 KB
+        const int count = 150;
+        long most = 0;
+        using (var client = new SmtpClient())
+        {
+            await client.ConnectAsync("127.0.0.1", server.Port, SecureSocketOptions.None);
+            for (int i = 0; i < count; i++)
+            {
+                await client.SendAsync(TestMessage.Create("flow " + i, body));
+                most = Math.Max(most, SegmentBytes(queueDirectory));
+            }
+            await client.DisconnectAsync(true);
+        }
+        await Mailbox.WaitForAsync(server.MailboxPath("alice"), count, TimeSpan.FromSeconds(60));
+        await server.WaitForIdleQueueAsync();
+        if (slow is not null)
+        {
+            await Wait.UntilAsync(() => SegmentBytes(queueDirectory) <= settleTo, TimeSpan.FromSeconds(10),
+                $"queue space to come down to {settleTo} bytes while a message is still being received",
+                () => $"{SegmentBytes(queueDirectory)} bytes in segment files, log from {server.Server.Queue.Log.BeginAddress} to {server.Server.Queue.Log.TailAddress}");
+        }
+        FastSpool.Queue.IQueueLog log = server.Server.Queue.Log;
+        await Wait.UntilAsync(() => Segments(queueDirectory) <= (log.TailAddress >> SmallSegmentBits) - (log.BeginAddress >> SmallSegmentBits) + 1,
+            because: "the segment files below the log's begin address to be deleted",
+            observed: () => $"{Segments(queueDirectory)} segment files, log from {log.BeginAddress} to {log.TailAddress}");
+        long settled = SegmentBytes(queueDirectory);
+
+        if (slow is not null)
+        {
+            await stop.CancelAsync();
+            await trickle!;
+            await slow.SendAsync(bdat ? "BDAT 15 LAST\r\nthe last line\r\n" : "the last line\r\n.\r\n");
+            Assert.Matches("^250 2.0.0 Ok: queued as [0-9A-F]{13}$", await slow.ReadLineAsync(SmtpDialog.ReplyTimeout));
+            slow.Dispose();
+            var (_, message) = Assert.Single(await server.DeliveredAsync("bob", 1));
+            string expected = opening[(opening.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..] + trickled + "the last line\r\n";
+            Assert.Equal("slow", message.Subject);
+            // The mbox's blank line after the message is read back as part of the text: compare up to it.
+            Assert.Equal(expected.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd(), (message.TextBody ?? "").Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd());
+        }
+        return new QueueSpace(most, settled);
+    }
+
+    /// <summary>A slow client within the limits: one short BDAT chunk, or one line of DATA, every 100 ms. The pause is
+    /// the client's pace, what the test is about, not a wait for work.</summary>
+    private static async Task TrickleAsync(RawSmtp slow, bool bdat, System.Text.StringBuilder trickled, CancellationToken stop)
+    {
+        for (int i = 0; !stop.IsCancellationRequested; i++)
+        {
+            string line = $"tick {i:D5}\r\n";
+            if (bdat)
+            {
+                await slow.SendAsync($"BDAT {line.Length}\r\n{line}");
+                await SmtpDialog.ExpectLineAsync(slow, $"250 2.0.0 Ok: {line.Length} octets received");
+            }
+            else
+            {
+                await slow.SendAsync(line);
+            }
+            trickled.Append(line);
+            try
+            {
+                await Task.Delay(100, stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private static long SegmentBytes(string queueDirectory)
+    {
+        long total = 0;
+        foreach (string file in Directory.GetFiles(queueDirectory, "q.log.*"))
+        {
+            try
+            {
+                total += new FileInfo(file).Length;
+            }
+            catch (FileNotFoundException)
+            {
+                // deleted by truncation between the listing and the look
+            }
+        }
+        return total;
     }
 
     [Theory]

@@ -115,6 +115,13 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         _intake.Writer.TryWrite(tracked);
     }
 
+    /// <summary>A message still being received moved its chunks forward: the log behind them may be reclaimed.</summary>
+    public void ReceptionMoved()
+    {
+        lock (_lock)
+            Reclaim(force: true);
+    }
+
     private Tracked Register(QueuedMessage message)
     {
         var tracked = new Tracked(message);

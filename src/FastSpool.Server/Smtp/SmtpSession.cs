@@ -271,6 +271,9 @@ internal sealed class SmtpSession
             await FlushRepliesAsync().ConfigureAwait(false);
             if (close)
                 return;
+            // A slow client's message must not keep the log behind it from being reclaimed.
+            if (_writer.FallenBehind)
+                await MoveMessageForwardAsync().ConfigureAwait(false);
             // A line that was only partly read keeps the clock that its first octet found running.
             if (progressed || _mode != ReceiveMode.Command)
                 _lineStarted = _server.Time.GetTimestamp();
@@ -722,6 +725,18 @@ internal sealed class SmtpSession
     private async ValueTask AppendChunkAsync()
     {
         await _writer.FlushChunkAsync().ConfigureAwait(false);
+        LogStoreFailure();
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask MoveMessageForwardAsync()
+    {
+        await _writer.MoveForwardAsync().ConfigureAwait(false);
+        LogStoreFailure();
+    }
+
+    private void LogStoreFailure()
+    {
         if (_writer.StoreFailed)
             _server.Logger.LogError("{Id}: queue write failed while receiving: {Reason}", _writer.Id, _server.Queue.Log.Failure?.Message);
     }

@@ -1,0 +1,5 @@
+namespace FastSpool.Fuzz;
+
+internal sealed class InvariantBrokenException(string message) : Exception(message)
+{
+}
