@@ -17,6 +17,8 @@ public sealed class FastSpoolOptions
 
     public QueueOptions Queue { get; set; } = new();
 
+    public RelayOptions Relay { get; set; } = new();
+
     /// <summary>Least severe log level written: Trace, Debug, Information (one line per event), Warning, Error.</summary>
     public string LogLevel { get; set; } = "Information";
 
@@ -44,6 +46,10 @@ public sealed class FastSpoolOptions
         if (Smtp.Listen is null || Smtp.Listen.Count == 0)
             Smtp.Listen = ["127.0.0.1:2525"];
         Smtp.ConnectionLimitExemptions ??= ["127.0.0.0/8", "::1/128"];
+        Relay.Networks ??= ["127.0.0.0/8", "::1/128"];
+        if (string.IsNullOrWhiteSpace(Relay.Smarthost))
+            Relay.Smarthost = null;
+        Relay.Tls = (Relay.Tls ?? "starttls").Trim().ToLowerInvariant();
         if (string.IsNullOrWhiteSpace(Smtp.Hostname))
             Smtp.Hostname = machine;
         Delivery.MailDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(Delivery.MailDirectory)
