@@ -38,6 +38,9 @@ internal sealed class FaultSmarthost : IAsyncDisposable
     /// <summary>AUTH PLAIN and LOGIN are offered, and this user and password accepted, when set.</summary>
     public (string User, string Password)? Login { get; set; }
 
+    /// <summary>TLS from the first octet (port 465 style), with <see cref="Certificate"/>.</summary>
+    public bool ImplicitTls { get; set; }
+
     /// <summary>Offer AUTH LOGIN alone.</summary>
     public bool LoginOnly { get; set; }
 
@@ -81,6 +84,12 @@ internal sealed class FaultSmarthost : IAsyncDisposable
             Stream stream = client.GetStream();
             try
             {
+                if (ImplicitTls && Certificate is not null)
+                {
+                    var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                    await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = Certificate }, _stop.Token);
+                    stream = ssl;
+                }
                 await DialogueAsync(new Connection(stream), stream);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
@@ -157,7 +166,7 @@ internal sealed class FaultSmarthost : IAsyncDisposable
             {
                 case "EHLO":
                     List<string> offered = [.. Extensions];
-                    if (Certificate is not null && !tls)
+                    if (Certificate is not null && !tls && !ImplicitTls)
                         offered.Add("STARTTLS");
                     if (Login is not null)
                         offered.Add(LoginOnly ? "AUTH LOGIN" : "AUTH PLAIN LOGIN");

@@ -77,6 +77,17 @@ public sealed class RelayTlsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ImplicitTlsSpeaksTlsFromTheFirstOctet()
+    {
+        _fault.ImplicitTls = true;
+        RelayOptions options = Options();
+        options.Tls = "implicit";
+        Assert.Equal(DeliveryResultKind.Sent, (await DeliverAsync(options)).Kind);
+        Assert.DoesNotContain("STARTTLS", _fault.Commands);
+        Assert.StartsWith("AUTH PLAIN ", _fault.Commands.ElementAt(1), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASmarthostWithoutStartTlsGetsNothingAndTheMailIsDeferred()
     {
         await using var plain = new FaultSmarthost { Login = ("me", "s3cret") };
