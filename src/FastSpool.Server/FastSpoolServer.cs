@@ -7,6 +7,7 @@ using FastSpool.Delivery.Control;
 using FastSpool.Queue;
 using FastSpool.Delivery.Local;
 using FastSpool.Delivery.Mbox;
+using FastSpool.Delivery.Relay;
 using FastSpool.Delivery.Routing;
 using FastSpool.Delivery.Scheduling;
 using FastSpool.Server.Admin;
@@ -86,8 +87,10 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 mailbox => recipients.TryGetAccountUserId(mailbox, out int uid) ? MailboxOwner.Account((uint)uid) : MailboxOwner.Server,
                 options.Delivery.ParsedMailboxMode ?? MailboxFile.DefaultMode);
             var domains = new DomainSet(options.LocalDomains!);
-            var router = new LocalRouter(recipients, domains, local, relay: null, qmgr);
-            var manager = new QueueManager(queue, router, [local], options.Delivery, options.Queue,
+            RelayTransport? relay = options.Relay.Smarthost is null ? null
+                : new RelayTransport(new RelaySettings(options.Relay, options.Smtp.Hostname!, options.Smtp.MaxReceivedHeaders), queue, time, qmgr);
+            var router = new LocalRouter(recipients, domains, local, relay, qmgr, relay?.Destination ?? "");
+            var manager = new QueueManager(queue, router, relay is null ? [local] : [local, relay], options.Delivery, options.Queue,
                 new NoticeOptions(options.Smtp.Hostname!), loggers, time, meters);
             queue.Sink = manager;
             var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters);
@@ -131,6 +134,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
 
             var server = new FastSpoolServer(app, serverLock, queue, manager, recipients, context, collector, log)
             {
+                Relay = relay,
                 OwnLoggers = ownLoggers,
                 Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases),
             };
@@ -216,7 +220,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
             aliases,
             system ? new SystemAccounts(options.Users.PasswdFile, options.Users.SystemMinUid, options.Users.SystemMaxUid) : null,
             system,
-            system ? AliasTable.FromFile(options.Users.SystemAliasesFile, Loaded) : null);
+            system ? AliasTable.FromFile(options.Users.SystemAliasesFile, Loaded) : null,
+            remoteDeliverable: options.Relay.Smarthost is not null);
     }
 
     /// <summary>A mail directory the server makes outside the data directory (as /var/mail) is 0755 whatever the
@@ -277,6 +282,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
 
     private ILoggerFactory? OwnLoggers { get; init; }
 
+    /// <summary>The relay agent when Relay:Smarthost is set; its idle connections are closed at stop.</summary>
+    private RelayTransport? Relay { get; init; }
+
     private ReloadableParts Reloadable { get; init; } = null!;
 
     /// <summary>SIGHUP: takes what can change without a restart from <paramref name="load"/> and logs each change;
@@ -322,6 +330,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         await _manager.DisposeAsync().ConfigureAwait(false);
+        if (Relay is not null)
+            await Relay.DisposeAsync().ConfigureAwait(false);
         await _queue.DisposeAsync().ConfigureAwait(false);
         _collector?.Dispose();
         _metrics.Dispose();

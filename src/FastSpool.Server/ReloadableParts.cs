@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Server;
 
-/// <summary>What SIGHUP changes in a running server: the log level, the local domains, the SMTP limits, and the users
+/// <summary>What SIGHUP changes in a running server: the log level, the local domains, the SMTP limits, Relay:Networks, and the users
 /// and aliases (which are also reread within a second of a change). Every other key is logged as changed but takes
 /// effect at the next start. <see cref="Running"/> is the configuration in effect.</summary>
 internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory loggers, SmtpServerContext smtp, DomainSet domains,
@@ -20,7 +20,7 @@ internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory l
 
     /// <summary>Keys a reload applies; prefixes end with a colon.</summary>
     private static bool IsLive(string key) =>
-        key is "LogLevel" or "LocalDomains"
+        key is "LogLevel" or "LocalDomains" or "Relay:Networks"
         || (key.StartsWith("Smtp:", StringComparison.Ordinal) && key is not ("Smtp:Listen" or "Smtp:Hostname"));
 
     public void Reload(Func<(FastSpoolOptions? Options, string? Error)> load, ILogger log)
@@ -49,6 +49,8 @@ internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory l
             Running.LogLevel = fresh.LogLevel;
             Running.LocalDomains = fresh.LocalDomains;
             domains.Replace(fresh.LocalDomains!);
+            Running.Relay.Networks = fresh.Relay.Networks;
+            smtp.Relay = new RelayPolicy(Running.Relay, domains);
             smtp.Options = fresh.Smtp;
 
             users.Refresh();

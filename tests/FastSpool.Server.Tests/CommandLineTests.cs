@@ -106,6 +106,45 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal([""], Settings.Load(["--data", _dir, "--Smtp:ConnectionLimitExemptions:0="]).Smtp.ConnectionLimitExemptions);
     }
 
+    [Fact]
+    public void RelaySettingsDefaultToLoopbackTrustAndNoSmarthost()
+    {
+        FastSpoolOptions o = Settings.Load(["--data", _dir]);
+        Assert.Equal(["127.0.0.0/8", "::1/128"], o.Relay.Networks);
+        Assert.Null(o.Relay.Smarthost);
+        Assert.Equal("starttls", o.Relay.Tls);
+        Assert.True(o.Relay.VerifyCertificate);
+        Assert.Equal(20, o.Relay.MaxConnections);
+        Assert.Equal(100, o.Relay.MessagesPerConnection);
+        Assert.Equal([""], Settings.Load(["--data", _dir, "--Relay:Networks:0="]).Relay.Networks);
+    }
+
+    [Theory]
+    [InlineData("smtp.isp.example", 25, "smtp.isp.example", 25)]
+    [InlineData("smtp.isp.example:587", 25, "smtp.isp.example", 587)]
+    [InlineData("[smtp.isp.example]:587", 25, "smtp.isp.example", 587)]
+    [InlineData("[192.0.2.1]", 465, "192.0.2.1", 465)]
+    [InlineData("[2001:db8::1]:2525", 25, "2001:db8::1", 2525)]
+    public void ASmarthostIsHostAndPort(string text, int defaultPort, string host, int port)
+    {
+        Assert.True(RelayOptions.TryParseSmarthost(text, defaultPort, out string h, out int p));
+        Assert.Equal((host, port), (h, p));
+    }
+
+    [Theory]
+    [InlineData("--Relay:Networks:0=10.0.0.0/33", "Relay:Networks: '10.0.0.0/33' is not a network (use 192.0.2.0/24, 2001:db8::/32 or one address)")]
+    [InlineData("--Relay:Smarthost=smtp.isp.example:0", "Relay:Smarthost: 'smtp.isp.example:0' is not host[:port] (use smtp.isp.example:587, [smtp.isp.example]:587 or [192.0.2.1]:25)")]
+    [InlineData("--Relay:Smarthost=2001:db8::1", "Relay:Smarthost: '2001:db8::1' is not host[:port] (use smtp.isp.example:587, [smtp.isp.example]:587 or [192.0.2.1]:25)")]
+    [InlineData("--Relay:Tls=ssl", "Relay:Tls: 'ssl' is not one of starttls, implicit, none")]
+    [InlineData("--Relay:MaxConnections=0", "Relay:MaxConnections: must be between 1 and 1000")]
+    [InlineData("--Relay:MessagesPerConnection=0", "Relay:MessagesPerConnection: must be at least 1")]
+    [InlineData("--Relay:Username=me", "Relay:Username and Relay:PasswordFile: give both, or neither")]
+    public void ABadRelaySettingIsAnErrorThatNamesIt(string argument, string error)
+    {
+        var e = Assert.Throws<SettingsException>(() => Settings.Load(["--data", _dir, argument]));
+        Assert.Equal(error, e.Message);
+    }
+
     [Theory]
     [InlineData("--Smtp:MaxRecipents=5", "Smtp:MaxRecipents: unknown key (did you mean Smtp:MaxRecipients?)")]
     [InlineData("--MaxRecipients=5", "MaxRecipients: unknown key (did you mean Smtp:MaxRecipients?)")]

@@ -281,9 +281,9 @@ public sealed class SmtpBadInputTests : IAsyncLifetime
     [InlineData("Nobody@Example.Test", "550 5.1.1 <Nobody@Example.Test>: Recipient address rejected: User unknown in local recipient table")]
     [InlineData("alice%example.org@localhost", "550 5.1.1 <alice%example.org@localhost>: Recipient address rejected: User unknown in local recipient table")]
     [InlineData("example.org!alice@localhost", "550 5.1.1 <example.org!alice@localhost>: Recipient address rejected: User unknown in local recipient table")]
-    [InlineData("x@example.org", "554 5.7.1 <x@example.org>: Relay access denied")]
-    [InlineData("alice@localhost.example.org", "554 5.7.1 <alice@localhost.example.org>: Relay access denied")]
-    [InlineData("@localhost:x@example.org", "554 5.7.1 <x@example.org>: Relay access denied")]
+    [InlineData("x@example.org", "550 5.7.1 <x@example.org>: Recipient address rejected: relaying is not configured")]
+    [InlineData("alice@localhost.example.org", "550 5.7.1 <alice@localhost.example.org>: Recipient address rejected: relaying is not configured")]
+    [InlineData("@localhost:x@example.org", "550 5.7.1 <x@example.org>: Recipient address rejected: relaying is not configured")]
     public async Task UnknownUsersAndRelayAttemptsAreRefusedAtRcpt(string recipient, string expected)
     {
         using RawSmtp raw = await OpenAsync(_server);

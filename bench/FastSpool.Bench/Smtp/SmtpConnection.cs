@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Bench.Smtp;
 
@@ -29,7 +30,7 @@ internal sealed class SmtpConnection : IDisposable
     public bool TimedOut => _timedOut;
 
     /// <summary>The keywords of the last EHLO reply read with <c>readCapabilities</c>.</summary>
-    public SmtpCapabilities Capabilities { get; private set; }
+    public SmtpExtensions Capabilities { get; private set; }
 
     public static bool IsTransportError(Exception e) =>
         e is IOException or SocketException or ObjectDisposedException or OperationCanceledException;
@@ -39,7 +40,7 @@ internal sealed class SmtpConnection : IDisposable
         Close();
         _timedOut = false;
         _start = _end = 0;
-        Capabilities = SmtpCapabilities.None;
+        Capabilities = SmtpExtensions.None;
         // NoDelay: a message is written as a few large writes; Nagle would hold the last partial segment back
         // until the server's delayed ACK.
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -150,11 +151,11 @@ internal sealed class SmtpConnection : IDisposable
         if (_end == _start)
             return 0;
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(_buffer, _start, _end - _start));
-        switch (ReplyParser.TryReadReply(ref reader, out int code, out ReadOnlySequence<byte> reply))
+        switch (SmtpReplyParser.TryReadReply(ref reader, out int code, out ReadOnlySequence<byte> reply))
         {
             case ReplyReadStatus.Complete:
                 if (readCapabilities)
-                    Capabilities = ReplyParser.ReadCapabilities(reply);
+                    Capabilities = SmtpReplyParser.ReadExtensions(reply).Extensions;
                 _start += (int)reader.Consumed;
                 if (_start == _end)
                     _start = _end = 0;

@@ -7,6 +7,7 @@ using System.Runtime.CompilerServices;
 using FastSpool.Bench.Cli;
 using FastSpool.Bench.Messages;
 using FastSpool.Bench.Stats;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Bench.Smtp;
 
@@ -112,12 +113,12 @@ internal sealed class SmtpSession : IDisposable
         int hello = await _connection.ReadReplyAsync(readCapabilities: !_helo);
         if (hello / 100 != 2)
             return hello;
-        _pipelining = _wantPipelining && (_connection.Capabilities & SmtpCapabilities.Pipelining) != 0;
-        _chunking = _wantChunking && (_connection.Capabilities & SmtpCapabilities.Chunking) != 0;
+        _pipelining = _wantPipelining && (_connection.Capabilities & SmtpExtensions.Pipelining) != 0;
+        _chunking = _wantChunking && (_connection.Capabilities & SmtpExtensions.Chunking) != 0;
         if (_wantPipelining && !_pipelining)
-            _statistics.NoteMissing(SmtpCapabilities.Pipelining);
+            _statistics.NoteMissing(SmtpExtensions.Pipelining);
         if (_wantChunking && !_chunking)
-            _statistics.NoteMissing(SmtpCapabilities.Chunking);
+            _statistics.NoteMissing(SmtpExtensions.Chunking);
         return Ready;
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastSpool.Bench.Smtp;
+using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Bench.Stats;
 
@@ -54,11 +55,11 @@ internal sealed class BenchStatistics(int messages)
         Interlocked.Increment(ref _errors);
     }
 
-    public void NoteMissing(SmtpCapabilities capability)
+    public void NoteMissing(SmtpExtensions capability)
     {
-        if (capability == SmtpCapabilities.Pipelining)
+        if (capability == SmtpExtensions.Pipelining)
             Interlocked.Increment(ref _withoutPipelining);
-        else if (capability == SmtpCapabilities.Chunking)
+        else if (capability == SmtpExtensions.Chunking)
             Interlocked.Increment(ref _withoutChunking);
     }
 

@@ -19,6 +19,8 @@ public sealed class FastSpoolOptions
 
     public MetricsOptions Metrics { get; set; } = new();
 
+    public RelayOptions Relay { get; set; } = new();
+
     /// <summary>Least severe log level written: Trace, Debug, Information (one line per event), Warning, Error.</summary>
     public string LogLevel { get; set; } = "Information";
 
@@ -45,8 +47,14 @@ public sealed class FastSpoolOptions
             LocalDomains = machine == "localhost" ? ["localhost"] : ["localhost", machine];
         if (Smtp.Listen is null || Smtp.Listen.Count == 0)
             Smtp.Listen = ["127.0.0.1:2525"];
-        Smtp.ConnectionLimitExemptions ??= ["127.0.0.0/8", "::1/128"];
         Metrics.Listen ??= [];
+        Relay.Networks ??= ["127.0.0.0/8", "::1/128"];
+        // The trusted networks are exempt from the per-client limits unless the limits say otherwise (Postfix's
+        // mynetworks and anvil).
+        Smtp.ConnectionLimitExemptions ??= [.. Relay.Networks];
+        if (string.IsNullOrWhiteSpace(Relay.Smarthost))
+            Relay.Smarthost = null;
+        Relay.Tls = (Relay.Tls ?? "starttls").Trim().ToLowerInvariant();
         if (string.IsNullOrWhiteSpace(Smtp.Hostname))
             Smtp.Hostname = machine;
         Delivery.MailDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(Delivery.MailDirectory)

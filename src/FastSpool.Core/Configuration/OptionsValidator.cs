@@ -89,6 +89,7 @@ public static class OptionsValidator
             errors.Add("Queue:RecoveryInterval: must be positive");
         if (o.Queue.CommitFileInterval < 1)
             errors.Add("Queue:CommitFileInterval: must be at least 1");
+        ValidateRelay(o.Relay, errors);
         return errors;
     }
 
@@ -99,6 +100,29 @@ public static class OptionsValidator
             if (!TryParseEndpoint(listen, out _))
                 errors.Add($"{key}: '{listen}' is not an endpoint (use 127.0.0.1:2525, [::1]:2525 or *:2525)");
         }
+    }
+
+    private static void ValidateRelay(RelayOptions relay, List<string> errors)
+    {
+        foreach (string network in relay.Networks ?? [])
+        {
+            if (!string.IsNullOrWhiteSpace(network) && !TryParseNetwork(network, out _))
+                errors.Add($"Relay:Networks: '{network}' is not a network (use 192.0.2.0/24, 2001:db8::/32 or one address)");
+        }
+        if (relay.Tls is not ("starttls" or "implicit" or "none"))
+            errors.Add($"Relay:Tls: '{relay.Tls}' is not one of starttls, implicit, none");
+        if (relay.Smarthost is not null && !RelayOptions.TryParseSmarthost(relay.Smarthost, relay.DefaultPort, out _, out _))
+            errors.Add($"Relay:Smarthost: '{relay.Smarthost}' is not host[:port] (use smtp.isp.example:587, [smtp.isp.example]:587 or [192.0.2.1]:25)");
+        if (relay.MaxConnections is < 1 or > 1000)
+            errors.Add("Relay:MaxConnections: must be between 1 and 1000");
+        if (relay.MessagesPerConnection < 1)
+            errors.Add("Relay:MessagesPerConnection: must be at least 1");
+        if (string.IsNullOrEmpty(relay.Username) != string.IsNullOrEmpty(relay.PasswordFile))
+            errors.Add("Relay:Username and Relay:PasswordFile: give both, or neither");
+        else if (relay.PasswordFile is not null && !File.Exists(relay.PasswordFile))
+            errors.Add($"Relay:PasswordFile: {relay.PasswordFile}: no such file");
+        if (relay.TrustedCertificate is not null && !File.Exists(relay.TrustedCertificate))
+            errors.Add($"Relay:TrustedCertificate: {relay.TrustedCertificate}: no such file");
     }
 
     /// <summary>A network in CIDR notation, or one address (a network of one).</summary>

@@ -14,10 +14,13 @@ public sealed class LocalRouter : IRecipientRouter
     private readonly DomainSet _localDomains;
     private readonly ITransport _local;
     private readonly ITransport? _relay;
+    private readonly string _relayDestination;
     private readonly ILogger _log;
 
-    public LocalRouter(LocalRecipients recipients, DomainSet localDomains, ITransport local, ITransport? relay, ILogger log)
+    /// <param name="relayDestination">The relay's destination (the smarthost), one work list for all remote mail.</param>
+    public LocalRouter(LocalRecipients recipients, DomainSet localDomains, ITransport local, ITransport? relay, ILogger log, string relayDestination = "")
     {
+        _relayDestination = relayDestination;
         _recipients = recipients;
         _localDomains = localDomains;
         _local = local;
@@ -44,7 +47,7 @@ public sealed class LocalRouter : IRecipientRouter
             if (_relay is null)
                 _log.LogWarning("{Id}: to=<{Rcpt}>, orig_to=<{Orig}>: forwarding to a remote address needs a relay (Relay:Smarthost); that copy is skipped", message.Id, resolution.RemoteAddresses[r], address);
             else
-                routes.Add(new Route(_relay, "", resolution.RemoteAddresses[r]));
+                routes.Add(new Route(_relay, _relayDestination, resolution.RemoteAddresses[r]));
             remote++;
         }
         if (routes.Count > 0)
@@ -58,7 +61,7 @@ public sealed class LocalRouter : IRecipientRouter
     {
         if (_relay is null)
             return new DeliveryReply(550, "5.4.4", "mail for remote domains is not relayed: no relay is configured");
-        routes.Add(new Route(_relay, "", address));
+        routes.Add(new Route(_relay, _relayDestination, address));
         return null;
     }
 

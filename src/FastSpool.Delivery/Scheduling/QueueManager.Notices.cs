@@ -176,11 +176,11 @@ public sealed partial class QueueManager
                 {
                     DeliveryReportKind.Failure => DsnAction.Failed,
                     DeliveryReportKind.Delay => DsnAction.Delayed,
-                    _ => DsnAction.Delivered,
+                    _ => reply.RemoteHost is null ? DsnAction.Delivered : DsnAction.Relayed,
                 },
                 Status = reply.EnhancedStatus,
                 DiagnosticCode = $"{reply.Code} {reply.EnhancedStatus} {reply.Text}",
-                RemoteMta = reply.RemoteHost,
+                RemoteMta = reply.RemoteHostName(),
                 LastAttempt = history.Count > 0 ? history[^1].Time : now,
                 WillRetryUntil = plan.Kind == DeliveryReportKind.Delay ? message.Arrival + _queueOptions.MaxLifetime : null,
                 HumanReason = reply.Text,

@@ -409,10 +409,12 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                     case DeliveryResultKind.Sent:
                         tracked.Progress(item.Recipient).Delivered = result.Reply;
                         recipient.MarkPartDone(item.Part);
+                        if (result.NotificationsPassedOn)
+                            recipient.Notified |= DsnNotify.Success;
                         _ = RecordAsync(_queue.RecordPartDoneAsync(message.Id, item.Recipient, item.Part), message.Id);
                         CountDelivery(Sent, work.Transport.Name);
                         _log.Line(LogLevel.Information,
-                            $"{message.Id}: to=<{recipient.Address}>, relay={work.Transport.Name}, delay={Delay(message, now):0.##}, status=sent ({result.Reply.Text})");
+                            $"{message.Id}: to=<{recipient.Address}>, relay={result.Reply.RemoteHost ?? work.Transport.Name}, delay={Delay(message, now):0.##}, status=sent ({result.Reply.DescribeSent()})");
                         break;
                     case DeliveryResultKind.Permanent:
                         tracked.Progress(item.Recipient).Outcome = result.Reply;
@@ -507,7 +509,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             SetState(message, r, RecipientStatus.Bounced, outcome, now, next: null);
             CountDelivery(Expired, transport);
             _log.Line(LogLevel.Information,
-                $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=expired, returned to sender ({outcome.Text})");
+                $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=expired, returned to sender ({outcome.Describe()})");
             return;
         }
         // Backoff per destination: everything deferred at a destination until its retry time is tried again
@@ -518,7 +520,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         SetState(message, r, RecipientStatus.Deferred, outcome, now, next);
         CountDelivery(Deferred, transport);
         _log.Line(LogLevel.Information,
-            $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=deferred ({outcome.Text}); retry in {(long)delay.TotalSeconds}s");
+            $"{message.Id}: to=<{recipient.Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=deferred ({outcome.Describe()}); retry in {(long)delay.TotalSeconds}s");
         Wait(tracked, next);
     }
 
@@ -529,7 +531,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         SetState(message, r, RecipientStatus.Bounced, reply, now, next: null);
         CountDelivery(Bounced, transport);
         _log.Line(LogLevel.Information,
-            $"{message.Id}: to=<{message.Recipients[r].Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=bounced ({reply.Text})");
+            $"{message.Id}: to=<{message.Recipients[r].Address}>, relay={relay}, delay={Delay(message, now):0.##}, status=bounced ({reply.Describe()})");
     }
 
     /// <summary>When a destination that just failed is tried again: its current retry time while that is ahead,

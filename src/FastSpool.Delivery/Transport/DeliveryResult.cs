@@ -14,7 +14,9 @@ public enum DeliveryResultKind : byte
 }
 
 /// <summary>A transport's answer for one item.</summary>
-public readonly record struct DeliveryResult(DeliveryResultKind Kind, DeliveryReply Reply)
+/// <param name="NotificationsPassedOn">Sent to a server that took the DSN request on (RFC 3461 §4.1): it, not we,
+/// reports success. Otherwise a relayed recipient with NOTIFY=SUCCESS gets a "relayed" notice from us.</param>
+public readonly record struct DeliveryResult(DeliveryResultKind Kind, DeliveryReply Reply, bool NotificationsPassedOn = false)
 {
     public static DeliveryResult Sent(string text, string? remoteHost = null) =>
         new(DeliveryResultKind.Sent, new DeliveryReply(250, "2.0.0", text, remoteHost));

@@ -51,6 +51,7 @@ internal static class SmtpReplies
     public static ReadOnlySpan<byte> TooManyErrorsText => " Error: too many errors\r\n"u8;
     public static ReadOnlySpan<byte> ShuttingDownText => " Service shutting down, closing transmission channel\r\n"u8;
     public static ReadOnlySpan<byte> RelayDeniedText => ": Relay access denied\r\n"u8;
+    public static ReadOnlySpan<byte> RelayNotConfiguredText => ": Recipient address rejected: relaying is not configured\r\n"u8;
     public static ReadOnlySpan<byte> UserUnknownText => ": Recipient address rejected: User unknown in local recipient table\r\n"u8;
     public static ReadOnlySpan<byte> AliasLoopText => ": Recipient address rejected: alias loop\r\n"u8;
     public static ReadOnlySpan<byte> AliasOnlyRemoteText => ": Recipient address rejected: alias forwards only to remote addresses and no relay is configured\r\n"u8;

@@ -22,6 +22,7 @@ internal sealed class SmtpServerContext
         Time = time;
         Connections = new ConnectionLimiter(options.Smtp, time, Logger);
         Domains = domains;
+        _relay = new RelayPolicy(options.Relay, domains);
         Hostname = Encoding.UTF8.GetBytes(options.Smtp.Hostname ?? "localhost");
         Greeting = Encoding.UTF8.GetBytes($"220 {options.Smtp.Hostname} ESMTP FastSpool\r\n");
         HeloReply = Encoding.UTF8.GetBytes($"250 {options.Smtp.Hostname}\r\n");
@@ -30,6 +31,14 @@ internal sealed class SmtpServerContext
 
     private volatile SmtpOptions _options;
     private volatile byte[] _ehloReply;
+    private volatile RelayPolicy _relay;
+
+    /// <summary>Who may relay; a reload replaces it (Relay:Networks), and each RCPT asks the one in effect.</summary>
+    public RelayPolicy Relay
+    {
+        get => _relay;
+        set => _relay = value;
+    }
 
     /// <summary>The limits sessions read; a reload replaces them (new sessions, and open ones at their next check).</summary>
     public SmtpOptions Options

@@ -45,6 +45,7 @@ internal sealed class SmtpSession
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly string _clientAddress;
+    private readonly IPAddress? _clientIp;
     private readonly byte[] _clientAddressBytes;
     private readonly CancellationTokenSource _timeout;
     private readonly ITimer _timer;
@@ -98,6 +99,7 @@ internal sealed class SmtpSession
         _listener = listener;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
+        _clientIp = clientAddress;
         _clientAddress = clientAddress?.ToString() ?? connection.RemoteEndPoint?.ToString() ?? "unknown";
         _clientAddressBytes = Encoding.ASCII.GetBytes(_clientAddress);
         _connectionClosed = connection.ConnectionClosed;
@@ -478,20 +480,19 @@ internal sealed class SmtpSession
             return Reject(SmtpReplies.TooManyRecipients);
         if (!rcpt.IsBarePostmaster)
         {
-            if (!_server.Domains.Contains(rcpt.GetDomain(argument)))
-                return RejectAddress("554 5.7.1 <"u8, path, SmtpReplies.RelayDeniedText);
-            switch (_server.Recipients.Check(rcpt.GetLocalPart(argument)))
+            RelayPolicy relay = _server.Relay;
+            switch (relay.Decide(rcpt.GetLocalPart(argument), rcpt.GetDomain(argument), relay.MayRelay(_clientIp)))
             {
-                case LocalPartCheck.Deliverable:
+                case RelayDecision.Denied:
+                    return RejectAddress("454 4.7.1 <"u8, path, SmtpReplies.RelayDeniedText);
+                case RelayDecision.NotConfigured:
+                    return RejectAddress("550 5.7.1 <"u8, path, SmtpReplies.RelayNotConfiguredText);
+                case RelayDecision.Relay:
                     break;
-                case LocalPartCheck.AliasLoop:
-                    return RejectAddress("550 5.4.6 <"u8, path, SmtpReplies.AliasLoopText);
-                case LocalPartCheck.AliasOnlyRemote:
-                    return RejectAddress("550 5.4.4 <"u8, path, SmtpReplies.AliasOnlyRemoteText);
-                case LocalPartCheck.AliasToNobody:
-                    return RejectAddress("550 5.1.1 <"u8, path, SmtpReplies.AliasToNobodyText);
                 default:
-                    return RejectAddress("550 5.1.1 <"u8, path, SmtpReplies.UserUnknownText);
+                    if (CheckLocalPart(rcpt.GetLocalPart(argument), path) is { } refused)
+                        return refused;
+                    break;
             }
         }
         if (!_recipients.Contains(path))
@@ -501,6 +502,16 @@ internal sealed class SmtpSession
         }
         return Reply(SmtpReplies.RcptOk);
     }
+
+    /// <summary>The refusal for a local part that is not deliverable; null when it is.</summary>
+    private Step? CheckLocalPart(ReadOnlySpan<byte> localPart, ReadOnlySpan<byte> path) => _server.Recipients.Check(localPart) switch
+    {
+        LocalPartCheck.Deliverable => null,
+        LocalPartCheck.AliasLoop => RejectAddress("550 5.4.6 <"u8, path, SmtpReplies.AliasLoopText),
+        LocalPartCheck.AliasOnlyRemote => RejectAddress("550 5.4.4 <"u8, path, SmtpReplies.AliasOnlyRemoteText),
+        LocalPartCheck.AliasToNobody => RejectAddress("550 5.1.1 <"u8, path, SmtpReplies.AliasToNobodyText),
+        _ => RejectAddress("550 5.1.1 <"u8, path, SmtpReplies.UserUnknownText),
+    };
 
     private Step Data()
     {

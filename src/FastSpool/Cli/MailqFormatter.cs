@@ -57,7 +57,7 @@ internal static class MailqFormatter
             {
                 deferred |= r.Status == RecipientStatus.Deferred;
                 recipients.Add(new MailqJsonRecipient(r.Address, r.Status.ToString().ToLowerInvariant(), r.Attempts,
-                    r.NextAttempt?.ToUnixTimeSeconds(), r.LastReply?.Text));
+                    r.NextAttempt?.ToUnixTimeSeconds(), r.LastReply?.Describe()));
             }
             string queue = message.Held ? "hold" : message.Active ? "active" : deferred ? "deferred" : "incoming";
             var line = new MailqJsonMessage(queue, message.Id, message.Arrival.ToUnixTimeSeconds(), message.Size, message.Sender, recipients);
@@ -84,15 +84,15 @@ internal static class MailqFormatter
                 continue;
             if (r.LastReply is null)
                 text.Append(Indent).Append(r.Address).Append('\n');
-            else if (!reasons.Contains(r.LastReply.Text))
-                reasons.Add(r.LastReply.Text);
+            else if (!reasons.Contains(r.LastReply.Describe()))
+                reasons.Add(r.LastReply.Describe());
         }
         foreach (string reason in reasons)
         {
             text.Append(Indent).Append('(').Append(reason).Append(")\n");
             foreach (RecipientView r in recipients)
             {
-                if (IsWaiting(r) && r.LastReply?.Text == reason)
+                if (IsWaiting(r) && r.LastReply?.Describe() == reason)
                     text.Append(Indent).Append(r.Address).Append('\n');
             }
         }

@@ -453,6 +453,31 @@ public sealed class QueueManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NotifySuccessSentOnToAServerWithoutDsnGetsARelayedNotice()
+    {
+        _h.Router.Add("bob");
+        _h.Transport.Script("bob", _ => new DeliveryResult(DeliveryResultKind.Sent, new DeliveryReply(250, "2.0.0", "Ok: queued as F00D", "smarthost.test[192.0.2.1]:587")));
+        await _h.StartAsync();
+        QueuedMessage message = await _h.SubmitAsync(Alice, ["bob@example.org"], DsnNotify.Success);
+        await _h.IdleAsync();
+
+        (_, HeaderList fields) = OnlyNotice(_h.Notices(), message, "bob@example.org", "relayed", "2.0.0");
+        Assert.Equal("dns; smarthost.test", fields["Remote-MTA"]);
+    }
+
+    [Fact]
+    public async Task NotifySuccessPassedOnToTheNextServerGetsNoNoticeFromUs()
+    {
+        _h.Router.Add("bob");
+        _h.Transport.Script("bob", _ => new DeliveryResult(DeliveryResultKind.Sent, new DeliveryReply(250, "2.0.0", "Ok", "smarthost.test[192.0.2.1]:587"), NotificationsPassedOn: true));
+        await _h.StartAsync();
+        await _h.SubmitAsync(Alice, ["bob@example.org"], DsnNotify.Success);
+        await _h.IdleAsync();
+
+        Assert.Empty(_h.Notices());
+    }
+
+    [Fact]
     public async Task NotifyNeverBouncesWithoutANotice()
     {
         _h.Router.Add("bob");

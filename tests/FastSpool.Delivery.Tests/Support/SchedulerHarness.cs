@@ -115,16 +115,18 @@ internal sealed class SchedulerHarness : IQueueSink, IAsyncDisposable
     }
 
     /// <summary>Submits a message through the queue's one submission path, arriving now on the fake clock.</summary>
+    /// <param name="text">The message as stored (CRLF line ends); a small one naming the recipients when null.</param>
     public async Task<QueuedMessage> SubmitAsync(string sender, string[] recipients, DsnNotify notify = DsnNotify.None,
-        string?[]? originalRecipients = null)
+        string?[]? originalRecipients = null, string? text = null, bool eightBitMime = false, bool smtpUtf8 = false,
+        DsnReturn ret = DsnReturn.Unspecified, string? envelopeId = null)
     {
         MessageWriter writer = MailQueue.RentWriter();
         try
         {
             writer.Begin(Clock.GetUtcNow(), long.MaxValue);
-            string text = $"From: <{sender}>\r\nTo: {string.Join(", ", recipients)}\r\nSubject: test\r\nMessage-ID: <{writer.Id}@client.example.org>\r\n\r\n"
+            text ??= $"From: <{sender}>\r\nTo: {string.Join(", ", recipients)}\r\nSubject: test\r\nMessage-ID: <{writer.Id}@client.example.org>\r\n\r\n"
                 + $"Body of {writer.Id}.\r\n";
-            await writer.WriteAsync(Encoding.ASCII.GetBytes(text));
+            await writer.WriteAsync(Encoding.UTF8.GetBytes(text));
             var list = new RecipientList();
             for (int i = 0; i < recipients.Length; i++)
             {
@@ -137,6 +139,10 @@ internal sealed class SchedulerHarness : IQueueSink, IAsyncDisposable
                 Recipients = list,
                 ClientAddress = "192.0.2.7"u8,
                 ClientHelo = "client.example.org"u8,
+                EightBitMime = eightBitMime,
+                SmtpUtf8 = smtpUtf8,
+                Return = ret,
+                EnvelopeId = envelopeId is null ? default : Encoding.UTF8.GetBytes(envelopeId),
             });
             return await writer.CommitAsync();
         }

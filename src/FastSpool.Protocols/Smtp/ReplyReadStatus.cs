@@ -1,6 +1,7 @@
-namespace FastSpool.Bench.Smtp;
+namespace FastSpool.Protocols.Smtp;
 
-internal enum ReplyReadStatus
+/// <summary>What <see cref="SmtpReplyParser.TryReadReply"/> found.</summary>
+public enum ReplyReadStatus
 {
     /// <summary>No complete reply yet; read more.</summary>
     Incomplete,
