@@ -46,7 +46,8 @@ public static class OptionsValidator
             errors.Add("Smtp:MaxConnectionsPerClient: must not be negative (0 turns the limit off)");
         if (o.Smtp.ConnectionRatePerClient < 0)
             errors.Add("Smtp:ConnectionRatePerClient: must not be negative (0 turns the limit off)");
-        foreach (string network in o.Smtp.ConnectionLimitExemptions ?? [])
+        // By default the exemptions are Relay:Networks, whose errors are reported under that key.
+        foreach (string network in (o.Smtp.ConnectionLimitExemptions ?? []).Except(o.Relay.Networks ?? []))
         {
             if (!string.IsNullOrWhiteSpace(network) && !TryParseNetwork(network, out _))
                 errors.Add($"Smtp:ConnectionLimitExemptions: '{network}' is not a network (use 192.0.2.0/24, 2001:db8::/32 or one address)");
