@@ -680,7 +680,8 @@ public sealed class QueueManagerTests : IAsyncLifetime
         var values = new SortedDictionary<string, double>(StringComparer.Ordinal);
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == QueueManager.MeterName)
+            // This harness's manager only: other tests running meanwhile have queue managers of their own.
+            if (instrument.Meter.Name == QueueManager.MeterName && _h.Meters.Owns(instrument.Meter))
                 l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => values[instrument.Name] = value);
