@@ -76,4 +76,15 @@ public sealed class RelayFailureTests : IAsyncLifetime
             $"to=<friend@elsewhere.example>, relay={Peer}, ", StringComparison.Ordinal)
             && l.EndsWith($"status=bounced (host {Peer} said: 550 5.1.1 <friend@elsewhere.example>: no such user here)", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task ASmarthostThatCannotBeReachedIsLoggedAsRelayNone()
+    {
+        await _fault.DisposeAsync(); // its port now refuses connections
+        await SendAsync("unreachable");
+        await Wait.UntilAsync(() => _server.Log.Lines.Any(l => l.Contains("to=<friend@elsewhere.example>, relay=none, ", StringComparison.Ordinal)
+                && l.Contains("status=deferred (", StringComparison.Ordinal)),
+            because: "the deferral to be logged with relay=none, as no host answered", observed: () => string.Join('\n', _server.Log.Lines));
+        Assert.DoesNotContain(_server.Log.Lines, l => l.Contains("relay=relay", StringComparison.Ordinal));
+    }
 }

@@ -31,6 +31,8 @@ public sealed class RelayTransport : ITransport, IAsyncDisposable
 
     public string Name => "relay";
 
+    public bool IsRemote => true;
+
     /// <summary>The destination the router sends remote mail to.</summary>
     public string Destination => _settings.Destination;
 

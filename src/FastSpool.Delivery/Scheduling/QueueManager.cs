@@ -208,6 +208,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                         tracked.Unclaim(route.Part);
                         tracked.Progress(r).Outcome ??= suspended;
                         tracked.Progress(r).Relay = route.Transport.Name;
+                        tracked.Progress(r).Remote = route.Transport.IsRemote;
                         tracked.Progress(r).NotBefore = work.RetryAt;
                         continue;
                     }
@@ -419,12 +420,14 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                     case DeliveryResultKind.Permanent:
                         tracked.Progress(item.Recipient).Outcome = result.Reply;
                         tracked.Progress(item.Recipient).Relay = work.Transport.Name;
+                        tracked.Progress(item.Recipient).Remote = work.Transport.IsRemote;
                         break;
                     default:
                         if (tracked.Progress(item.Recipient).Outcome is not { Code: >= 500 })
                         {
                             tracked.Progress(item.Recipient).Outcome = result.Reply;
                             tracked.Progress(item.Recipient).Relay = work.Transport.Name;
+                        tracked.Progress(item.Recipient).Remote = work.Transport.IsRemote;
                         }
                         break;
                 }
@@ -459,6 +462,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
             {
                 tracked.Progress(item.Recipient).Outcome = work.LastFailure;
                 tracked.Progress(item.Recipient).Relay = work.Transport.Name;
+                tracked.Progress(item.Recipient).Remote = work.Transport.IsRemote;
             }
             tracked.Progress(item.Recipient).NotBefore = retry;
             if (--tracked.Progress(item.Recipient).Outstanding == 0)
@@ -474,7 +478,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         QueuedRecipient recipient = message.Recipients[r];
         DeliveryReply? outcome = tracked.Progress(r).Outcome;
         string transport = tracked.Progress(r).Relay ?? "none";
-        string relay = outcome?.RemoteHost ?? transport;
+        string relay = outcome?.RemoteHost ?? (tracked.Progress(r).Remote ? "none" : transport);
         bool withdrawn = tracked.Progress(r).Withdrawn;
         bool tried = tracked.Progress(r).Tried;
         tracked.Progress(r).Outcome = null;

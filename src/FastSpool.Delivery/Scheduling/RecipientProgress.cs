@@ -14,6 +14,10 @@ internal struct RecipientProgress
     /// <summary>The transport (or "none") that gave <see cref="Outcome"/>, for the log's relay=.</summary>
     public string? Relay;
 
+    /// <summary>That transport hands mail to another host: with no host in <see cref="Outcome"/>, the log says
+    /// <c>relay=none</c> (no host answered).</summary>
+    public bool Remote;
+
     /// <summary>An item was dropped because the message was held or deleted meanwhile: no attempt was made.</summary>
     public bool Withdrawn;
 

@@ -10,6 +10,10 @@ public interface ITransport
     /// <summary>Logged as <c>relay=NAME</c>; names the transport's journal records.</summary>
     string Name { get; }
 
+    /// <summary>Whether this transport hands mail to another host: a failure before any host answered is then logged
+    /// as <c>relay=none</c>, as Postfix's smtp(8) does, rather than with the transport's name.</summary>
+    bool IsRemote => false;
+
     /// <summary>Called once at start, before any delivery, with this transport's journal records that recovery found
     /// unfinished.</summary>
     void Recover(IReadOnlyList<JournalRecord> journals);
