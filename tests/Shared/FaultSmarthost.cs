@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -55,6 +56,9 @@ internal sealed class FaultSmarthost : IAsyncDisposable
     public ConcurrentQueue<string> Commands { get; } = new();
 
     public ConcurrentQueue<(string Sender, List<string> Recipients, byte[] Text, string MailLine)> Messages { get; } = new();
+
+    /// <summary>Each accepted message's text with the <see cref="Stopwatch"/> timestamp of its 250.</summary>
+    public ConcurrentQueue<(long Timestamp, byte[] Text)> Arrivals { get; } = new();
 
     public int Connections => Volatile.Read(ref _connections);
 
@@ -276,7 +280,10 @@ internal sealed class FaultSmarthost : IAsyncDisposable
     {
         string reply = Replies.GetValueOrDefault("DOT", "250 2.0.0 Ok: queued as F00D");
         if (await ReplyAsync(c, "DOT", "250 2.0.0 Ok: queued as F00D") && reply[0] == '2')
+        {
             Messages.Enqueue((sender, [.. recipients], text, mailLine));
+            Arrivals.Enqueue((Stopwatch.GetTimestamp(), text));
+        }
     }
 
     private bool _disposed;

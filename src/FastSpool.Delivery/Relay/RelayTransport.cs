@@ -110,6 +110,7 @@ public sealed class RelayTransport : ITransport, IAsyncDisposable
             {
                 job.FailRemaining(e.Result, results);
             }
+            RecordSent(job);
             if (connection.Broken)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
@@ -126,6 +127,34 @@ public sealed class RelayTransport : ITransport, IAsyncDisposable
                 return null;
             }
             return connection;
+        }
+
+        /// <summary>Appends the done record of each item the smarthost just took, without waiting for the rest of the
+        /// batch: a crash then sends again only what was between the smarthost's 250 and the next group commit, not
+        /// everything the batch had sent. The message is in flight, so the queue does not copy it forward meanwhile.</summary>
+        private void RecordSent(RelayJob job)
+        {
+            foreach (int i in job.Items)
+            {
+                if (results[i].Kind != DeliveryResultKind.Sent || results[i].Reply is null)
+                    continue;
+                DeliveryItem item = items[i];
+                _ = transport.RecordAsync(transport._queue.RecordPartDoneAsync(item.Message.Id, item.Recipient, item.Part), item.Message.Id);
+                results[i] = results[i] with { Recorded = true };
+            }
+        }
+    }
+
+    private async Task RecordAsync(ValueTask write, QueueId id)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+        }
+        catch (QueueUnavailableException e)
+        {
+            // The queue manager finds the part not done and tries it again: a duplicate, never a loss.
+            _log.LogError("{Id}: cannot record the delivery in the queue: {Reason}", id, e.Message);
         }
     }
 

@@ -412,7 +412,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                         recipient.MarkPartDone(item.Part);
                         if (result.NotificationsPassedOn)
                             recipient.Notified |= DsnNotify.Success;
-                        _ = RecordAsync(_queue.RecordPartDoneAsync(message.Id, item.Recipient, item.Part), message.Id);
+                        if (!result.Recorded)
+                            _ = RecordAsync(_queue.RecordPartDoneAsync(message.Id, item.Recipient, item.Part), message.Id);
                         CountDelivery(Sent, work.Transport.Name);
                         _log.Line(LogLevel.Information,
                             $"{message.Id}: to=<{recipient.Address}>, relay={result.Reply.RemoteHost ?? work.Transport.Name}, delay={Delay(message, now):0.##}, status=sent ({result.Reply.DescribeSent()})");
@@ -427,7 +428,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
                         {
                             tracked.Progress(item.Recipient).Outcome = result.Reply;
                             tracked.Progress(item.Recipient).Relay = work.Transport.Name;
-                        tracked.Progress(item.Recipient).Remote = work.Transport.IsRemote;
+                            tracked.Progress(item.Recipient).Remote = work.Transport.IsRemote;
                         }
                         break;
                 }

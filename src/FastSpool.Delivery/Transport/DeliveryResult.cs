@@ -16,7 +16,9 @@ public enum DeliveryResultKind : byte
 /// <summary>A transport's answer for one item.</summary>
 /// <param name="NotificationsPassedOn">Sent to a server that took the DSN request on (RFC 3461 §4.1): it, not we,
 /// reports success. Otherwise a relayed recipient with NOTIFY=SUCCESS gets a "relayed" notice from us.</param>
-public readonly record struct DeliveryResult(DeliveryResultKind Kind, DeliveryReply Reply, bool NotificationsPassedOn = false)
+/// <param name="Recorded">The transport appended the part's done record to the queue itself, as soon as the item was
+/// sent (before the rest of its batch): the queue manager does not append it again.</param>
+public readonly record struct DeliveryResult(DeliveryResultKind Kind, DeliveryReply Reply, bool NotificationsPassedOn = false, bool Recorded = false)
 {
     public static DeliveryResult Sent(string text, string? remoteHost = null) =>
         new(DeliveryResultKind.Sent, new DeliveryReply(250, "2.0.0", text, remoteHost));
