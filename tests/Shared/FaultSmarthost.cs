@@ -150,6 +150,17 @@ internal sealed class FaultSmarthost : IAsyncDisposable
         return true;
     }
 
+    /// <summary>With a <c>TEXT</c> stall, reads no more of the connection, ever: the client's writes fill the socket's
+    /// buffers and block. True when stalled (at the end of the test).</summary>
+    private async Task<bool> StallInTextAsync()
+    {
+        if (!Stalls.ContainsKey("TEXT"))
+            return false;
+        Reached.Enqueue("TEXT");
+        await Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        return true;
+    }
+
     private static bool Positive(string reply) => reply[0] is '2' or '3';
 
     private async Task DialogueAsync(Connection c, Stream plain)
@@ -228,6 +239,8 @@ internal sealed class FaultSmarthost : IAsyncDisposable
                     string data = sender is null || recipients.Count == 0 ? "554 5.5.1 Error: no valid recipients" : Replies.GetValueOrDefault("DATA", "354 End data with <CR><LF>.<CR><LF>");
                     if (!await ReplyAsync(c, "DATA", data) || data[0] != '3')
                         break;
+                    if (await StallInTextAsync())
+                        return;
                     var text = new MemoryStream();
                     while (true)
                     {
@@ -246,6 +259,8 @@ internal sealed class FaultSmarthost : IAsyncDisposable
                     sender = null;
                     break;
                 case "BDAT":
+                    if (await StallInTextAsync())
+                        return;
                     string[] size = argument.Split(' ');
                     byte[]? chunk = await c.ReadExactlyAsync(long.Parse(size[0], System.Globalization.CultureInfo.InvariantCulture), token);
                     if (chunk is null || (DropAfterDataOctets is { } dropAt && bdat.Count + chunk.Length >= dropAt))

@@ -69,6 +69,9 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
         catch (ObjectDisposedException)
         {
         }
+        // A send blocked on a full socket buffer (a server that stopped reading) does not see the token: closing the
+        // socket ends it. The connection is given up after any timeout anyway.
+        _socket.Dispose();
     }
 
     private void Arm(TimeSpan timeout) => _timer.Change(timeout, Timeout.InfiniteTimeSpan);
@@ -183,14 +186,14 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
         {
             await tls.AuthenticateAsClientAsync(options, _cancel.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AuthenticationException or IOException && !_timedOut)
+        catch (Exception e) when (_timedOut && e is OperationCanceledException or AuthenticationException or IOException or ObjectDisposedException or SocketException)
+        {
+            throw TimedOutFailure();
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
         {
             Broken = true;
             throw Fail($"TLS with host {Peer} failed: {e.Message}", "4.7.5");
-        }
-        catch (OperationCanceledException) when (_timedOut)
-        {
-            throw TimedOutFailure();
         }
         finally
         {
@@ -375,7 +378,7 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
         (e is OperationCanceledException && _timedOut) || e is IOException or SocketException or ObjectDisposedException;
 
     /// <summary>What a failed wait means: the step's timeout ran out, or the connection broke.</summary>
-    private RelayFailure ConnectionFailure(Exception e) => e is OperationCanceledException ? TimedOutFailure() : Lost(e.Message);
+    private RelayFailure ConnectionFailure(Exception e) => _timedOut ? TimedOutFailure() : Lost(e.Message);
 
     private RelayFailure TimedOutFailure()
     {
@@ -414,9 +417,17 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
     {
         Broken = true;
         await _timer.DisposeAsync().ConfigureAwait(false);
-        await _input.CompleteAsync().ConfigureAwait(false);
-        await _output.CompleteAsync().ConfigureAwait(false);
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _input.CompleteAsync().ConfigureAwait(false);
+            // Completing the writer flushes what is left: on a connection already lost or closed by a timeout, that
+            // write fails, and nothing is left to do.
+            await _output.CompleteAsync().ConfigureAwait(false);
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+        }
         _socket.Dispose();
         _cancel.Dispose();
     }

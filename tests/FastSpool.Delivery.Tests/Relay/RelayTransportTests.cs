@@ -249,6 +249,42 @@ public sealed class RelayTransportTests : IAsyncLifetime
         Assert.Equal($"conversation with {Peer} timed out while waiting for {waitingFor}", result.Reply.Text);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ASmarthostThatStopsReadingTheTextDefersAfterTheBlockTimeoutAndNotBefore(bool chunking)
+    {
+        // Larger than what the loopback socket buffers hold on both sides, so that the client's writes block.
+        _fault.Extensions.RemoveAll(e => e.StartsWith("SIZE", StringComparison.Ordinal));
+        if (!chunking)
+            _fault.Extensions.Remove("CHUNKING");
+        _fault.Stalls["TEXT"] = true;
+        var timeouts = new RelayTimeouts();
+        string line = new string('x', 998) + "\r\n";
+        var text = new StringBuilder("From: <alice@example.test>\r\nSubject: large\r\n\r\n", 40 << 20);
+        while (text.Length < 40 << 20)
+            text.Append(line);
+        QueuedMessage message = await _harness.SubmitAsync("alice@example.test", ["friend@elsewhere.example"], text: text.ToString());
+        Task<DeliveryResult[]> delivery = DeliverAsync(Relay(timeouts: timeouts), Items(message));
+        await Wait.UntilAsync(() => _fault.Reached.Contains("TEXT"), because: "the smarthost to stop reading the text");
+        // The clock moves on in steps; the client must give up once a block has waited the block timeout, not before.
+        // Steps taken while its writes still went through (before the buffers filled) count toward no block.
+        TimeSpan tick = TimeSpan.FromSeconds(10);
+        TimeSpan advanced = TimeSpan.Zero;
+        await Wait.UntilAsync(() =>
+        {
+            if (delivery.IsCompleted)
+                return true;
+            _harness.Clock.Advance(tick);
+            advanced += tick;
+            return false;
+        }, because: "the client to give up");
+        Assert.True(advanced >= timeouts.DataBlock, $"gave up after {advanced}, before the block timeout {timeouts.DataBlock}");
+        DeliveryResult result = (await delivery)[0];
+        Assert.Equal(DeliveryResultKind.Temporary, result.Kind);
+        Assert.Equal($"conversation with {Peer} timed out while waiting for {(chunking ? "BDAT" : "the message text")}", result.Reply.Text);
+    }
+
     [Fact]
     public async Task ConnectionsAreReusedWithRsetBetweenMessagesUpToTheLimit()
     {
