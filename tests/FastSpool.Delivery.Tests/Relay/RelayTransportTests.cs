@@ -234,15 +234,7 @@ public sealed class RelayTransportTests : IAsyncLifetime
         await Wait.UntilAsync(() => _fault.Reached.Contains(step), because: $"the client to wait at {step}");
         // The clock moves on in steps while the client waits; it must give up once its timeout has passed, not before.
         TimeSpan tick = TimeSpan.FromSeconds(10);
-        TimeSpan advanced = TimeSpan.Zero;
-        await Wait.UntilAsync(() =>
-        {
-            if (delivery.IsCompleted)
-                return true;
-            _harness.Clock.Advance(tick);
-            advanced += tick;
-            return false;
-        }, because: "the client to give up");
+        TimeSpan advanced = await AdvanceUntilDoneAsync(delivery, tick);
         Assert.InRange(advanced, timeout, timeout + (3 * tick));
         DeliveryResult result = (await delivery)[0];
         Assert.Equal(DeliveryResultKind.Temporary, result.Kind);
@@ -270,6 +262,16 @@ public sealed class RelayTransportTests : IAsyncLifetime
         // The clock moves on in steps; the client must give up once a block has waited the block timeout, not before.
         // Steps taken while its writes still went through (before the buffers filled) count toward no block.
         TimeSpan tick = TimeSpan.FromSeconds(10);
+        TimeSpan advanced = await AdvanceUntilDoneAsync(delivery, tick);
+        Assert.True(advanced >= timeouts.DataBlock, $"gave up after {advanced}, before the block timeout {timeouts.DataBlock}");
+        DeliveryResult result = (await delivery)[0];
+        Assert.Equal(DeliveryResultKind.Temporary, result.Kind);
+        Assert.Equal($"conversation with {Peer} timed out while waiting for {(chunking ? "BDAT" : "the message text")}", result.Reply.Text);
+    }
+
+    /// <summary>Moves the clock on by <paramref name="tick"/> at each probe until <paramref name="delivery"/> ends; how far.</summary>
+    private async Task<TimeSpan> AdvanceUntilDoneAsync(Task delivery, TimeSpan tick)
+    {
         TimeSpan advanced = TimeSpan.Zero;
         await Wait.UntilAsync(() =>
         {
@@ -279,10 +281,7 @@ public sealed class RelayTransportTests : IAsyncLifetime
             advanced += tick;
             return false;
         }, because: "the client to give up");
-        Assert.True(advanced >= timeouts.DataBlock, $"gave up after {advanced}, before the block timeout {timeouts.DataBlock}");
-        DeliveryResult result = (await delivery)[0];
-        Assert.Equal(DeliveryResultKind.Temporary, result.Kind);
-        Assert.Equal($"conversation with {Peer} timed out while waiting for {(chunking ? "BDAT" : "the message text")}", result.Reply.Text);
+        return advanced;
     }
 
     [Fact]
