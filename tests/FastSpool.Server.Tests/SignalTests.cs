@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using FastSpool.Server.Tests.Support;
 using MailKit.Net.Smtp;
@@ -77,5 +78,44 @@ public sealed class SignalTests : IDisposable
         await server.WaitForOutputAsync("reload: configuration error, the running configuration stays: Smtp:MaxRecipents: unknown key (did you mean Smtp:MaxRecipients?)");
         Assert.False(server.HasExited);
         await server.StopAsync();
+    }
+
+    [Fact]
+    public async Task SighupAppliesANewRelayNetworksToTheNextTransaction()
+    {
+        string config = Path.Combine(_data, "fastspool.json");
+        int smarthost = TestServer.FreePort(); // nothing listens: only the replies to RCPT matter here
+        string Config(string networks) =>
+            $$"""{ "Relay": { "Networks": [ {{networks}} ], "Smarthost": "[127.0.0.1]:{{smarthost}}", "Tls": "none" } }""";
+        File.WriteAllText(config, Config("\"127.0.0.1/32\""));
+        int port = TestServer.FreePort();
+        using ServerProcess server = await ServerProcess.StartAsync(_data, port, "--config", config);
+        var lanClient = System.Net.IPAddress.Parse("127.0.0.2");
+        Assert.Equal("454 4.7.1 <friend@elsewhere.example>: Relay access denied", await RcptFromAsync(port, lanClient));
+
+        File.WriteAllText(config, Config("\"127.0.0.1/32\", \"127.0.0.2/32\""));
+        server.Signal("HUP");
+        await server.WaitForOutputAsync("reload: done");
+        Assert.Contains("fastspool info: reload: Relay:Networks: [127.0.0.1/32] -> [127.0.0.1/32, 127.0.0.2/32]\n", server.Output);
+        Assert.Equal("250 2.1.5 Ok", await RcptFromAsync(port, lanClient));
+
+        File.WriteAllText(config, Config("\"\"")); // one empty entry: nobody (an empty array would be no key, the default)
+        server.Signal("HUP");
+        await Wait.UntilAsync(() => Regex.Count(server.Output, "reload: done") == 2, because: "the second reload");
+        Assert.Equal("454 4.7.1 <friend@elsewhere.example>: Relay access denied", await RcptFromAsync(port, IPAddress.Loopback));
+        await server.StopAsync();
+    }
+
+    /// <summary>The reply to a RCPT for a remote recipient, from a client at <paramref name="from"/>.</summary>
+    private static async Task<string> RcptFromAsync(int port, IPAddress from)
+    {
+        using RawSmtp raw = await RawSmtp.ConnectAsync(port, from);
+        await raw.ExpectAsync("220 ");
+        await raw.SendAsync("EHLO client.test\r\n");
+        await raw.ExpectAsync("250 ");
+        await raw.SendAsync("MAIL FROM:<me@example.org>\r\n");
+        await raw.ExpectAsync("250 ");
+        await raw.SendAsync("RCPT TO:<friend@elsewhere.example>\r\n");
+        return await raw.ReadLineAsync(TimeSpan.FromSeconds(10)) ?? "(closed)";
     }
 }
