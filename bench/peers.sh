@@ -5,6 +5,7 @@
 # domain example.test, local users bench1..bench2 as Unix accounts) with Postfix's durability defaults (the queue
 # file is fsynced before 250, local(8) fsyncs the mbox after each append); and Postfix's smtp-sink on
 # 127.0.0.1:$SINK_PORT, which accepts and discards mail: the ceiling of the SMTP dialogue with a given client.
+# With PF_RELAYHOST (e.g. [127.0.0.1]:2526), Postfix relays mail for other domains there, as a LAN smarthost does.
 # Needs root (it installs Postfix with apt-get when missing, and creates the users).
 set -euo pipefail
 PEER_DIR=${PEER_DIR:-/tmp/fastspool-peers}
@@ -45,7 +46,7 @@ mydestination = example.test, localhost
 inet_interfaces = loopback-only
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
-relayhost =
+relayhost = ${PF_RELAYHOST:-}
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 alias_maps =
 alias_database =
