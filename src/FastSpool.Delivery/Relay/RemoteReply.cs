@@ -24,11 +24,23 @@ internal readonly record struct RemoteReply(int Code, string Text)
         int cls = Code / 100;
         string generic = cls is 2 or 3 ? "2.0.0" : cls == 4 ? "4.0.0" : "5.0.0";
         int space = Text.IndexOf(' ');
-        string first = space < 0 ? Text : Text[..space];
-        string[] parts = first.Split('.');
-        bool enhanced = parts.Length == 3 && parts[0].Length == 1 && parts[0][0] == (char)('0' + (cls == 3 ? 2 : cls))
-            && parts[1].Length is >= 1 and <= 3 && parts[2].Length is >= 1 and <= 3
-            && parts[1].All(char.IsAsciiDigit) && parts[2].All(char.IsAsciiDigit);
-        return enhanced ? (first, space < 0 ? "" : Text[(space + 1)..]) : (generic, Text);
+        ReadOnlySpan<char> first = space < 0 ? Text : Text.AsSpan(0, space);
+        if (!IsEnhancedStatus(first, (char)('0' + (cls == 3 ? 2 : cls))))
+            return (generic, Text);
+        // The common replies' codes come from a table rather than a new string each.
+        string status = first.SequenceEqual(generic) ? generic : first.ToString();
+        return (status, space < 0 ? "" : Text[(space + 1)..]);
+    }
+
+    /// <summary>RFC 3463 §2: <c>class "." subject "." detail</c>, the class matching the reply's, subject and detail
+    /// of one to three digits.</summary>
+    private static bool IsEnhancedStatus(ReadOnlySpan<char> code, char cls)
+    {
+        if (code.Length < 5 || code[0] != cls || code[1] != '.')
+            return false;
+        ReadOnlySpan<char> rest = code[2..];
+        int dot = rest.IndexOf('.');
+        return dot is >= 1 and <= 3 && rest.Length - dot - 1 is >= 1 and <= 3
+            && !rest[..dot].ContainsAnyExceptInRange('0', '9') && !rest[(dot + 1)..].ContainsAnyExceptInRange('0', '9');
     }
 }

@@ -1,6 +1,7 @@
 // RFC 5321 §3.3 (MAIL, RCPT, DATA), §4.5.2 (dot-stuffing); RFC 2920 (PIPELINING: MAIL, RCPT and DATA in one group);
 // RFC 1870 (SIZE), RFC 6152 (8BITMIME), RFC 6531 (SMTPUTF8), RFC 3030 (BDAT), RFC 3461 (DSN parameters).
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using FastSpool.Delivery.Transport;
 using FastSpool.Protocols.Smtp;
@@ -16,7 +17,8 @@ internal sealed partial class SmarthostConnection
 
     /// <summary>Sends <paramref name="job"/>'s message to the recipients of its items and writes their results. Refusals
     /// of the message (size, 8BITMIME, SMTPUTF8) are decided before anything is sent.</summary>
-    public async Task SendAsync(RelayJob job, IReadOnlyList<DeliveryItem> items, DeliveryResult[] results, MessageBody body)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendAsync(RelayJob job, IReadOnlyList<DeliveryItem> items, DeliveryResult[] results, MessageBody body)
     {
         QueuedMessage message = job.Message;
         if (Refusal(message) is { } refused)
@@ -34,7 +36,7 @@ internal sealed partial class SmarthostConnection
         if (!pipelining)
         {
             await FlushAsync(_settings.Timeouts.Command).ConfigureAwait(false);
-            mail = await ReadReplyAsync(_settings.Timeouts.MailRcpt).ConfigureAwait(false);
+            mail = await ReadReplyAsync(_settings.Timeouts.MailRcpt, keepText: false).ConfigureAwait(false);
             if (!mail.IsPositive)
             {
                 job.FailRemaining(mail.ToResult(Peer), results);
@@ -49,7 +51,7 @@ internal sealed partial class SmarthostConnection
             if (!chunking)
                 Write("DATA\r\n");
             await FlushAsync(_settings.Timeouts.Command).ConfigureAwait(false);
-            mail = await ReadReplyAsync(_settings.Timeouts.MailRcpt).ConfigureAwait(false);
+            mail = await ReadReplyAsync(_settings.Timeouts.MailRcpt, keepText: false).ConfigureAwait(false);
         }
         _step = "RCPT TO";
         foreach (int i in job.Items)
@@ -59,7 +61,7 @@ internal sealed partial class SmarthostConnection
                 WriteRcpt(items[i], dsn);
                 await FlushAsync(_settings.Timeouts.Command).ConfigureAwait(false);
             }
-            RemoteReply rcpt = await ReadReplyAsync(_settings.Timeouts.MailRcpt).ConfigureAwait(false);
+            RemoteReply rcpt = await ReadReplyAsync(_settings.Timeouts.MailRcpt, keepText: false).ConfigureAwait(false);
             if (!mail.IsPositive)
                 results[i] = mail.ToResult(Peer);
             else if (rcpt.IsPositive)
@@ -86,7 +88,7 @@ internal sealed partial class SmarthostConnection
                 Write("DATA\r\n");
                 await FlushAsync(_settings.Timeouts.Command).ConfigureAwait(false);
             }
-            RemoteReply data = await ReadReplyAsync(_settings.Timeouts.DataInitiation).ConfigureAwait(false);
+            RemoteReply data = await ReadReplyAsync(_settings.Timeouts.DataInitiation, keepText: false).ConfigureAwait(false);
             if (data.Code != 354)
             {
                 foreach (int i in accepted)

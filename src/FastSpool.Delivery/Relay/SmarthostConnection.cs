@@ -5,6 +5,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -232,12 +233,13 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
     }
 
     /// <summary>RSET between messages; false when the connection is no good for another.</summary>
-    public async Task<bool> ResetAsync()
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> ResetAsync()
     {
         _step = "RSET";
         try
         {
-            return (await CommandAsync("RSET\r\n"u8, _settings.Timeouts.Command).ConfigureAwait(false)).Code == 250;
+            return (await CommandAsync("RSET\r\n"u8, _settings.Timeouts.Command, keepText: false).ConfigureAwait(false)).Code == 250;
         }
         catch (RelayFailure)
         {
@@ -252,16 +254,17 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
         return await ReadReplyAsync(timeout, ehlo).ConfigureAwait(false);
     }
 
-    private Task<RemoteReply> CommandAsync(ReadOnlySpan<byte> command, TimeSpan timeout)
+    private ValueTask<RemoteReply> CommandAsync(ReadOnlySpan<byte> command, TimeSpan timeout, bool keepText = true)
     {
         _output.Write(command);
-        return FlushAndReadAsync(timeout);
+        return FlushAndReadAsync(timeout, keepText);
     }
 
-    private async Task<RemoteReply> FlushAndReadAsync(TimeSpan timeout)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RemoteReply> FlushAndReadAsync(TimeSpan timeout, bool keepText)
     {
         await FlushAsync(_settings.Timeouts.Command).ConfigureAwait(false);
-        return await ReadReplyAsync(timeout).ConfigureAwait(false);
+        return await ReadReplyAsync(timeout, keepText: keepText).ConfigureAwait(false);
     }
 
     public void Write(string text)
@@ -272,6 +275,7 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
     }
 
     /// <summary>Sends what was written; a server that does not take it within <paramref name="timeout"/> is given up.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FlushAsync(TimeSpan timeout)
     {
         Arm(timeout);
@@ -289,8 +293,12 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads one whole reply, multi-line ones joined; with <paramref name="ehlo"/>, also what it offers.</summary>
-    public async Task<RemoteReply> ReadReplyAsync(TimeSpan timeout, bool ehlo = false)
+    /// <summary>Reads one whole reply, multi-line ones joined; with <paramref name="ehlo"/>, also what it offers. Without
+    /// <paramref name="keepText"/>, a positive reply comes back without its text (no string made: MAIL, RCPT, DATA and
+    /// RSET of every message say nothing that is logged when they succeed). A ValueTask: replies to pipelined commands
+    /// are usually in the buffer already.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<RemoteReply> ReadReplyAsync(TimeSpan timeout, bool ehlo = false, bool keepText = true)
     {
         Arm(timeout);
         try
@@ -305,7 +313,7 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
                     case ReplyReadStatus.Complete:
                         if (ehlo)
                             Ehlo = SmtpReplyParser.ReadExtensions(reply);
-                        var text = new RemoteReply(code, Join(reply));
+                        var text = new RemoteReply(code, !keepText && code is >= 200 and < 400 ? "" : Join(reply));
                         _input.AdvanceTo(reader.Position);
                         return text;
                     case ReplyReadStatus.Malformed:
