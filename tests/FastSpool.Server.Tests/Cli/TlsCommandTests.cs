@@ -23,6 +23,27 @@ public sealed class TlsCommandTests : IDisposable
         Assert.Contains("mail.example.org", pair.GetNameInfo(X509NameType.DnsName, false), StringComparison.Ordinal);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
         Assert.False(File.Exists(key + ".tmp"));
+        AssertTheServerLoads(certificate, key, pair);
+    }
+
+    private static void AssertTheServerLoads(string certificate, string key, X509Certificate2 written)
+    {
+        var loaded = FastSpool.Server.Tls.ServerCertificate.Load(new FastSpool.Configuration.TlsOptions { Certificate = certificate, Key = key },
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.Equal(written.Thumbprint, loaded.Certificate.Thumbprint);
+    }
+
+    [Fact]
+    public void SelfSignedMakesAnEcdsaPairOnRequest()
+    {
+        string certificate = Path.Combine(_dir, "cert.pem"), key = Path.Combine(_dir, "key.pem");
+        CliResult result = CliRunner.Run("tls", "self-signed", "--host", "mx.example.org", "--key-type", "ecdsa", "--certificate", certificate, "--key", key);
+        Assert.True(result.Code == 0, result.Error);
+        using X509Certificate2 pair = X509Certificate2.CreateFromPemFile(certificate, key);
+        using var ecdsa = pair.GetECDsaPrivateKey();
+        Assert.NotNull(ecdsa);
+        Assert.Equal(256, ecdsa.KeySize);
+        AssertTheServerLoads(certificate, key, pair);
     }
 
     [Fact]
