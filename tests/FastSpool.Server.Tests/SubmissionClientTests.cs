@@ -82,6 +82,31 @@ public sealed class SubmissionClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheAuthenticatedNameIsStoredWithTheMessageAndSurvivesARestart()
+    {
+        string data = Path.Combine(Path.GetTempPath(), "fastspool-authname-" + Guid.NewGuid().ToString("N"));
+        // A smarthost that is not there: the message stays in the queue, deferred.
+        void Unreachable(FastSpool.Configuration.FastSpoolOptions o)
+        {
+            o.Relay.Smarthost = "127.0.0.1:1";
+            o.Relay.Tls = "none";
+        }
+        await using (TlsServer tls = await TlsServer.StartAsync(Unreachable, dataDirectory: data))
+        {
+            tls.Server.KeepData = true;
+            using (SmtpClient client = await tls.ConnectAsync(tls.SubmissionPort, SecureSocketOptions.StartTls))
+            {
+                await client.AuthenticateAsync(Mechanism("PLAIN"));
+                await client.SendAsync(TestMessage.Create("kept", to: "friend@elsewhere.example", from: "alice@localhost"));
+                await client.DisconnectAsync(true);
+            }
+            Assert.Equal("alice", Assert.Single(tls.Server.Server.Manager.List()).AuthenticatedName);
+        }
+        await using (TlsServer restarted = await TlsServer.StartAsync(Unreachable, dataDirectory: data))
+            Assert.Equal("alice", Assert.Single(restarted.Server.Server.Manager.List()).AuthenticatedName);
+    }
+
+    [Fact]
     public async Task SwaksSubmitsWithStartTlsAndLogin()
     {
         Assert.True(Tool.Exists("swaks"), "swaks is not installed (.ci/run installs it)");
