@@ -6,6 +6,8 @@
 # file is fsynced before 250, local(8) fsyncs the mbox after each append); and Postfix's smtp-sink on
 # 127.0.0.1:$SINK_PORT, which accepts and discards mail: the ceiling of the SMTP dialogue with a given client.
 # With PF_RELAYHOST (e.g. [127.0.0.1]:2526), Postfix relays mail for other domains there, as a LAN smarthost does.
+# With PF_TLS_CERT and PF_TLS_KEY (PEM files) the instance offers STARTTLS (smtpd_tls_security_level=may), for
+# runs with TLS against FastSpool holding the same certificate.
 # Needs root (it installs Postfix with apt-get when missing, and creates the users).
 set -euo pipefail
 PEER_DIR=${PEER_DIR:-/tmp/fastspool-peers}
@@ -59,6 +61,16 @@ biff = no
 smtp_dns_support_level = disabled
 smtpd_peername_lookup = no
 CONF
+  if [ -n "${PF_TLS_CERT:-}" ]; then
+    cat >> "$PF_CONF/main.cf" <<CONF
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $PF_TLS_CERT
+smtpd_tls_key_file = $PF_TLS_KEY
+smtpd_tls_protocols = >=TLSv1.2
+smtpd_tls_loglevel = 0
+tls_random_source = dev:/dev/urandom
+CONF
+  fi
   cat > "$PF_CONF/master.cf" <<CONF
 127.0.0.1:$PF_PORT inet n - n - - smtpd
 pickup    unix  n - n 60 1 pickup
@@ -82,6 +94,7 @@ local     unix  - n n - - local
 anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
+tlsmgr    unix  - - n 1000? 1 tlsmgr
 CONF
   postfix -c "$PF_CONF" set-permissions >/dev/null 2>&1 || true
   postfix -c "$PF_CONF" check

@@ -14,6 +14,7 @@ using FastSpool.Server.Admin;
 using FastSpool.Server.Logging;
 using FastSpool.Server.Metrics;
 using FastSpool.Server.Smtp;
+using FastSpool.Server.Tls;
 using FastSpool.Users;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -43,6 +44,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
     private FastSpoolServer(WebApplication app, ServerLock serverLock, MailQueue queue, QueueManager manager, LocalRecipients recipients,
         SmtpServerContext smtp, MetricsCollector? collector, ILogger log)
     {
+        Smtp = smtp;
         _statisticsCounters = smtp.Statistics;
         _metrics = smtp.Metrics;
         _collector = collector;
@@ -93,10 +95,20 @@ public sealed class FastSpoolServer : IAsyncDisposable
             var manager = new QueueManager(queue, router, relay is null ? [local] : [local, relay], options.Delivery, options.Queue,
                 new NoticeOptions(options.Smtp.Hostname!), loggers, time, meters);
             queue.Sink = manager;
-            var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters);
+            ServerCertificate? certificate = options.Tls.Enabled ? ServerCertificate.Load(options.Tls, loggers.CreateLogger("smtpd")) : null;
+            var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters, certificate, new PasswordVerifier(users, time));
             var smtp = new SmtpConnectionHandler(context);
 
-            List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = ListenSockets.Parse("Smtp:Listen", options.Smtp.Listen!);
+            List<(string Name, IPEndPoint EndPoint)> plainEndpoints = ListenSockets.Parse("Smtp:Listen", options.Smtp.Listen!);
+            List<(string Name, IPEndPoint EndPoint)> submissionEndpoints = ListenSockets.Parse("Smtp:Submission", options.Smtp.Submission!);
+            List<(string Name, IPEndPoint EndPoint)> implicitEndpoints = ListenSockets.Parse("Smtp:SubmissionTls", options.Smtp.SubmissionTls!);
+            List<(string Name, IPEndPoint EndPoint, SmtpListenerKind Kind)> smtpListeners =
+            [
+                .. plainEndpoints.Select(e => (e.Name, e.EndPoint, SmtpListenerKind.Smtp)),
+                .. submissionEndpoints.Select(e => (e.Name, e.EndPoint, SmtpListenerKind.Submission)),
+                .. implicitEndpoints.Select(e => (e.Name, e.EndPoint, SmtpListenerKind.SubmissionTls)),
+            ];
+            List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = [.. smtpListeners.Select(l => (l.Name, l.EndPoint))];
             List<(string Name, IPEndPoint EndPoint)> metricsEndpoints = ListenSockets.Parse("Metrics:Listen", options.Metrics.Listen ?? []);
             var listenSockets = new ListenSockets([.. smtpEndpoints, .. metricsEndpoints]);
             if (metricsEndpoints.Count > 0)
@@ -108,9 +120,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
             {
                 // Smtp:MaxConnections is counted by the SMTP handler, which answers 421 where Kestrel would close silently.
                 kestrel.AddServerHeader = false;
-                foreach ((string name, IPEndPoint endpoint) in smtpEndpoints)
+                foreach ((string name, IPEndPoint endpoint, SmtpListenerKind kind) in smtpListeners)
                 {
-                    ListenerStatistics listener = context.Statistics.AddListener(name);
+                    var listener = new SmtpListener(kind, context.Statistics.AddListener(name));
                     kestrel.Listen(endpoint, l => l.Run(connection => smtp.OnConnectedAsync(connection, listener)));
                 }
                 kestrel.ListenForMetrics(metricsEndpoints.Select(m => m.EndPoint));
@@ -137,6 +149,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 Relay = relay,
                 OwnLoggers = ownLoggers,
                 Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases),
+                Certificate = certificate,
             };
             context.Stopping = server._stopping.Token;
             try
@@ -152,11 +165,13 @@ public sealed class FastSpoolServer : IAsyncDisposable
             manager.Start(recovered);
             if (options.StatisticsInterval > TimeSpan.Zero)
                 server._statistics = server.LogStatisticsAsync(options.StatisticsInterval);
-            server._fileChecks = server.CheckRecipientFilesAsync(time);
+            server._fileChecks = server.CheckFilesAsync(time);
             if (options.Users.System)
                 WarnOfMissingRights(options, log);
-            log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}{Metrics}, local domains {Domains}, {Messages} messages in queue",
+            log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}{Submission}{Metrics}, local domains {Domains}, {Messages} messages in queue",
                 options.DataDirectory, string.Join(", ", options.Smtp.Listen!),
+                (submissionEndpoints.Count > 0 ? ", submission on " + string.Join(", ", options.Smtp.Submission!) : "")
+                + (implicitEndpoints.Count > 0 ? ", submission with TLS on " + string.Join(", ", options.Smtp.SubmissionTls!) : ""),
                 metricsEndpoints.Count > 0 ? ", metrics on " + string.Join(", ", options.Metrics.Listen!) : "",
                 string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
             return server;
@@ -259,15 +274,18 @@ public sealed class FastSpoolServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Looks at the users, aliases and accounts files every second, so that a change is read (and an
-    /// aliases file's problems logged) even while no mail comes.</summary>
-    private async Task CheckRecipientFilesAsync(TimeProvider time)
+    /// <summary>Looks at the users, aliases and accounts files and the certificate every second, so that a change is
+    /// read (and an aliases file's problems logged) even while no mail comes.</summary>
+    private async Task CheckFilesAsync(TimeProvider time)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
                 Recipients.CheckFiles();
+                Certificate?.CheckFiles();
+            }
         }
         catch (OperationCanceledException)
         {
@@ -278,6 +296,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
 
     internal QueueManager Manager => _manager;
 
+    /// <summary>What the SMTP sessions share (tests read its statistics and turn its switches).</summary>
+    internal SmtpServerContext Smtp { get; }
+
     internal MailQueue Queue => _queue;
 
     private ILoggerFactory? OwnLoggers { get; init; }
@@ -286,6 +307,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
     private RelayTransport? Relay { get; init; }
 
     private ReloadableParts Reloadable { get; init; } = null!;
+
+    /// <summary>The certificate of the TLS listeners, read again when its files change.</summary>
+    internal ServerCertificate? Certificate { get; init; }
 
     /// <summary>SIGHUP: takes what can change without a restart from <paramref name="load"/> and logs each change;
     /// a configuration that does not load is logged and the running one kept.</summary>

@@ -21,7 +21,8 @@ internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory l
     /// <summary>Keys a reload applies; prefixes end with a colon.</summary>
     private static bool IsLive(string key) =>
         key is "LogLevel" or "LocalDomains" or "Relay:Networks"
-        || (key.StartsWith("Smtp:", StringComparison.Ordinal) && key is not ("Smtp:Listen" or "Smtp:Hostname"));
+        || (key.StartsWith("Smtp:", StringComparison.Ordinal) && key is not ("Smtp:Listen" or "Smtp:Hostname")
+            && !key.StartsWith("Smtp:Submission", StringComparison.Ordinal));
 
     public void Reload(Func<(FastSpoolOptions? Options, string? Error)> load, ILogger log)
     {
@@ -44,6 +45,8 @@ internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory l
             }
 
             fresh.Smtp.Listen = Running.Smtp.Listen;
+            fresh.Smtp.Submission = Running.Smtp.Submission;
+            fresh.Smtp.SubmissionTls = Running.Smtp.SubmissionTls;
             fresh.Smtp.Hostname = Running.Smtp.Hostname;
             Running.Smtp = fresh.Smtp;
             Running.LogLevel = fresh.LogLevel;

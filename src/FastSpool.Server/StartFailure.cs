@@ -15,6 +15,9 @@ public enum StartFailure
     /// <summary>The data directory cannot be created or written (read-only file system, wrong owner).</summary>
     DataDirectoryNotWritable,
 
+    /// <summary>A file the configuration names cannot be used (a certificate that is missing, unreadable or broken).</summary>
+    Configuration,
+
     /// <summary>Another FastSpool holds the data directory's lock.</summary>
     AlreadyRunning,
 }

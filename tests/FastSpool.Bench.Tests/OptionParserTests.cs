@@ -67,6 +67,19 @@ public sealed class OptionParserTests
     }
 
     [Fact]
+    public void TlsAndAuthOptionsAreParsed()
+    {
+        SmtpBenchOptions o = OptionParser.ParseSmtp(["--to", "a@b", "--starttls", "--trust", "cert.pem", "--tls-host", "mx.example.org", "--auth", "alice:pass:word"]);
+        Assert.True(o.StartTls);
+        Assert.False(o.ImplicitTls);
+        Assert.Equal("cert.pem", o.TrustCertificate);
+        Assert.Equal("mx.example.org", o.TlsHost);
+        Assert.Equal("alice", o.AuthUser);
+        Assert.Equal("pass:word", o.AuthPassword);
+        Assert.True(OptionParser.ParseSmtp(["--to", "a@b", "--implicit-tls"]).ImplicitTls);
+    }
+
+    [Fact]
     public void SmtpDefaultsAreSmtpSourceLike()
     {
         SmtpBenchOptions o = OptionParser.ParseSmtp(["--to", "alice@localhost"]);
@@ -114,6 +127,10 @@ public sealed class OptionParserTests
     [InlineData("--pipelining", new[] { "--to", "a@b", "--helo", "--pipelining" })]
     [InlineData("--bdat", new[] { "--to", "a@b", "--helo", "--bdat" })]
     [InlineData("--reuse", new[] { "--to", "a@b", "--reuse=yes" })]
+    [InlineData("--starttls", new[] { "--to", "a@b", "--starttls", "--implicit-tls" })]
+    [InlineData("--starttls", new[] { "--to", "a@b", "--helo", "--starttls" })]
+    [InlineData("--auth", new[] { "--to", "a@b", "--auth", "alice" })]
+    [InlineData("--auth", new[] { "--to", "a@b", "--auth", "alice:" })]
     [InlineData("--json", new[] { "--to", "a@b", "--json" })]
     [InlineData("--json", new[] { "--to", "a@b", "--json", "--reuse" })]
     [InlineData("--bogus", new[] { "--to", "a@b", "--bogus" })]

@@ -11,7 +11,7 @@ public sealed class ReceivedHeaderTests
 {
     private static readonly DateTimeOffset Time = new(2026, 11, 24, 17, 2, 50, TimeSpan.Zero);
 
-    private static string Write(string helo, string recipient = "alice@localhost")
+    private static string Write(string helo, string recipient = "alice@localhost", string authenticated = "", string protocol = "ESMTP")
     {
         var buffer = new byte[ReceivedHeader.MaxLength];
         int n = ReceivedHeader.Write(buffer, new ReceivedHeader.Fields
@@ -19,10 +19,11 @@ public sealed class ReceivedHeaderTests
             Helo = Encoding.UTF8.GetBytes(helo),
             ClientAddress = "192.0.2.7"u8,
             Hostname = "mx.example.test"u8,
-            Protocol = "ESMTP"u8,
+            Protocol = Encoding.ASCII.GetBytes(protocol),
             Id = new QueueId(0x6B05C71800001),
             Recipient = Encoding.UTF8.GetBytes(recipient),
             Time = Time,
+            AuthenticatedSender = Encoding.UTF8.GetBytes(authenticated),
         });
         return Encoding.UTF8.GetString(buffer, 0, n);
     }
@@ -85,6 +86,17 @@ public sealed class ReceivedHeaderTests
         (List<string> words, List<string> comments) = TraceClauses(headers["Received"] ?? "", Time);
         Assert.Equal(["from", from, "by", "mx.example.test", "with", "ESMTP", "id", id, "for", $"<{recipient}>"], words);
         return comments;
+    }
+
+    [Fact]
+    public void AnAuthenticatedSenderIsWrittenAsPostfixWritesIt()
+    {
+        string header = Write("laptop.example.org", authenticated: "alice", protocol: "ESMTPSA");
+        Assert.StartsWith("Received: from laptop.example.org ([192.0.2.7])\r\n\t(Authenticated sender: alice)\r\n\tby mx.example.test (FastSpool) with ESMTPSA id 6B05C71800001\r\n\tfor <alice@localhost>; ", header);
+        Header received = Assert.Single(Parse(header), h => h.Id == HeaderId.Received);
+        (List<string> words, List<string> comments) = TraceClauses(received.Value, Time);
+        Assert.Equal(["from", "laptop.example.org", "by", "mx.example.test", "with", "ESMTPSA", "id", "6B05C71800001", "for", "<alice@localhost>"], words);
+        Assert.Equal(["[192.0.2.7]", "Authenticated sender: alice", "FastSpool"], comments);
     }
 
     [Theory]

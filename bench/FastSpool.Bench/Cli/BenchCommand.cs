@@ -21,6 +21,11 @@ internal static class BenchCommand
           --helo                    HELO instead of EHLO, as smtp-source does
           --pipelining              MAIL, RCPT and DATA in one write when PIPELINING is offered
           --bdat                    the message as one BDAT n LAST when CHUNKING is offered
+          --starttls                STARTTLS after EHLO, then EHLO again, on every new connection
+          --implicit-tls            TLS from the first octet (a port 465 listener)
+          --trust FILE              a PEM certificate to trust besides the system's roots (a self-signed server)
+          --tls-host NAME           the name the certificate must carry (default localhost)
+          --auth USER:PASSWORD      AUTH PLAIN on every new connection
           --until-delivered PATH    then wait until the mbox (or directory) PATH has gained the accepted messages
           --timeout DURATION        longest wait for a reply, and for delivery (default 300s)
           --server-pid PID          report the server's CPU seconds and peak RSS

@@ -16,8 +16,8 @@ internal static class OptionParser
     {
         var values = Collect(args,
             valued: ["--server", "--connections", "--messages", "--size", "--size-mix", "--to", "--from",
-                "--until-delivered", "--json", "--timeout", "--server-pid", "--server-log"],
-            flags: ["--pipelining", "--reuse", "--bdat", "--helo"]);
+                "--until-delivered", "--json", "--timeout", "--server-pid", "--server-log", "--auth", "--trust", "--tls-host"],
+            flags: ["--pipelining", "--reuse", "--bdat", "--helo", "--starttls", "--implicit-tls"]);
 
         if (values.ContainsKey("--size") && values.ContainsKey("--size-mix"))
             throw new UsageException("--size-mix: give either --size or --size-mix, not both");
@@ -30,6 +30,23 @@ internal static class OptionParser
             throw new UsageException("--pipelining: needs EHLO; it cannot be used with --helo");
         if (helo && values.ContainsKey("--bdat"))
             throw new UsageException("--bdat: needs EHLO; it cannot be used with --helo");
+
+        bool startTls = values.ContainsKey("--starttls");
+        bool implicitTls = values.ContainsKey("--implicit-tls");
+        if (startTls && implicitTls)
+            throw new UsageException("--starttls: give either --starttls or --implicit-tls, not both");
+        if (helo && startTls)
+            throw new UsageException("--starttls: needs EHLO; it cannot be used with --helo");
+        string? authUser = null, authPassword = null;
+        if (values.TryGetValue("--auth", out string? auth))
+        {
+            int colon = auth.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || colon == auth.Length - 1)
+                throw new UsageException("--auth: give USER:PASSWORD");
+            if (helo)
+                throw new UsageException("--auth: needs EHLO; it cannot be used with --helo");
+            (authUser, authPassword) = (auth[..colon], auth[(colon + 1)..]);
+        }
 
         if (!values.TryGetValue("--to", out string? to))
             throw new UsageException("--to: a recipient address is required");
@@ -50,6 +67,12 @@ internal static class OptionParser
             Reuse = values.ContainsKey("--reuse"),
             Bdat = values.ContainsKey("--bdat"),
             Helo = helo,
+            StartTls = startTls,
+            ImplicitTls = implicitTls,
+            TrustCertificate = NonEmpty("--trust", values.GetValueOrDefault("--trust")),
+            TlsHost = values.GetValueOrDefault("--tls-host", "localhost"),
+            AuthUser = authUser,
+            AuthPassword = authPassword,
             UntilDelivered = NonEmpty("--until-delivered", values.GetValueOrDefault("--until-delivered")),
             JsonPath = NonEmpty("--json", values.GetValueOrDefault("--json")),
             Timeout = ParseDuration("--timeout", values.GetValueOrDefault("--timeout", "300s")),

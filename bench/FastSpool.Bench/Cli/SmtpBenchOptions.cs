@@ -15,6 +15,23 @@ internal sealed class SmtpBenchOptions
     public bool Reuse { get; init; }
     public bool Bdat { get; init; }
     public bool Helo { get; init; }
+
+    /// <summary>STARTTLS after EHLO, then EHLO again (RFC 3207).</summary>
+    public bool StartTls { get; init; }
+
+    /// <summary>TLS from the first octet (RFC 8314, port 465).</summary>
+    public bool ImplicitTls { get; init; }
+
+    /// <summary>A PEM certificate to trust for the server besides the system's roots (a self-signed one).</summary>
+    public string? TrustCertificate { get; init; }
+
+    /// <summary>AUTH PLAIN as this user (with <see cref="AuthPassword"/>) on every new connection.</summary>
+    public string? AuthUser { get; init; }
+
+    public string? AuthPassword { get; init; }
+
+    /// <summary>The name the server's certificate is checked against.</summary>
+    public string TlsHost { get; init; } = "localhost";
     public string? UntilDelivered { get; init; }
     public string? JsonPath { get; init; }
 

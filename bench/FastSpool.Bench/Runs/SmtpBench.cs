@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using System.Net;
 using FastSpool.Bench.Cli;
 using FastSpool.Bench.Delivery;
@@ -62,9 +63,22 @@ internal sealed class SmtpBench
         var statistics = new BenchStatistics(_options.Messages);
         using IDeliveredCounter? counter = _options.UntilDelivered is string path ? DeliveredCounter.Open(path) : null;
 
+        X509Certificate2Collection? trust = null;
+        if (_options.TrustCertificate is string trustPath)
+        {
+            trust = [];
+            try
+            {
+                trust.ImportFromPemFile(trustPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new UsageException($"--trust: {trustPath}: {e.Message}");
+            }
+        }
         var sessions = new SmtpSession[workers];
         for (int i = 0; i < workers; i++)
-            sessions[i] = new SmtpSession(_options, server, factory, statistics);
+            sessions[i] = new SmtpSession(_options, server, factory, statistics, trust);
         try
         {
             TimeSpan cpuAtStart = Environment.CpuUsage.TotalTime;

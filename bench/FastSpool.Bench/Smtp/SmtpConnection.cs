@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
 using FastSpool.Protocols.Smtp;
 
 namespace FastSpool.Bench.Smtp;
@@ -16,7 +18,7 @@ internal sealed class SmtpConnection : IDisposable
 {
     private readonly byte[] _buffer;
     private volatile Socket? _socket;
-    private NetworkStream? _stream;
+    private Stream? _stream;
     private int _start;
     private int _end;
     private long _waitingSince;
@@ -55,6 +57,37 @@ internal sealed class SmtpConnection : IDisposable
             EndWait();
         }
         _stream = new NetworkStream(socket, ownsSocket: true);
+    }
+
+    /// <summary>The TLS handshake over the open connection (after <c>220</c> to STARTTLS, or at once for implicit
+    /// TLS). The certificate must name <paramref name="host"/> and chain to a system root or to <paramref name="trust"/>.</summary>
+    public async ValueTask StartTlsAsync(string host, X509Certificate2Collection? trust)
+    {
+        if (_end != _start)
+            throw new IOException("the server sent more after its reply to STARTTLS");
+        var options = new SslClientAuthenticationOptions { TargetHost = host };
+        if (trust is not null)
+        {
+            options.CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust };
+            options.CertificateChainPolicy.CustomTrustStore.AddRange(trust);
+        }
+        var tls = new SslStream(_stream!, leaveInnerStreamOpen: false);
+        BeginWait();
+        try
+        {
+            await tls.AuthenticateAsClientAsync(options);
+        }
+        catch
+        {
+            await tls.DisposeAsync();
+            _stream = null;
+            throw;
+        }
+        finally
+        {
+            EndWait();
+        }
+        _stream = tls;
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data)

@@ -4,6 +4,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
 using FastSpool.Bench.Cli;
 using FastSpool.Bench.Messages;
 using FastSpool.Bench.Stats;
@@ -29,13 +30,18 @@ internal sealed class SmtpSession : IDisposable
     private readonly bool _reuse;
     private readonly bool _wantPipelining;
     private readonly bool _wantChunking;
+    private readonly bool _startTls;
+    private readonly bool _implicitTls;
+    private readonly string _tlsHost;
+    private readonly X509Certificate2Collection? _trust;
+    private readonly byte[]? _authPlain;
     private readonly byte[] _header;
     private readonly byte[] _out;
     private bool _pipelining;
     private bool _chunking;
     private long _latency;
 
-    public SmtpSession(SmtpBenchOptions options, IPEndPoint server, MessageFactory factory, BenchStatistics statistics)
+    public SmtpSession(SmtpBenchOptions options, IPEndPoint server, MessageFactory factory, BenchStatistics statistics, X509Certificate2Collection? trust = null)
     {
         _server = server;
         _factory = factory;
@@ -44,6 +50,11 @@ internal sealed class SmtpSession : IDisposable
         _reuse = options.Reuse;
         _wantPipelining = options.Pipelining;
         _wantChunking = options.Bdat;
+        _startTls = options.StartTls;
+        _implicitTls = options.ImplicitTls;
+        _tlsHost = options.TlsHost;
+        _trust = trust;
+        _authPlain = options.AuthUser is null ? null : SmtpWire.AuthPlain(options.AuthUser, options.AuthPassword!);
         _header = factory.HeaderTemplate.ToArray();
         _out = ArrayPool<byte>.Shared.Rent(Math.Max(WriteBufferSize, 2 * _header.Length + 1024));
     }
@@ -106,6 +117,8 @@ internal sealed class SmtpSession : IDisposable
             _connection.Close();
             return timedOut ? Failure.Timeout : Failure.Connect;
         }
+        if (_implicitTls)
+            await _connection.StartTlsAsync(_tlsHost, _trust);
         int greeting = await _connection.ReadReplyAsync();
         if (greeting != 220)
             return greeting;
@@ -113,6 +126,25 @@ internal sealed class SmtpSession : IDisposable
         int hello = await _connection.ReadReplyAsync(readCapabilities: !_helo);
         if (hello / 100 != 2)
             return hello;
+        if (_startTls)
+        {
+            await _connection.WriteAsync(SmtpWire.StartTls);
+            int ready = await _connection.ReadReplyAsync();
+            if (ready != 220)
+                return ready;
+            await _connection.StartTlsAsync(_tlsHost, _trust);
+            await _connection.WriteAsync(SmtpWire.Ehlo);
+            hello = await _connection.ReadReplyAsync(readCapabilities: true);
+            if (hello / 100 != 2)
+                return hello;
+        }
+        if (_authPlain is not null)
+        {
+            await _connection.WriteAsync(_authPlain);
+            int auth = await _connection.ReadReplyAsync();
+            if (auth != 235)
+                return auth;
+        }
         _pipelining = _wantPipelining && (_connection.Capabilities & SmtpExtensions.Pipelining) != 0;
         _chunking = _wantChunking && (_connection.Capabilities & SmtpExtensions.Chunking) != 0;
         if (_wantPipelining && !_pipelining)

@@ -10,6 +10,11 @@ internal static class SmtpWire
     public static readonly ReadOnlyMemory<byte> Rset = "RSET\r\n"u8.ToArray();
     public static readonly ReadOnlyMemory<byte> Quit = "QUIT\r\n"u8.ToArray();
     public static readonly ReadOnlyMemory<byte> EndOfData = ".\r\n"u8.ToArray();
+    public static readonly ReadOnlyMemory<byte> StartTls = "STARTTLS\r\n"u8.ToArray();
+
+    /// <summary><c>AUTH PLAIN base64(NUL user NUL password)</c> (RFC 4954, RFC 4616), made once per run.</summary>
+    public static byte[] AuthPlain(string user, string password) => System.Text.Encoding.ASCII.GetBytes(
+        "AUTH PLAIN " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"\0{user}\0{password}")) + "\r\n");
 
     /// <summary>EHLO keywords; replies are compared ASCII case-insensitively.</summary>
     public static ReadOnlySpan<byte> Pipelining => "PIPELINING"u8;

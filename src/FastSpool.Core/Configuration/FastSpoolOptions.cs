@@ -21,6 +21,8 @@ public sealed class FastSpoolOptions
 
     public RelayOptions Relay { get; set; } = new();
 
+    public TlsOptions Tls { get; set; } = new();
+
     /// <summary>Least severe log level written: Trace, Debug, Information (one line per event), Warning, Error.</summary>
     public string LogLevel { get; set; } = "Information";
 
@@ -47,6 +49,12 @@ public sealed class FastSpoolOptions
             LocalDomains = machine == "localhost" ? ["localhost"] : ["localhost", machine];
         if (Smtp.Listen is null || Smtp.Listen.Count == 0)
             Smtp.Listen = ["127.0.0.1:2525"];
+        Smtp.Submission ??= [];
+        Smtp.SubmissionTls ??= [];
+        if (string.IsNullOrWhiteSpace(Tls.Certificate))
+            Tls.Certificate = null;
+        if (string.IsNullOrWhiteSpace(Tls.Key))
+            Tls.Key = null;
         Metrics.Listen ??= [];
         Relay.Networks ??= ["127.0.0.0/8", "::1/128"];
         // The trusted networks are exempt from the per-client limits unless the limits say otherwise (Postfix's

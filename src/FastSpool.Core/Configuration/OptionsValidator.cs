@@ -9,6 +9,8 @@ public static class OptionsValidator
     {
         var errors = new List<string>();
         CheckEndpoints("Smtp:Listen", o.Smtp.Listen, errors);
+        CheckEndpoints("Smtp:Submission", o.Smtp.Submission, errors);
+        CheckEndpoints("Smtp:SubmissionTls", o.Smtp.SubmissionTls, errors);
         CheckEndpoints("Metrics:Listen", o.Metrics.Listen, errors);
         foreach (string listen in o.Metrics.Listen ?? [])
         {
@@ -90,6 +92,11 @@ public static class OptionsValidator
             errors.Add("Queue:RecoveryInterval: must be positive");
         if (o.Queue.CommitFileInterval < 1)
             errors.Add("Queue:CommitFileInterval: must be at least 1");
+        if (o.Smtp.MaxAuthFailures < 0)
+            errors.Add("Smtp:MaxAuthFailures: must not be negative (0 turns the limit off)");
+        if (o.Smtp.AuthFailureDelay < TimeSpan.Zero || o.Smtp.AuthFailureDelay > TimeSpan.FromMinutes(1))
+            errors.Add("Smtp:AuthFailureDelay: must be between 0 and 1 minute");
+        ValidateTls(o, errors);
         ValidateRelay(o.Relay, errors);
         return errors;
     }
@@ -100,6 +107,40 @@ public static class OptionsValidator
         {
             if (!TryParseEndpoint(listen, out _))
                 errors.Add($"{key}: '{listen}' is not an endpoint (use 127.0.0.1:2525, [::1]:2525 or *:2525)");
+        }
+    }
+
+    private static void ValidateTls(FastSpoolOptions o, List<string> errors)
+    {
+        TlsOptions tls = o.Tls;
+        if ((tls.Certificate is null) != (tls.Key is null))
+            errors.Add(tls.Certificate is null ? "Tls:Certificate: not set, but Tls:Key is (give both, or neither)" : "Tls:Key: not set, but Tls:Certificate is (give both, or neither)");
+        CheckReadable("Tls:Certificate", tls.Certificate, errors);
+        CheckReadable("Tls:Key", tls.Key, errors);
+        if (!tls.Enabled && o.Smtp.SubmissionTls is { Count: > 0 })
+            errors.Add("Smtp:SubmissionTls: implicit TLS needs a certificate (set Tls:Certificate and Tls:Key)");
+    }
+
+    /// <summary>A file the server must read at start: missing and unreadable ones are named with their key.</summary>
+    private static void CheckReadable(string key, string? path, List<string> errors)
+    {
+        if (path is null)
+            return;
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            errors.Add($"{key}: {path}: no such file");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            errors.Add($"{key}: {path}: permission denied (the server's user must be able to read it)");
+        }
+        catch (IOException e)
+        {
+            errors.Add($"{key}: {path}: {e.Message}");
         }
     }
 

@@ -6,6 +6,33 @@ public sealed class SmtpOptions
     /// <summary>Endpoints to listen on: <c>127.0.0.1:2525</c>, <c>[::1]:2525</c>, <c>*:25</c>.</summary>
     public List<string>? Listen { get; set; }
 
+    /// <summary>Submission endpoints (RFC 6409, port 587): STARTTLS and AUTH before MAIL; authenticated users may
+    /// send to any domain.</summary>
+    public List<string>? Submission { get; set; }
+
+    /// <summary>Submission endpoints with implicit TLS (RFC 8314, port 465): TLS from the first octet, then as
+    /// <see cref="Submission"/>. Needs <c>Tls:Certificate</c>.</summary>
+    public List<string>? SubmissionTls { get; set; }
+
+    /// <summary>Offer and accept AUTH without TLS on listeners that are not loopback (passwords in clear).</summary>
+    public bool AllowPlaintextAuth { get; set; }
+
+    /// <summary>Failed AUTH attempts from one client address (across connections, within 10 minutes of the last) after
+    /// which it gets <c>421</c> and is closed until the window has passed; 0: no limit.</summary>
+    public int MaxAuthFailures { get; set; } = 10;
+
+    /// <summary>The wait before a failed AUTH is answered; it doubles with each further failure from the same address,
+    /// up to 16 times this.</summary>
+    public TimeSpan AuthFailureDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>On submission listeners, MAIL FROM must be the authenticated user's own address (its name at a local
+    /// domain) or the null sender.</summary>
+    public bool SenderLoginMatch { get; set; }
+
+    /// <summary>Write <c>(Authenticated sender: NAME)</c> into the Received header of mail from an authenticated
+    /// client, as Postfix does.</summary>
+    public bool ReceivedAuthenticatedSender { get; set; } = true;
+
     /// <summary>Name in the greeting, EHLO reply and Received headers.</summary>
     public string? Hostname { get; set; }
 

@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 
 namespace FastSpool.Users;
 
-/// <summary>Password hashes in the form <c>$pbkdf2-sha256$&lt;iterations&gt;$&lt;salt b64&gt;$&lt;hash b64&gt;</c>.</summary>
+/// <summary>Password hashes of the users file. New ones are SCRAM-SHA-256 verifiers (<see cref="ScramKeys"/>), which
+/// serve SCRAM and, by deriving the same keys, PLAIN and LOGIN; hashes of the older form
+/// <c>$pbkdf2-sha256$&lt;iterations&gt;$&lt;salt b64&gt;$&lt;hash b64&gt;</c> keep working for PLAIN and LOGIN (and POP3).</summary>
 public static class PasswordHasher
 {
     public const int Iterations = 210_000;
@@ -15,7 +17,16 @@ public static class PasswordHasher
     private const int MaxIterations = 10_000_000;
     private const int MaxEncodedBytes = 64;
 
+    /// <summary>The form <c>user add</c> and <c>user passwd</c> write: <c>$scram-sha-256$...</c>.</summary>
     public static string Hash(ReadOnlySpan<char> password)
+    {
+        Span<byte> salt = stackalloc byte[SaltSize];
+        RandomNumberGenerator.Fill(salt);
+        return ScramKeys.Derive(password, salt, Iterations).Format();
+    }
+
+    /// <summary>The older form, <c>$pbkdf2-sha256$...</c> (no SCRAM).</summary>
+    public static string HashPbkdf2(ReadOnlySpan<char> password)
     {
         Span<byte> salt = stackalloc byte[SaltSize];
         Span<byte> hash = stackalloc byte[HashSize];
@@ -34,6 +45,8 @@ public static class PasswordHasher
     /// stored value (including the empty hash of a receive-only user).</summary>
     public static bool Verify(ReadOnlySpan<char> password, string stored)
     {
+        if (stored.StartsWith(ScramKeys.Prefix, StringComparison.Ordinal))
+            return ScramKeys.TryParse(stored, out ScramKeys? keys) && keys.Matches(password);
         ReadOnlySpan<char> rest = stored.AsSpan();
         if (!rest.StartsWith(Prefix, StringComparison.Ordinal))
             return false;

@@ -37,6 +37,9 @@ public readonly struct MailFromCommand
 
     public int EnvIdLength { get; init; }
 
+    /// <summary>An AUTH parameter (RFC 4954 §5) was given.</summary>
+    public bool Auth { get; init; }
+
     /// <summary>For parameter errors, the text to quote in the reply; 0 and 0 otherwise.</summary>
     public int ErrorStart { get; init; }
 

@@ -60,9 +60,10 @@ public static partial class SmtpCommandParser
         return ArgumentError.None;
     }
 
-    /// <summary>MAIL: SIZE, BODY, SMTPUTF8, RET, ENVID.</summary>
+    /// <summary>MAIL: SIZE, BODY, SMTPUTF8, RET, ENVID, AUTH.</summary>
     private struct MailParameters : IParameterSink
     {
+        public bool Auth;
         public long Size;
         public BodyType Body;
         public bool SmtpUtf8;
@@ -106,6 +107,13 @@ public static partial class SmtpCommandParser
                     return ParameterVerdict.BadValue;
                 EnvIdStart = valueStart;
                 EnvIdLength = value.Length;
+            }
+            else if (Ascii.EqualsIgnoreCase(keyword, SmtpLiterals.Auth))
+            {
+                // RFC 4954 §5: AUTH=<> or the xtext of a mailbox. Taken and not trusted: the session's own AUTH counts.
+                if (Auth || !hasValue || !(value.SequenceEqual("<>"u8) || (value.Length <= 500 && !value.IsEmpty && Xtext.IsValid(value))))
+                    return ParameterVerdict.BadValue;
+                Auth = true;
             }
             else
             {

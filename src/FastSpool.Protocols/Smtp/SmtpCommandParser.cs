@@ -138,6 +138,7 @@ public static partial class SmtpCommandParser
             Ret = parameters.Ret,
             EnvIdStart = parameters.EnvIdStart,
             EnvIdLength = parameters.EnvIdLength,
+            Auth = parameters.Auth,
         };
         return ArgumentError.None;
     }

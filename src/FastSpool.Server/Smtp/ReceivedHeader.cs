@@ -5,7 +5,7 @@ using FastSpool.Queue;
 namespace FastSpool.Server.Smtp;
 
 /// <summary>The trace header prepended to every message (RFC 5321 §4.4), in Postfix's layout:
-/// <c>Received: from helo ([1.2.3.4])\r\n\tby host (FastSpool) with ESMTP id ID\r\n\tfor &lt;rcpt&gt;; date</c>.
+/// <c>Received: from helo ([1.2.3.4])\r\n\t(Authenticated sender: alice)\r\n\tby host (FastSpool) with ESMTP id ID\r\n\tfor &lt;rcpt&gt;; date</c>.
 /// The HELO name is the client's word: it stands as the From-domain only when it is a host name or an address
 /// literal. Anything else goes into the comment as <c>from [1.2.3.4] (helo=name)</c> with every octet that could end
 /// the comment, quote, or start another clause replaced by <c>?</c>, so it cannot forge the trace.</summary>
@@ -22,6 +22,9 @@ internal static class ReceivedHeader
         public required QueueId Id { get; init; }
         public required ReadOnlySpan<byte> Recipient { get; init; }
         public required DateTimeOffset Time { get; init; }
+
+        /// <summary>The SMTP AUTH name, written as Postfix does: <c>(Authenticated sender: alice)</c>; empty: none.</summary>
+        public ReadOnlySpan<byte> AuthenticatedSender { get; init; }
     }
 
     public static int Write(Span<byte> destination, in Fields f)
@@ -41,6 +44,13 @@ internal static class ReceivedHeader
             w.Write(f.ClientAddress);
             w.Write("] (helo="u8);
             w.WriteReplacingUnsafe(f.Helo);
+            w.Write(")"u8);
+        }
+        if (!f.AuthenticatedSender.IsEmpty)
+        {
+            // A user name is of a-z 0-9 . _ - only (UserName), so it cannot end the comment.
+            w.Write("\r\n\t(Authenticated sender: "u8);
+            w.WriteReplacingUnsafe(f.AuthenticatedSender);
             w.Write(")"u8);
         }
         w.Write("\r\n\tby "u8);

@@ -5,8 +5,8 @@ using FastSpool.Users;
 namespace FastSpool.Server.Smtp;
 
 /// <summary>Who may send mail where (no open relay, DESIGN invariant 5): mail for a local domain from anyone; mail
-/// for any other domain only from a client that may relay (in <c>Relay:Networks</c>; the AUTH work adds "or
-/// authenticated" in <see cref="MayRelay"/> and nowhere else), and only when a smarthost is configured. A local part
+/// for any other domain only from a client that may relay (in <c>Relay:Networks</c>, or authenticated with SMTP AUTH:
+/// <see cref="MayRelay"/> and nowhere else), and only when a smarthost is configured. A local part
 /// that routes by itself (<c>user%host@</c>, <c>host!user@</c>, a quoted <c>"user@host"@</c>) is refused as a
 /// relay attempt for a client that may not relay, and is never rewritten into a remote address for one that may:
 /// it is looked up as the local part it is. A source route (<c>@a,@b:user@c</c>) is dropped by the parser (RFC 5321
@@ -27,9 +27,11 @@ internal sealed class RelayPolicy
     /// <summary>A smarthost is configured: mail for other domains has somewhere to go.</summary>
     public bool RelayConfigured { get; }
 
-    /// <summary>Whether a client may send mail to any domain.</summary>
-    public bool MayRelay(IPAddress? client)
+    /// <summary>Whether a client may send mail to any domain: it is in a trusted network, or it has authenticated.</summary>
+    public bool MayRelay(IPAddress? client, bool authenticated)
     {
+        if (authenticated)
+            return true;
         if (client is null)
             return false;
         if (client.IsIPv4MappedToIPv6)

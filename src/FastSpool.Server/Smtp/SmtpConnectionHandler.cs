@@ -12,7 +12,7 @@ internal sealed class SmtpConnectionHandler(SmtpServerContext server)
     private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(5);
 
     /// <param name="listener">The listen endpoint the connection came in on (one handler serves them all).</param>
-    public async Task OnConnectedAsync(ConnectionContext connection, ListenerStatistics listener)
+    public async Task OnConnectedAsync(ConnectionContext connection, SmtpListener listener)
     {
         IPAddress? address = connection.RemoteEndPoint is IPEndPoint ip
             ? ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address

@@ -46,10 +46,31 @@ internal static class SmtpReplies
     public static ReadOnlySpan<byte> DataNul => "550 5.6.0 Error: NUL character received\r\n"u8;
     public static ReadOnlySpan<byte> ProtocolSynchronization => "554 5.5.0 Error: SMTP protocol synchronization\r\n"u8;
 
+    // STARTTLS (RFC 3207 §4) and AUTH (RFC 4954 §4, §6; Postfix's wording).
+    public static ReadOnlySpan<byte> ReadyToStartTls => "220 2.0.0 Ready to start TLS\r\n"u8;
+    public static ReadOnlySpan<byte> StartTlsSyntax => "501 5.5.4 Syntax: STARTTLS\r\n"u8;
+    public static ReadOnlySpan<byte> TlsAlreadyActive => "554 5.5.1 Error: TLS already active\r\n"u8;
+    public static ReadOnlySpan<byte> MailInProgress => "503 5.5.1 Error: MAIL transaction in progress\r\n"u8;
+    public static ReadOnlySpan<byte> AuthSyntax => "501 5.5.4 Syntax: AUTH mechanism\r\n"u8;
+    public static ReadOnlySpan<byte> AuthNotEnabled => "503 5.5.1 Error: authentication not enabled\r\n"u8;
+    public static ReadOnlySpan<byte> EncryptionRequired => "538 5.7.11 Encryption required for requested authentication mechanism\r\n"u8;
+    public static ReadOnlySpan<byte> AlreadyAuthenticated => "503 5.5.1 Error: already authenticated\r\n"u8;
+    public static ReadOnlySpan<byte> UnknownMechanism => "504 5.5.4 Unrecognized authentication type\r\n"u8;
+    public static ReadOnlySpan<byte> AuthAborted => "501 5.7.0 Authentication aborted\r\n"u8;
+    public static ReadOnlySpan<byte> CannotDecode => "501 5.5.2 Cannot decode response\r\n"u8;
+    public static ReadOnlySpan<byte> AuthFailed => "535 5.7.8 Error: authentication failed\r\n"u8;
+    public static ReadOnlySpan<byte> AuthSucceeded => "235 2.7.0 Authentication successful\r\n"u8;
+    public static ReadOnlySpan<byte> AuthRequired => "530 5.7.0 Authentication required\r\n"u8;
+    public static ReadOnlySpan<byte> ContinueEmpty => "334 \r\n"u8;
+    public static ReadOnlySpan<byte> LoginUsername => "334 VXNlcm5hbWU6\r\n"u8;
+    public static ReadOnlySpan<byte> LoginPassword => "334 UGFzc3dvcmQ6\r\n"u8;
+
     // Replies that name the server: "<code> <hostname> <text>".
     public static ReadOnlySpan<byte> TimeoutText => " Error: timeout exceeded\r\n"u8;
     public static ReadOnlySpan<byte> TooManyErrorsText => " Error: too many errors\r\n"u8;
     public static ReadOnlySpan<byte> ShuttingDownText => " Service shutting down, closing transmission channel\r\n"u8;
+    public static ReadOnlySpan<byte> TooManyAuthFailuresText => " Error: too many authentication failures\r\n"u8;
+    public static ReadOnlySpan<byte> NotOwnedText => ": Sender address rejected: not owned by user "u8;
     public static ReadOnlySpan<byte> RelayDeniedText => ": Relay access denied\r\n"u8;
     public static ReadOnlySpan<byte> RelayNotConfiguredText => ": Recipient address rejected: relaying is not configured\r\n"u8;
     public static ReadOnlySpan<byte> UserUnknownText => ": Recipient address rejected: User unknown in local recipient table\r\n"u8;

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using FastSpool.Configuration;
 using FastSpool.Queue;
+using FastSpool.Server.Tls;
 using FastSpool.Users;
 using Microsoft.Extensions.Logging;
 
@@ -12,8 +13,11 @@ namespace FastSpool.Server.Smtp;
 internal sealed class SmtpServerContext
 {
     public SmtpServerContext(FastSpoolOptions options, DomainSet domains, LocalRecipients recipients, MailQueue queue, ILoggerFactory loggers, TimeProvider time,
-        IMeterFactory? meters = null)
+        IMeterFactory? meters = null, ServerCertificate? certificate = null, PasswordVerifier? credentials = null)
     {
+        Certificate = certificate;
+        Credentials = credentials;
+        _loginFailures = NewLoginFailures(options.Smtp, time);
         Metrics = new ServerMetrics(Statistics, meters);
         _options = options.Smtp;
         Recipients = recipients;
@@ -26,11 +30,12 @@ internal sealed class SmtpServerContext
         Hostname = Encoding.UTF8.GetBytes(options.Smtp.Hostname ?? "localhost");
         Greeting = Encoding.UTF8.GetBytes($"220 {options.Smtp.Hostname} ESMTP FastSpool\r\n");
         HeloReply = Encoding.UTF8.GetBytes($"250 {options.Smtp.Hostname}\r\n");
-        _ehloReply = Ehlo(options.Smtp);
+        _ehloReplies = Ehlo(options.Smtp);
     }
 
     private volatile SmtpOptions _options;
-    private volatile byte[] _ehloReply;
+    private volatile byte[][] _ehloReplies;
+    private volatile LoginFailures _loginFailures;
     private volatile RelayPolicy _relay;
 
     /// <summary>Who may relay; a reload replaces it (Relay:Networks), and each RCPT asks the one in effect.</summary>
@@ -46,15 +51,48 @@ internal sealed class SmtpServerContext
         get => _options;
         set
         {
-            _ehloReply = Ehlo(value);
+            _ehloReplies = Ehlo(value);
+            if (value.MaxAuthFailures != _options.MaxAuthFailures || value.AuthFailureDelay != _options.AuthFailureDelay)
+                _loginFailures = NewLoginFailures(value, Time);
             _options = value;
             Connections.Apply(value);
         }
     }
 
-    private static byte[] Ehlo(SmtpOptions smtp) => Encoding.UTF8.GetBytes(
-        $"250-{smtp.Hostname}\r\n250-PIPELINING\r\n250-SIZE {smtp.MaxMessageSize}\r\n" +
-        "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250 CHUNKING\r\n");
+    /// <summary>The EHLO reply, with STARTTLS (RFC 3207 §4: only before TLS) and AUTH (RFC 4954 §3) as the session
+    /// may use them; the four forms are made once.</summary>
+    public byte[] EhloReply(bool startTls, bool auth) => _ehloReplies[(startTls ? 2 : 0) | (auth ? 1 : 0)];
+
+    private static byte[][] Ehlo(SmtpOptions smtp)
+    {
+        var replies = new byte[4][];
+        for (int i = 0; i < 4; i++)
+        {
+            replies[i] = Encoding.UTF8.GetBytes(
+                $"250-{smtp.Hostname}\r\n250-PIPELINING\r\n250-SIZE {smtp.MaxMessageSize}\r\n" +
+                ((i & 2) != 0 ? "250-STARTTLS\r\n" : "") +
+                ((i & 1) != 0 ? "250-AUTH PLAIN LOGIN SCRAM-SHA-256\r\n" : "") +
+                "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250 CHUNKING\r\n");
+        }
+        return replies;
+    }
+
+    // A client's failures are remembered 10 minutes after its last; each delay doubles, up to 16 times the first.
+    private static LoginFailures NewLoginFailures(SmtpOptions smtp, TimeProvider time) =>
+        new(time, smtp.MaxAuthFailures, smtp.AuthFailureDelay, smtp.AuthFailureDelay * 16, TimeSpan.FromMinutes(10));
+
+    /// <summary>The server's certificate; null: no STARTTLS, no implicit TLS.</summary>
+    public ServerCertificate? Certificate { get; }
+
+    /// <summary>The users' passwords; null: no AUTH (a context made without users).</summary>
+    public PasswordVerifier? Credentials { get; }
+
+    /// <summary>Failed AUTH attempts per client address (<c>Smtp:MaxAuthFailures</c>, <c>Smtp:AuthFailureDelay</c>).</summary>
+    public LoginFailures LoginFailures => _loginFailures;
+
+    /// <summary>Whether a connection that reached the server on a loopback address may use AUTH without TLS: its
+    /// password never left the host. Tests of the refusal turn this off, as loopback is all they can listen on.</summary>
+    internal bool PlaintextAuthOnLoopback { get; set; } = true;
 
     public LocalRecipients Recipients { get; }
     public MailQueue Queue { get; }
@@ -67,7 +105,6 @@ internal sealed class SmtpServerContext
     public byte[] Hostname { get; }
     public byte[] Greeting { get; }
     public byte[] HeloReply { get; }
-    public byte[] EhloReply => _ehloReply;
 
     /// <summary>Cancelled when the server stops: sessions answer 421 and close.</summary>
     public CancellationToken Stopping { get; set; }

@@ -1,6 +1,7 @@
 // RFC 5321 (SMTP) server side: §3 transactions, §4.1 commands, §4.2 replies, §4.5.3 limits and timeouts;
 // RFC 2920 (PIPELINING), RFC 1870 (SIZE), RFC 6152 (8BITMIME), RFC 2034/3463 (ENHANCEDSTATUSCODES),
-// RFC 6531 (SMTPUTF8), RFC 3030 (CHUNKING/BDAT).
+// RFC 6531 (SMTPUTF8), RFC 3030 (CHUNKING/BDAT), RFC 3848 (ESMTPSA in Received). STARTTLS and AUTH are in the
+// partial files beside this one.
 using FastSpool.Logging;
 using System.Buffers;
 using System.IO.Pipelines;
@@ -18,7 +19,7 @@ namespace FastSpool.Server.Smtp;
 /// <summary>One SMTP connection. State is allocated once per connection and reset per transaction; commands are
 /// parsed from the pipe's buffers without a string per command. Message text is streamed into pooled chunk
 /// buffers that become queue records; the reply to the end of data is sent only after the envelope's commit.</summary>
-internal sealed class SmtpSession
+internal sealed partial class SmtpSession
 {
     private const int MaxCommandLine = 512;
 
@@ -42,15 +43,18 @@ internal sealed class SmtpSession
     internal const int MaxInputBuffer = 64 * 1024;
 
     private readonly SmtpServerContext _server;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
+    // The connection's pipes, or after STARTTLS those of its TLS stream.
+    private PipeReader _input;
+    private PipeWriter _output;
+    private readonly ConnectionContext _connection;
+    private readonly bool _localIsLoopback;
     private readonly string _clientAddress;
     private readonly IPAddress? _clientIp;
     private readonly byte[] _clientAddressBytes;
     private readonly CancellationTokenSource _timeout;
     private readonly ITimer _timer;
     private readonly CancellationToken _connectionClosed;
-    private readonly ListenerStatistics _listener;
+    private readonly SmtpListener _listener;
 
     private readonly SessionBuffers _buffers;
     private readonly byte[] _lineBuffer;
@@ -93,9 +97,11 @@ internal sealed class SmtpSession
     private byte _lastByte;
     private byte _beforeLastByte;
 
-    public SmtpSession(SmtpServerContext server, ConnectionContext connection, IPAddress? clientAddress, ListenerStatistics listener)
+    public SmtpSession(SmtpServerContext server, ConnectionContext connection, IPAddress? clientAddress, SmtpListener listener)
     {
         _server = server;
+        _connection = connection;
+        _localIsLoopback = IsLoopback(connection.LocalEndPoint);
         _listener = listener;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
@@ -132,7 +138,7 @@ internal sealed class SmtpSession
     {
         private static readonly BoundedPool<SessionBuffers> Pool = new(() => new SessionBuffers(), 256);
 
-        public readonly byte[] Line = new byte[MaxRcptLine];
+        public readonly byte[] Line = new byte[MaxAuthLine];
         public readonly byte[] EnvelopeId = new byte[MaxEnvelopeId];
         public readonly byte[] OriginalRecipient = new byte[MaxOriginalRecipient];
         public readonly byte[] Helo = new byte[MaxCommandLine];
@@ -150,15 +156,15 @@ internal sealed class SmtpSession
 
     private enum ReceiveMode : byte { Command, Data, Bdat, BdatDiscard }
 
-    private enum Step : byte { NeedMore, Continue, AppendChunk, Commit, Close }
+    private enum Step : byte { NeedMore, Continue, AppendChunk, Commit, Close, StartTls, AuthFailed }
 
     public async Task RunAsync()
     {
-        _listener.SessionOpened();
+        _listener.Statistics.SessionOpened();
         _server.Logger.Line(LogLevel.Information, $"connect from [{_clientAddress}]");
         try
         {
-            if (await GreetAsync().ConfigureAwait(false))
+            if ((!_listener.ImplicitTls || await UpgradeAsync().ConfigureAwait(false)) && await GreetAsync().ConfigureAwait(false))
                 await CommandLoopAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_server.Stopping.IsCancellationRequested)
@@ -182,12 +188,13 @@ internal sealed class SmtpSession
         }
         finally
         {
+            await CloseTlsAsync().ConfigureAwait(false);
             AbortMessage();
             _timer.Dispose();
             _timeout.Dispose();
             SessionBuffers.Return(_buffers);
             _server.Queue.ReturnWriter(_writer);
-            _listener.SessionClosed();
+            _listener.Statistics.SessionClosed();
             _server.Logger.Line(LogLevel.Information, $"disconnect from [{_clientAddress}] messages={_messages} errors={_errors}");
         }
     }
@@ -227,7 +234,8 @@ internal sealed class SmtpSession
             ReadOnlySequence<byte> buffer = result.Buffer;
             bool close = false;
             bool progressed = false;
-            while (!close)
+            long afterStartTls = -1;
+            while (!close && afterStartTls < 0)
             {
                 Step step = Process(ref buffer);
                 if (step == Step.NeedMore)
@@ -266,6 +274,14 @@ internal sealed class SmtpSession
                     case Step.Close:
                         close = true;
                         break;
+                    case Step.AuthFailed:
+                        close = await AuthFailedAsync().ConfigureAwait(false);
+                        break;
+                    case Step.StartTls:
+                        // What came behind STARTTLS is dropped unread (CVE-2011-0411).
+                        afterStartTls = buffer.Length;
+                        buffer = buffer.Slice(buffer.End);
+                        break;
                 }
             }
             _input.AdvanceTo(buffer.Start, buffer.End);
@@ -273,6 +289,14 @@ internal sealed class SmtpSession
             await FlushRepliesAsync().ConfigureAwait(false);
             if (close)
                 return;
+            if (afterStartTls >= 0)
+            {
+                LogDiscardedAfterStartTls(afterStartTls);
+                if (!await UpgradeAsync().ConfigureAwait(false))
+                    return;
+                _lineStarted = _server.Time.GetTimestamp();
+                continue;
+            }
             // A slow client's message must not keep the log behind it from being reclaimed.
             if (_writer.FallenBehind)
                 await MoveMessageForwardAsync().ConfigureAwait(false);
@@ -347,15 +371,17 @@ internal sealed class SmtpSession
     private Step ProcessCommand(ref ReadOnlySequence<byte> buffer)
     {
         var reader = new SequenceReader<byte>(buffer);
-        LineReadStatus status = _lineReader.TryReadLine(ref reader, MaxRcptLine, out ReadOnlySequence<byte> line);
+        LineReadStatus status = _lineReader.TryReadLine(ref reader, MaxAuthLine, out ReadOnlySequence<byte> line);
         buffer = buffer.Slice(reader.Position);
         switch (status)
         {
             case LineReadStatus.NeedMore:
                 return Step.NeedMore;
             case LineReadStatus.TooLong:
+                EndExchange();
                 return Reject(SmtpReplies.LineTooLong);
             case LineReadStatus.BareLf:
+                EndExchange();
                 return Reject(SmtpReplies.CommandBareLf);
         }
         ReadOnlySpan<byte> span;
@@ -368,6 +394,11 @@ internal sealed class SmtpSession
             line.CopyTo(_lineBuffer);
             span = _lineBuffer.AsSpan(0, (int)line.Length);
         }
+        if (_authStep != AuthStep.None)
+        {
+            // A response to a 334 is answered before the client may send more (RFC 4954 §4).
+            return buffer.IsEmpty ? AuthResponse(span) : ProtocolViolation(SmtpVerb.Auth);
+        }
         return HandleCommand(span, moreInput: !buffer.IsEmpty);
     }
 
@@ -376,13 +407,14 @@ internal sealed class SmtpSession
         SmtpVerb verb = SmtpCommandParser.ParseVerb(line, out ReadOnlySpan<byte> argument);
         _stage = verb;
         // The line (without its CRLF) against the verb's own limit: only MAIL and RCPT may be longer than 512.
-        int limit = verb switch { SmtpVerb.Mail => MaxMailLine, SmtpVerb.Rcpt => MaxRcptLine, _ => MaxCommandLine };
+        int limit = verb switch { SmtpVerb.Mail => MaxMailLine, SmtpVerb.Rcpt => MaxRcptLine, SmtpVerb.Auth => MaxAuthLine, _ => MaxCommandLine };
         if (line.Length + 2 > limit)
             return Reject(SmtpReplies.LineTooLong);
         // RFC 2920 §3.1: EHLO, DATA, VRFY, EXPN, NOOP and QUIT end a pipelined group; without PIPELINING (a HELO client) no
         // command may be pipelined at all. Text behind them is a client that does not wait for replies.
-        if (moreInput && (!_extended || verb is SmtpVerb.Ehlo or SmtpVerb.Helo or SmtpVerb.Data or SmtpVerb.Quit or SmtpVerb.Noop
-            or SmtpVerb.Vrfy or SmtpVerb.Expn or SmtpVerb.StartTls or SmtpVerb.Auth))
+        // What follows STARTTLS is not an error to answer but input to drop (see StartTls).
+        if (moreInput && verb != SmtpVerb.StartTls && (!_extended || verb is SmtpVerb.Ehlo or SmtpVerb.Helo or SmtpVerb.Data or SmtpVerb.Quit or SmtpVerb.Noop
+            or SmtpVerb.Vrfy or SmtpVerb.Expn or SmtpVerb.Auth))
         {
             if (verb != SmtpVerb.Quit)
                 return ProtocolViolation(verb);
@@ -414,9 +446,11 @@ internal sealed class SmtpSession
                 return argument.IsEmpty ? Reject("501 5.5.4 Syntax: VRFY address\r\n"u8) : Reply(SmtpReplies.Vrfy);
             case SmtpVerb.Help:
                 return Reply(SmtpReplies.Help);
-            case SmtpVerb.Expn:
             case SmtpVerb.StartTls:
+                return StartTls(argument);
             case SmtpVerb.Auth:
+                return Auth(argument);
+            case SmtpVerb.Expn:
                 return Reject(SmtpReplies.NotImplemented);
             default:
                 return Reject(SmtpReplies.CommandUnrecognized);
@@ -432,7 +466,7 @@ internal sealed class SmtpSession
         _heloLength = argument.Length;
         _greeted = true;
         _extended = extended;
-        _output.Write(extended ? _server.EhloReply : _server.HeloReply);
+        _output.Write(extended ? _server.EhloReply(StartTlsOffered, AuthOffered) : _server.HeloReply);
         return Step.Continue;
     }
 
@@ -442,12 +476,16 @@ internal sealed class SmtpSession
             return Reject(SmtpReplies.SendHeloFirst);
         if (_mailGiven)
             return Reject(SmtpReplies.NestedMail);
+        if (_listener.RequiresAuth && !Authenticated)
+            return Reject(SmtpReplies.AuthRequired, sender: GivenSender(argument));
         ArgumentError error = SmtpCommandParser.TryParseMailFrom(argument, out MailFromCommand mail);
         if (error != ArgumentError.None)
             return RejectArgument(error, SmtpReplies.MailSyntax, SmtpReplies.BadSender, SmtpReplies.SenderTooLong, mail.GetError(argument), GivenSender(argument));
         ReadOnlySpan<byte> path = mail.GetReversePath(argument);
-        if (!_extended && (mail.Size >= 0 || mail.Body != BodyType.Unspecified || mail.SmtpUtf8 || mail.Ret != DsnReturn.Unspecified || mail.EnvIdLength > 0))
+        if (!_extended && (mail.Size >= 0 || mail.Body != BodyType.Unspecified || mail.SmtpUtf8 || mail.Ret != DsnReturn.Unspecified || mail.EnvIdLength > 0 || mail.Auth))
             return Reject(SmtpReplies.NoExtensions, sender: path);
+        if (_listener.RequiresAuth && _server.Options.SenderLoginMatch && !SenderOwned(path))
+            return RejectNotOwned(path);
         if (mail.Size > _server.Options.MaxMessageSize)
             return Reject(SmtpReplies.DeclaredSizeTooBig, sender: path);
         if (!_server.Queue.IsHealthy)
@@ -481,7 +519,7 @@ internal sealed class SmtpSession
         if (!rcpt.IsBarePostmaster)
         {
             RelayPolicy relay = _server.Relay;
-            switch (relay.Decide(rcpt.GetLocalPart(argument), rcpt.GetDomain(argument), relay.MayRelay(_clientIp)))
+            switch (relay.Decide(rcpt.GetLocalPart(argument), rcpt.GetDomain(argument), relay.MayRelay(_clientIp, Authenticated)))
             {
                 case RelayDecision.Denied:
                     return RejectAddress("454 4.7.1 <"u8, path, SmtpReplies.RelayDeniedText);
@@ -575,10 +613,25 @@ internal sealed class SmtpSession
         Helo = _helo.AsSpan(0, _heloLength),
         ClientAddress = _clientAddressBytes,
         Hostname = _server.Hostname,
-        Protocol = _smtpUtf8 ? "UTF8SMTP"u8 : _extended ? "ESMTP"u8 : "SMTP"u8,
+        Protocol = Protocol,
         Id = _writer.Id,
         Recipient = _recipients.Count == 1 ? _recipients[0] : default,
         Time = _writer.Arrival,
+        AuthenticatedSender = _server.Options.ReceivedAuthenticatedSender ? _authenticatedUserBytes : default,
+    };
+
+    /// <summary>The Received header's "with" (RFC 3848, RFC 6531 §4.3): ESMTP, and S for TLS, A for AUTH.</summary>
+    private ReadOnlySpan<byte> Protocol => (_smtpUtf8, _extended, Secure, Authenticated) switch
+    {
+        (true, _, false, false) => "UTF8SMTP"u8,
+        (true, _, true, false) => "UTF8SMTPS"u8,
+        (true, _, false, true) => "UTF8SMTPA"u8,
+        (true, _, true, true) => "UTF8SMTPSA"u8,
+        (false, false, _, _) => "SMTP"u8,
+        (false, true, false, false) => "ESMTP"u8,
+        (false, true, true, false) => "ESMTPS"u8,
+        (false, true, false, true) => "ESMTPA"u8,
+        _ => "ESMTPSA"u8,
     };
 
     /// <summary>The rest of the message is read and thrown away (too big, or the queue failed): the client is
@@ -759,7 +812,10 @@ internal sealed class SmtpSession
         _messages++;
         _server.Statistics.MessageAccepted(size);
         SmtpReplyWriter.WriteQueuedAs(_output, id);
-        _server.Logger.Line(LogLevel.Information, $"{id}: client=[{_clientAddress}], helo=<{_helo.AsSpan(0, _heloLength)}>");
+        if (Authenticated)
+            _server.Logger.Line(LogLevel.Information, $"{id}: client=[{_clientAddress}], helo=<{_helo.AsSpan(0, _heloLength)}>, sasl_method={_authMechanism}, sasl_username={_authenticatedUser}");
+        else
+            _server.Logger.Line(LogLevel.Information, $"{id}: client=[{_clientAddress}], helo=<{_helo.AsSpan(0, _heloLength)}>");
         _server.Logger.Line(LogLevel.Information,
             $"{id}: from=<{_sender.AsSpan(0, _senderLength)}>, size={size}, nrcpt={message.Recipients.Length} ({(_bdatUsed ? "BDAT" : "DATA")})");
         ResetTransaction();
@@ -773,6 +829,7 @@ internal sealed class SmtpSession
         Origin = MessageOrigin.Smtp,
         ClientAddress = _clientAddressBytes,
         ClientHelo = _helo.AsSpan(0, _heloLength),
+        AuthenticatedName = _authenticatedUserBytes,
         EightBitMime = _eightBitMime,
         SmtpUtf8 = _smtpUtf8,
         Return = _return,

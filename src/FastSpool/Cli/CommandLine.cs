@@ -63,6 +63,7 @@ internal static class CommandLine
         root.Subcommands.Add(serve);
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(UserCommand.Create(context));
+        root.Subcommands.Add(TlsCommand.Create(context));
         foreach (Command command in QueueCommands.Create(context))
             root.Subcommands.Add(command);
 

@@ -26,6 +26,7 @@ internal static class ServeCommand
                 StartFailure.AddressNotAvailable => ExitCode.Config,
                 StartFailure.PermissionDenied => ExitCode.NoPermission,
                 StartFailure.DataDirectoryNotWritable => ExitCode.CantCreate,
+                StartFailure.Configuration => ExitCode.Config,
                 _ => ExitCode.TempFail,
             });
         }

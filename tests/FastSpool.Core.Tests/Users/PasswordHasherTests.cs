@@ -9,6 +9,23 @@ public sealed class PasswordHasherTests
     {
         string[] parts = PasswordHasher.Hash("secret").Split('$');
 
+        Assert.Equal(6, parts.Length);
+        Assert.Equal("", parts[0]);
+        Assert.Equal("scram-sha-256", parts[1]);
+        Assert.Equal("210000", parts[2]);
+        Assert.Equal(16, Convert.FromBase64String(parts[3]).Length);
+        Assert.Equal(32, Convert.FromBase64String(parts[4]).Length);
+        Assert.Equal(32, Convert.FromBase64String(parts[5]).Length);
+    }
+
+    [Fact]
+    public void OlderHashesKeepTheirFormatAndStillVerify()
+    {
+        string stored = PasswordHasher.HashPbkdf2("secret");
+        string[] parts = stored.Split('$');
+
+        Assert.True(PasswordHasher.Verify("secret", stored));
+        Assert.False(PasswordHasher.Verify("secreT", stored));
         Assert.Equal(5, parts.Length);
         Assert.Equal("", parts[0]);
         Assert.Equal("pbkdf2-sha256", parts[1]);
@@ -72,15 +89,29 @@ public sealed class PasswordHasherTests
         Assert.False(PasswordHasher.Verify("pässword", stored));
     }
 
-    [Fact]
-    public void VerifyRejectsATamperedHash()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void VerifyRejectsATamperedHash(bool olderForm)
     {
-        string stored = PasswordHasher.Hash("secret");
+        string stored = olderForm ? PasswordHasher.HashPbkdf2("secret") : PasswordHasher.Hash("secret");
         int start = stored.LastIndexOf('$') + 1;
         byte[] hash = Convert.FromBase64String(stored[start..]);
         hash[^1] ^= 1;
         string tampered = stored[..start] + Convert.ToBase64String(hash);
 
         Assert.False(PasswordHasher.Verify("secret", tampered));
+    }
+
+    [Theory]
+    [InlineData("$scram-sha-256$")]
+    [InlineData("$scram-sha-256$4096$c2FsdA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")] // no ServerKey
+    [InlineData("$scram-sha-256$0$c2FsdA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    [InlineData("$scram-sha-256$4096$$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    [InlineData("$scram-sha-256$4096$c2FsdA==$AAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")] // a short StoredKey
+    [InlineData("$scram-sha-256$4096$c2FsdA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=$")]
+    public void VerifyRejectsMalformedScramValues(string stored)
+    {
+        Assert.False(PasswordHasher.Verify("secret", stored));
     }
 }

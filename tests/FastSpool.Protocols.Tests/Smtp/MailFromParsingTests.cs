@@ -314,7 +314,27 @@ public sealed class MailFromParsingTests
     }
 
     [Theory]
-    [InlineData("FROM:<a@b> AUTH=<>", "AUTH")]
+    [InlineData("FROM:<a@b> AUTH=<>")]
+    [InlineData("FROM:<a@b> AUTH=alice+40example.org SIZE=10")]
+    public void MailFromTakesTheAuthParameter(string argument)
+    {
+        byte[] arg = Encoding.ASCII.GetBytes(argument);
+        Assert.Equal(ArgumentError.None, SmtpCommandParser.TryParseMailFrom(arg, out MailFromCommand mail));
+        Assert.True(mail.Auth);
+    }
+
+    [Theory]
+    [InlineData("FROM:<a@b> AUTH=")]
+    [InlineData("FROM:<a@b> AUTH")]
+    [InlineData("FROM:<a@b> AUTH=<> AUTH=<>")]
+    [InlineData("FROM:<a@b> AUTH=a+ZZb")]
+    public void MailFromRefusesABadAuthParameter(string argument)
+    {
+        Assert.Equal(ArgumentError.BadParameterValue, SmtpCommandParser.TryParseMailFrom(Encoding.ASCII.GetBytes(argument), out _));
+    }
+
+    [Theory]
+    [InlineData("FROM:<a@b> X-AUTH=<>", "X-AUTH")]
     [InlineData("FROM:<a@b> SIZE=10 RET=FULL ENVID=x MT-PRIORITY=3", "MT-PRIORITY")]
     [InlineData("FROM:<a@b> NOTIFY=NEVER", "NOTIFY")]
     [InlineData("FROM:<a@b> ORCPT=rfc822;a@b", "ORCPT")]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
@@ -9,7 +10,7 @@ namespace FastSpool.Server.Tests.Support;
 internal sealed class RawSmtp : IDisposable
 {
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
+    private Stream _stream;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private readonly StringBuilder _pending = new();
 
@@ -25,6 +26,36 @@ internal sealed class RawSmtp : IDisposable
         var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
         await tcp.ConnectAsync("127.0.0.1", port);
         return new RawSmtp(tcp);
+    }
+
+    /// <summary>The TLS handshake over the connection (after <c>220 Ready to start TLS</c>, or at once for implicit
+    /// TLS), trusting the certificate with <paramref name="thumbprint"/> only; returns the protocol agreed.</summary>
+    public async Task<System.Security.Authentication.SslProtocols> StartTlsAsync(string thumbprint)
+    {
+        Assert.True(_pending.Length == 0, $"unread input before TLS: {_pending}");
+        var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            RemoteCertificateValidationCallback = (_, c, _, _) => c?.GetCertHashString() == thumbprint,
+        });
+        _stream = tls;
+        return tls.SslProtocol;
+    }
+
+    /// <summary>Sends EHLO and returns the reply's lines (the extensions offered).</summary>
+    public async Task<List<string>> EhloAsync(string name = "client.example")
+    {
+        await SendAsync($"EHLO {name}\r\n");
+        List<string> lines = [];
+        while (await ReadLineAsync(TimeSpan.FromSeconds(10)) is { } line)
+        {
+            lines.Add(line);
+            if (!line.StartsWith("250-", StringComparison.Ordinal))
+                break;
+        }
+        Assert.StartsWith("250 ", lines[^1]);
+        return lines;
     }
 
     public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));

@@ -1,0 +1,66 @@
+using System.IO.Pipelines;
+using System.Net.Security;
+
+namespace FastSpool.Server.Tls;
+
+/// <summary>A connection after its TLS handshake: pipes over an <see cref="SslStream"/> over the connection's own
+/// transport, for the session to read and write instead of the plaintext ones. A protocol engine makes one at
+/// STARTTLS (or STLS), or before its greeting on an implicit-TLS listener, and disposes it when the session ends.</summary>
+internal sealed class TlsConnection : IAsyncDisposable
+{
+    private readonly SslStream _stream;
+
+    private TlsConnection(SslStream stream)
+    {
+        _stream = stream;
+        // Buffers from the shared pool, as Kestrel's; a TLS record is at most 16 KiB.
+        Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4 * 1024, leaveOpen: true));
+    }
+
+    public PipeReader Input { get; }
+
+    public PipeWriter Output { get; }
+
+    /// <summary><c>TLSv1.3 with cipher TLS_AES_256_GCM_SHA384</c>, for the log.</summary>
+    public string Description => $"{ProtocolName(_stream.SslProtocol)} with cipher {_stream.NegotiatedCipherSuite}";
+
+    /// <summary>The handshake, as the server, over <paramref name="transport"/>; throws what the handshake throws
+    /// (<see cref="System.Security.Authentication.AuthenticationException"/>, <see cref="IOException"/>, cancellation)
+    /// after releasing what it made.</summary>
+    public static async Task<TlsConnection> AcceptAsync(IDuplexPipe transport, ServerCertificate certificate, CancellationToken cancellationToken)
+    {
+        var stream = new SslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: true);
+        try
+        {
+            await stream.AuthenticateAsServerAsync(certificate.Options, cancellationToken).ConfigureAwait(false);
+            return new TlsConnection(stream);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static string ProtocolName(System.Security.Authentication.SslProtocols protocol) => protocol switch
+    {
+        System.Security.Authentication.SslProtocols.Tls13 => "TLSv1.3",
+        System.Security.Authentication.SslProtocols.Tls12 => "TLSv1.2",
+        _ => protocol.ToString(),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await Input.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            await Output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The client is gone: what was left unsent goes with it.
+        }
+        await _stream.DisposeAsync().ConfigureAwait(false);
+    }
+}
