@@ -103,11 +103,31 @@ internal sealed class TestServer : IAsyncDisposable
         return new TestServer(server, options, port, log);
     }
 
+    private static int s_nextPort = 10_000 + Random.Shared.Next(PortRange);
+
+    private const int PortRange = 22_000;
+
+    /// <summary>A port nothing listens on now, below the kernel's ephemeral range (32768 and up): a port the kernel
+    /// handed out (port 0) is the kind it also gives the test's own client sockets, which could take it between this
+    /// call and the server's bind. Ports are taken in turn from a random start, so that test runs side by side rarely
+    /// try the same one.</summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (int tries = 0; tries < 1000; tries++)
+        {
+            int port = 10_000 + (int)((uint)Interlocked.Increment(ref s_nextPort) % PortRange);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // In use: the next one.
+            }
+        }
+        throw new InvalidOperationException("no free port from 10000 to 31999 on 127.0.0.1");
     }
 
     public async ValueTask DisposeAsync()
