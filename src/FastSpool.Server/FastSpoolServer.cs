@@ -13,6 +13,7 @@ using FastSpool.Delivery.Scheduling;
 using FastSpool.Server.Admin;
 using FastSpool.Server.Logging;
 using FastSpool.Server.Metrics;
+using FastSpool.Server.Sendmail;
 using FastSpool.Server.Smtp;
 using FastSpool.Users;
 using Microsoft.AspNetCore.Builder;
@@ -95,6 +96,12 @@ public sealed class FastSpoolServer : IAsyncDisposable
             queue.Sink = manager;
             var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters);
             var smtp = new SmtpConnectionHandler(context);
+            var pickup = new MaildropPickup(options.MaildropDirectory, queue, context.Hostname,
+                () => (context.Options.MaxMessageSize, context.Options.MaxLineLength), time, options.Sendmail.MaildropPollInterval,
+                loggers.CreateLogger("pickup"));
+            // The sendmail socket: SMTP for local users, outside the private data directory, published 0666 as the
+            // control socket is published 0600.
+            var sendmailSocket = new AdminSocket(options.Sendmail.Socket!, SendmailSocketMode);
 
             List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = ListenSockets.Parse("Smtp:Listen", options.Smtp.Listen!);
             List<(string Name, IPEndPoint EndPoint)> metricsEndpoints = ListenSockets.Parse("Metrics:Listen", options.Metrics.Listen ?? []);
@@ -113,6 +120,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
                     ListenerStatistics listener = context.Statistics.AddListener(name);
                     kestrel.Listen(endpoint, l => l.Run(connection => smtp.OnConnectedAsync(connection, listener)));
                 }
+                ListenerStatistics local = context.Statistics.AddListener("sendmail");
+                kestrel.ListenUnixSocket(sendmailSocket.BindPath, l => l.Run(connection => smtp.OnLocalConnectedAsync(connection, local)));
                 kestrel.ListenForMetrics(metricsEndpoints.Select(m => m.EndPoint));
             });
             // A session that waits for its client to read replies stops reading; this bounds what the transport
@@ -124,8 +133,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 sockets.MaxWriteBufferSize = SmtpSession.MaxOutputBuffer;
             });
             // Admin endpoint (HTTP on DataDirectory/control.sock). The queue manager's IQueueControl goes here; null answers 503.
-            IQueueControl? control = manager;
+            IQueueControl? control = new MaildropFlushingControl(manager, pickup);
             builder.AddFastSpoolAdmin(options.ControlSocketPath, control);
+            builder.Services.AddSingleton<IHostedService>(sendmailSocket);
             WebApplication app = builder.Build();
             if (collector is not null)
                 app.UseFastSpoolMetrics(collector); // ahead of routing: nothing else answers on the metrics port
@@ -137,6 +147,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 Relay = relay,
                 OwnLoggers = ownLoggers,
                 Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases),
+                Pickup = pickup,
             };
             context.Stopping = server._stopping.Token;
             try
@@ -150,6 +161,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             }
             // Deliveries start once the listeners are up: a server that cannot bind leaves no workers behind.
             manager.Start(recovered);
+            pickup.Start();
             if (options.StatisticsInterval > TimeSpan.Zero)
                 server._statistics = server.LogStatisticsAsync(options.StatisticsInterval);
             server._fileChecks = server.CheckRecipientFilesAsync(time);
@@ -287,9 +299,20 @@ public sealed class FastSpoolServer : IAsyncDisposable
 
     private ReloadableParts Reloadable { get; init; } = null!;
 
+    /// <summary>Read and write for everyone: any local user may submit; who they are comes from the kernel.</summary>
+    private const UnixFileMode SendmailSocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+
+    /// <summary>Takes what sendmail left in the maildrop into the queue.</summary>
+    internal MaildropPickup Pickup { get; private init; } = null!;
+
     /// <summary>SIGHUP: takes what can change without a restart from <paramref name="load"/> and logs each change;
     /// a configuration that does not load is logged and the running one kept.</summary>
-    public void Reload(Func<(FastSpoolOptions? Options, string? Error)> load) => Reloadable.Reload(load, _log);
+    public void Reload(Func<(FastSpoolOptions? Options, string? Error)> load)
+    {
+        Reloadable.Reload(load, _log);
+        Pickup.Poke(); // newaliases and sendmail's fallback both say "look again"
+    }
 
     /// <summary>Logs why the server stops (<c>stopping on SIGTERM</c>), then stops it.</summary>
     public ValueTask StopAsync(string reason)
@@ -329,6 +352,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await Pickup.DisposeAsync().ConfigureAwait(false);
         await _manager.DisposeAsync().ConfigureAwait(false);
         if (Relay is not null)
             await Relay.DisposeAsync().ConfigureAwait(false);

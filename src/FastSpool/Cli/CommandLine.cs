@@ -18,10 +18,26 @@ internal static class CommandLine
         "FastSpool: a mail spool server (SMTP, a durable queue, local delivery) and the verbs that manage it. " +
         "Every verb also takes --config FILE, --data DIR and --Section:Key=value settings (e.g. --Smtp:Listen:0=0.0.0.0:25).";
 
-    public static int Run(string[] args) => Run(args, Terminal.Console);
+    public static int Run(string[] args) => Run(args, Terminal.Console, InvokedName());
 
-    public static int Run(string[] args, Terminal terminal)
+    public static int Run(string[] args, Terminal terminal) => Run(args, terminal, "fastspool");
+
+    /// <summary>Runs as the program <paramref name="name"/>: called through a link named <c>sendmail</c>,
+    /// <c>mailq</c> or <c>newaliases</c>, FastSpool acts as that program, with its command line.</summary>
+    public static int Run(string[] args, Terminal terminal, string name)
     {
+        switch (name)
+        {
+            case "sendmail":
+                return Sendmail.SendmailCommand.Run(args, Sendmail.SendmailMode.Deliver, terminal);
+            case "newaliases":
+                return Sendmail.SendmailCommand.Run(args, Sendmail.SendmailMode.Newaliases, terminal);
+            case "mailq":
+                return Sendmail.SendmailCommand.Run(args, Sendmail.SendmailMode.ListQueue, terminal);
+        }
+        // sendmail's command line is not System.CommandLine's: it is parsed apart (see SendmailArguments).
+        if (args.Length > 0 && args[0] == "sendmail")
+            return Sendmail.SendmailCommand.Run(args[1..], Sendmail.SendmailMode.Deliver, terminal);
         var settings = new List<string>();
         var context = new CliContext(terminal, settings);
         Command root = Build(context);
@@ -62,6 +78,9 @@ internal static class CommandLine
             : exitCode);
         root.Subcommands.Add(serve);
         root.Subcommands.Add(CheckCommand.Create(context));
+        // Listed for help only: Run hands sendmail's words to its own parser before System.CommandLine sees them.
+        root.Subcommands.Add(new Command("sendmail", "Submit a message as sendmail(1) does: fastspool sendmail [-t] [-i] [-f sender] [-F name] "
+            + "[-N dsn] [-R ret] [-V envid] [-v] [-bm|-bp|-bs|-bv|-bi] [-q|-qI id] [recipient ...]; also run as sendmail, mailq and newaliases through links"));
         root.Subcommands.Add(UserCommand.Create(context));
         foreach (Command command in QueueCommands.Create(context))
             root.Subcommands.Add(command);
@@ -72,6 +91,23 @@ internal static class CommandLine
         help.SetAction(result => Help(root, result.GetValue(verbs) ?? [], context));
         root.Subcommands.Add(help);
         return root;
+    }
+
+    /// <summary>The name the program was run by (argv[0], as /proc gives it: a link's own name, where the process
+    /// path would name the link's target).</summary>
+    private static string InvokedName()
+    {
+        try
+        {
+            byte[] commandLine = File.ReadAllBytes("/proc/self/cmdline");
+            int end = Array.IndexOf(commandLine, (byte)0);
+            string argv0 = System.Text.Encoding.UTF8.GetString(commandLine, 0, end < 0 ? commandLine.Length : end);
+            return Path.GetFileName(argv0);
+        }
+        catch (IOException)
+        {
+            return "fastspool";
+        }
     }
 
     /// <summary><c>fastspool help [VERB...]</c>, as sendmail-era users type it.</summary>
