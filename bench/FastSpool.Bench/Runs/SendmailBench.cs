@@ -76,8 +76,15 @@ internal static class SendmailBench
         }
         using Process process = Process.Start(info)!;
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.BaseStream.WriteAsync(message);
-        process.StandardInput.Close();
+        try
+        {
+            await process.StandardInput.BaseStream.WriteAsync(message);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // It stopped reading (and exits with the reason).
+        }
         using var timeout = new CancellationTokenSource(options.Timeout);
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await stderr);

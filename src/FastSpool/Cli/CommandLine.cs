@@ -18,23 +18,8 @@ internal static class CommandLine
         "FastSpool: a mail spool server (SMTP, a durable queue, local delivery) and the verbs that manage it. " +
         "Every verb also takes --config FILE, --data DIR and --Section:Key=value settings (e.g. --Smtp:Listen:0=0.0.0.0:25).";
 
-    public static int Run(string[] args) => Run(args, Terminal.Console, InvokedName());
-
-    public static int Run(string[] args, Terminal terminal) => Run(args, terminal, "fastspool");
-
-    /// <summary>Runs as the program <paramref name="name"/>: called through a link named <c>sendmail</c>,
-    /// <c>mailq</c> or <c>newaliases</c>, FastSpool acts as that program, with its command line.</summary>
-    public static int Run(string[] args, Terminal terminal, string name)
+    public static int Run(string[] args, Terminal terminal)
     {
-        switch (name)
-        {
-            case "sendmail":
-                return Sendmail.SendmailCommand.Run(args, Sendmail.SendmailMode.Deliver, terminal);
-            case "newaliases":
-                return Sendmail.SendmailCommand.Run(args, Sendmail.SendmailMode.Newaliases, terminal);
-            case "mailq":
-                return Sendmail.SendmailCommand.Run(args, Sendmail.SendmailMode.ListQueue, terminal);
-        }
         // sendmail's command line is not System.CommandLine's: it is parsed apart (see SendmailArguments).
         if (args.Length > 0 && args[0] == "sendmail")
             return Sendmail.SendmailCommand.Run(args[1..], Sendmail.SendmailMode.Deliver, terminal);
@@ -91,23 +76,6 @@ internal static class CommandLine
         help.SetAction(result => Help(root, result.GetValue(verbs) ?? [], context));
         root.Subcommands.Add(help);
         return root;
-    }
-
-    /// <summary>The name the program was run by (argv[0], as /proc gives it: a link's own name, where the process
-    /// path would name the link's target).</summary>
-    private static string InvokedName()
-    {
-        try
-        {
-            byte[] commandLine = File.ReadAllBytes("/proc/self/cmdline");
-            int end = Array.IndexOf(commandLine, (byte)0);
-            string argv0 = System.Text.Encoding.UTF8.GetString(commandLine, 0, end < 0 ? commandLine.Length : end);
-            return Path.GetFileName(argv0);
-        }
-        catch (IOException)
-        {
-            return "fastspool";
-        }
     }
 
     /// <summary><c>fastspool help [VERB...]</c>, as sendmail-era users type it.</summary>
