@@ -168,6 +168,19 @@ public sealed class SendmailProcessTests : IAsyncDisposable
         Assert.Empty(Directory.GetFiles(Path.Combine(Data, "maildrop")));
     }
 
+    [RootFact]
+    public async Task AUidWithoutALoginNameMustGiveTheSender()
+    {
+        await StartAsync();
+        string[] asStranger = ["--reuid=54321", "--regid=54321", "--clear-groups", "env", "FASTSPOOL_CONFIG=" + ConfigFile, "HOME=/tmp"];
+        CliResult nameless = await RunAsync("setpriv", "Subject: who\n\nx\n", [.. asStranger, Sendmail, "alice@localhost"]);
+        Assert.Equal(67, nameless.Code);
+        Assert.Contains("no login name for uid 54321; give the sender with -f", nameless.Error);
+        Succeeded(await RunAsync("setpriv", "Subject: named\n\nx\n", [.. asStranger, Sendmail, "-f", "robot@example.test", "alice@localhost"]));
+        var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
+        Assert.Contains("(FastSpool sendmail, from userid 54321)", message.Headers["Received"]);
+    }
+
     [Fact]
     public async Task AWriterKilledInTheMiddleLeavesNothingThatIsPickedUp()
     {

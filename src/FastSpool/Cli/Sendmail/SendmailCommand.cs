@@ -105,7 +105,14 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
                 ? Fail(ExitCode.DataError, "no recipients: none given, and no To, Cc or Bcc address in the message")
                 : Fail(ExitCode.Usage, "no recipients given (name them, or use -t to take them from the message)");
         }
-        string sender = arguments.Sender ?? Libc.UserNameOf(Libc.GetRealUserId()) + "@" + Origin;
+        string? sender = arguments.Sender;
+        if (sender is null)
+        {
+            uint uid = Libc.GetRealUserId();
+            sender = Libc.UserNameOf(uid) is { } login ? login + "@" + Origin : null;
+            if (sender is null)
+                return Fail(ExitCode.NoUser, $"no login name for uid {uid}; give the sender with -f");
+        }
         if (sender.Length > 0 && !sender.Contains('@', StringComparison.Ordinal))
             sender += "@" + Origin;
         byte[] completed = head.Complete(sender, arguments.FullName, options.Smtp.Hostname!, DateTimeOffset.Now);
