@@ -88,6 +88,9 @@ internal sealed class AdminSocket : IHostedLifecycleService
         {
             if (!directoryToo)
                 throw new InvalidOperationException($"{path} is a directory; {what} needs that name");
+            // Only ours is removed: the submission socket may live in a directory others can write to.
+            if (status.OwnerId != Libc.GetEffectiveUserId())
+                throw new InvalidOperationException($"{path} exists and belongs to uid {status.OwnerId}, not to the server; remove it, or choose another place for {what}");
             Directory.Delete(path, recursive: true);
             return;
         }
