@@ -205,10 +205,18 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
         if (reply.Code != 354)
             return Fail(ExitCodeOf(reply), "DATA refused: " + reply);
         // From here on the body is being read: the server's answer is final for this run.
-        client.WriteDataLines(completed);
-        if (CopyBody(lines, completed.Length, client.WriteDataLine) is { } refused)
-            return refused; // the connection closes without the final dot: the server keeps nothing
-        reply = client.EndData();
+        try
+        {
+            client.WriteDataLines(completed);
+            if (CopyBody(lines, completed.Length, client.WriteDataLine) is { } refused)
+                return refused; // the connection closes without the final dot: the server keeps nothing
+            reply = client.EndData();
+        }
+        catch (IOException e)
+        {
+            // Before the reply to the final dot nothing is accepted: the caller must keep the message and retry.
+            return Fail(ExitCode.TempFail, $"the connection to the server was lost while sending the message ({e.Message}); nothing was kept, try again later");
+        }
         if (!reply.Positive)
         {
             return Fail(reply.Transient ? ExitCode.TempFail : ExitCodeOf(reply),
