@@ -13,6 +13,7 @@ using FastSpool.Delivery.Scheduling;
 using FastSpool.Server.Admin;
 using FastSpool.Server.Logging;
 using FastSpool.Server.Metrics;
+using FastSpool.Server.Sendmail;
 using FastSpool.Server.Smtp;
 using FastSpool.Server.Tls;
 using FastSpool.Users;
@@ -98,6 +99,12 @@ public sealed class FastSpoolServer : IAsyncDisposable
             ServerCertificate? certificate = options.Tls.Enabled ? ServerCertificate.Load(options.Tls, loggers.CreateLogger("smtpd")) : null;
             var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters, certificate, new PasswordVerifier(users, time));
             var smtp = new SmtpConnectionHandler(context);
+            var pickup = new MaildropPickup(options.MaildropDirectory, queue, context.Hostname,
+                () => (context.Options.MaxMessageSize, context.Options.MaxLineLength), time, options.Sendmail.MaildropPollInterval,
+                loggers.CreateLogger("pickup"));
+            // The sendmail socket: SMTP for local users, outside the private data directory, published 0666 as the
+            // control socket is published 0600.
+            var sendmailSocket = new AdminSocket(options.Sendmail.Socket!, SendmailSocketMode);
 
             List<(string Name, IPEndPoint EndPoint)> plainEndpoints = ListenSockets.Parse("Smtp:Listen", options.Smtp.Listen!);
             List<(string Name, IPEndPoint EndPoint)> submissionEndpoints = ListenSockets.Parse("Smtp:Submission", options.Smtp.Submission!);
@@ -125,6 +132,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
                     var listener = new SmtpListener(kind, context.Statistics.AddListener(name));
                     kestrel.Listen(endpoint, l => l.Run(connection => smtp.OnConnectedAsync(connection, listener)));
                 }
+                var local = new SmtpListener(SmtpListenerKind.Smtp, context.Statistics.AddListener("sendmail"));
+                kestrel.ListenUnixSocket(sendmailSocket.BindPath, l => l.Run(connection => smtp.OnLocalConnectedAsync(connection, local)));
                 kestrel.ListenForMetrics(metricsEndpoints.Select(m => m.EndPoint));
             });
             // A session that waits for its client to read replies stops reading; this bounds what the transport
@@ -136,8 +145,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 sockets.MaxWriteBufferSize = SmtpSession.MaxOutputBuffer;
             });
             // Admin endpoint (HTTP on DataDirectory/control.sock). The queue manager's IQueueControl goes here; null answers 503.
-            IQueueControl? control = manager;
+            IQueueControl? control = new MaildropFlushingControl(manager, pickup);
             builder.AddFastSpoolAdmin(options.ControlSocketPath, control);
+            builder.Services.AddSingleton<IHostedService>(sendmailSocket);
             WebApplication app = builder.Build();
             if (collector is not null)
                 app.UseFastSpoolMetrics(collector); // ahead of routing: nothing else answers on the metrics port
@@ -150,6 +160,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 OwnLoggers = ownLoggers,
                 Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases),
                 Certificate = certificate,
+                Pickup = pickup,
             };
             context.Stopping = server._stopping.Token;
             try
@@ -163,6 +174,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             }
             // Deliveries start once the listeners are up: a server that cannot bind leaves no workers behind.
             manager.Start(recovered);
+            pickup.Start();
             if (options.StatisticsInterval > TimeSpan.Zero)
                 server._statistics = server.LogStatisticsAsync(options.StatisticsInterval);
             server._fileChecks = server.CheckFilesAsync(time);
@@ -311,9 +323,20 @@ public sealed class FastSpoolServer : IAsyncDisposable
     /// <summary>The certificate of the TLS listeners, read again when its files change.</summary>
     internal ServerCertificate? Certificate { get; init; }
 
+    /// <summary>Read and write for everyone: any local user may submit; who they are comes from the kernel.</summary>
+    private const UnixFileMode SendmailSocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+
+    /// <summary>Takes what sendmail left in the maildrop into the queue.</summary>
+    internal MaildropPickup Pickup { get; private init; } = null!;
+
     /// <summary>SIGHUP: takes what can change without a restart from <paramref name="load"/> and logs each change;
     /// a configuration that does not load is logged and the running one kept.</summary>
-    public void Reload(Func<(FastSpoolOptions? Options, string? Error)> load) => Reloadable.Reload(load, _log);
+    public void Reload(Func<(FastSpoolOptions? Options, string? Error)> load)
+    {
+        Reloadable.Reload(load, _log);
+        Pickup.Poke(); // newaliases and sendmail's fallback both say "look again"
+    }
 
     /// <summary>Logs why the server stops (<c>stopping on SIGTERM</c>), then stops it.</summary>
     public ValueTask StopAsync(string reason)
@@ -353,6 +376,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await Pickup.DisposeAsync().ConfigureAwait(false);
         await _manager.DisposeAsync().ConfigureAwait(false);
         if (Relay is not null)
             await Relay.DisposeAsync().ConfigureAwait(false);

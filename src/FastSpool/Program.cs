@@ -1,1 +1,1 @@
-return FastSpool.Cli.CommandLine.Run(args);
+return FastSpool.Cli.Entry.Run(args);

@@ -153,6 +153,18 @@ public sealed class OptionParserTests
     }
 
     [Fact]
+    public void SendmailTakesTheCommandRepeatedVariablesAndTheCounts()
+    {
+        SendmailBenchOptions o = OptionParser.ParseSendmail(["--command", "/usr/sbin/sendmail", "--env", "MAIL_CONFIG=/tmp/pf", "--env=A=b=c",
+            "--to", "user@example.test", "--processes", "8", "--messages", "50", "--size", "10KiB"]);
+        Assert.Equal("/usr/sbin/sendmail", o.Command);
+        Assert.Equal(["MAIL_CONFIG=/tmp/pf", "A=b=c"], o.Environment);
+        Assert.Equal((8, 50, 10240), (o.Processes, o.Messages, o.Size));
+        Assert.StartsWith("--command:", Assert.Throws<UsageException>(() => OptionParser.ParseSendmail(["--to", "a@b"])).Message);
+        Assert.StartsWith("--env:", Assert.Throws<UsageException>(() => OptionParser.ParseSendmail(["--command", "x", "--to", "a@b", "--env", "NOVALUE"])).Message);
+    }
+
+    [Fact]
     public async Task CommandLineMistakesExitWith64AndNameTheOption()
     {
         var output = new StringWriter();

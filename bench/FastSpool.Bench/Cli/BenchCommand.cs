@@ -2,12 +2,15 @@ using FastSpool.Bench.Runs;
 
 namespace FastSpool.Bench.Cli;
 
-/// <summary>The <c>fastspool-bench</c> command: <c>smtp</c> (load) or <c>idle</c> (many open sessions).</summary>
+/// <summary>The <c>fastspool-bench</c> command: <c>smtp</c> (load), <c>idle</c> (many open sessions) or
+/// <c>sendmail</c> (a sendmail command run many times).</summary>
 internal static class BenchCommand
 {
     public const string Usage = """
         usage: fastspool-bench smtp --to ADDRESS [options]   send mail as fast as the server takes it
                fastspool-bench idle [options]                open many sessions and keep them idle
+               fastspool-bench sendmail --command PATH --to ADDRESS [options]
+                                                             run a sendmail command many times
 
         smtp:
           --server HOST:PORT        the server (default 127.0.0.1:2525)
@@ -42,6 +45,16 @@ internal static class BenchCommand
           --timeout DURATION        longest wait for a connect or reply (default 60s)
           --json FILE               also write the figures as JSON
 
+        sendmail:
+          --command PATH            the sendmail program (FastSpool's link, or Postfix's /usr/sbin/sendmail)
+          --env NAME=VALUE          a variable for it, e.g. FASTSPOOL_CONFIG=... or MAIL_CONFIG=... (repeatable)
+          --to ADDRESS              the recipient (required); each run is: PATH -i ADDRESS < message
+          --processes N             invocations at once (default 4)
+          --messages M              invocations by each, one after the other (default 100)
+          --size SIZE               body bytes (default 1KiB), LF line ends as programs write them
+          --until-delivered PATH    then wait until the mbox (or directory) PATH has gained every message
+          --timeout DURATION        longest wait for one invocation, and for delivery (default 300s)
+
         exit status: 0 all well, 1 errors or timeout, 64 bad usage
         """;
 
@@ -60,8 +73,10 @@ internal static class BenchCommand
                     return await SmtpBench.RunAsync(OptionParser.ParseSmtp(args[1..]), output, error, overwriteProgress);
                 case "idle":
                     return await IdleBench.RunAsync(OptionParser.ParseIdle(args[1..]), output, error, overwriteProgress);
+                case "sendmail":
+                    return await SendmailBench.RunAsync(OptionParser.ParseSendmail(args[1..]), output, error);
                 default:
-                    throw new UsageException($"{args[0]}: unknown mode (smtp or idle)");
+                    throw new UsageException($"{args[0]}: unknown mode (smtp, idle or sendmail)");
             }
         }
         catch (UsageException e)

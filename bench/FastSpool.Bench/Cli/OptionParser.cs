@@ -81,6 +81,43 @@ internal static class OptionParser
         };
     }
 
+    public static SendmailBenchOptions ParseSendmail(IReadOnlyList<string> args)
+    {
+        // --env may be given more than once: taken out before the others are collected.
+        var environment = new List<string>();
+        var rest = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--env" && i + 1 < args.Count)
+                environment.Add(args[++i]);
+            else if (args[i].StartsWith("--env=", StringComparison.Ordinal))
+                environment.Add(args[i][6..]);
+            else
+                rest.Add(args[i]);
+        }
+        foreach (string variable in environment)
+        {
+            if (variable.IndexOf('=', StringComparison.Ordinal) <= 0)
+                throw new UsageException($"--env: '{variable}' is not NAME=VALUE");
+        }
+        var values = Collect(rest, valued: ["--command", "--to", "--processes", "--messages", "--size", "--until-delivered", "--timeout"], flags: []);
+        if (!values.TryGetValue("--command", out string? command))
+            throw new UsageException("--command: the sendmail program to run is required");
+        if (!values.TryGetValue("--to", out string? to))
+            throw new UsageException("--to: a recipient address is required");
+        return new SendmailBenchOptions
+        {
+            Command = command,
+            Environment = environment,
+            To = ParseAddress("--to", to),
+            Processes = ParseCount("--processes", values.GetValueOrDefault("--processes", "4"), 1, 10_000),
+            Messages = ParseCount("--messages", values.GetValueOrDefault("--messages", "100"), 1, MaxMessages),
+            Size = ParseMessageSize("--size", values.GetValueOrDefault("--size", "1KiB")),
+            UntilDelivered = NonEmpty("--until-delivered", values.GetValueOrDefault("--until-delivered")),
+            Timeout = ParseDuration("--timeout", values.GetValueOrDefault("--timeout", "300s")),
+        };
+    }
+
     public static IdleBenchOptions ParseIdle(IReadOnlyList<string> args)
     {
         var values = Collect(args,

@@ -23,6 +23,8 @@ public sealed class FastSpoolOptions
 
     public TlsOptions Tls { get; set; } = new();
 
+    public SendmailOptions Sendmail { get; set; } = new();
+
     /// <summary>Least severe log level written: Trace, Debug, Information (one line per event), Warning, Error.</summary>
     public string LogLevel { get; set; } = "Information";
 
@@ -37,9 +39,15 @@ public sealed class FastSpoolOptions
     /// <summary>The admin endpoint's Unix socket, through which the queue verbs reach the running server.</summary>
     public string ControlSocketPath => Path.Combine(DataDirectory, "control.sock");
 
+    /// <summary>Where <c>sendmail</c> drops messages while the server is not running (Postfix's maildrop).</summary>
+    public string MaildropDirectory => Path.Combine(DataDirectory, "maildrop");
+
     public void ApplyDefaults()
     {
         DataDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? "./var" : DataDirectory);
+        Sendmail.Socket = Path.GetFullPath(string.IsNullOrWhiteSpace(Sendmail.Socket)
+            ? Path.TrimEndingDirectorySeparator(DataDirectory) + ".sendmail.sock"
+            : Sendmail.Socket);
         // Enum values are case-insensitive, as the binder takes them; the validator then checks the one spelling.
         if (Enum.TryParse(LogLevel, ignoreCase: true, out Microsoft.Extensions.Logging.LogLevel level) && Enum.IsDefined(level)
             && !char.IsAsciiDigit(LogLevel.TrimStart()[0]))

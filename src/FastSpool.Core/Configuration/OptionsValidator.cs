@@ -24,6 +24,11 @@ public static class OptionsValidator
         }
         if (o.LogLevel is not ("Trace" or "Debug" or "Information" or "Warning" or "Error" or "Critical"))
             errors.Add($"LogLevel: '{o.LogLevel}' is not one of Trace, Debug, Information, Warning, Error, Critical");
+        string data = Path.TrimEndingDirectorySeparator(o.DataDirectory) + Path.DirectorySeparatorChar;
+        if (o.Sendmail.Socket is { } socket && socket.StartsWith(data, StringComparison.Ordinal))
+            errors.Add($"Sendmail:Socket: {socket} is inside the data directory, which only the server's user may enter; put it outside (local users must reach it)");
+        if (o.Sendmail.MaildropPollInterval < TimeSpan.Zero)
+            errors.Add("Sendmail:MaildropPollInterval: must not be negative");
         if (o.Smtp.MaxMessageSize < 1024)
             errors.Add($"Smtp:MaxMessageSize: {o.Smtp.MaxMessageSize} is too small (at least 1024 octets)");
         if (o.Smtp.MaxRecipients < 1)

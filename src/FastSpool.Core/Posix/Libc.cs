@@ -199,6 +199,12 @@ public static partial class Libc
     /// <summary><c>geteuid(2)</c>.</summary>
     public static uint GetEffectiveUserId() => geteuid();
 
+    /// <summary><c>getuid(2)</c>: who ran the program (sendmail names the submitter by it, as Postfix's does).</summary>
+    public static uint GetRealUserId() => getuid();
+
+    /// <summary><c>kill(2)</c>: 0 or the errno.</summary>
+    public static int Kill(int pid, int signal) => ErrnoOf(kill(pid, signal));
+
     /// <summary><c>getegid(2)</c>.</summary>
     public static uint GetEffectiveGroupId() => getegid();
 
@@ -282,4 +288,7 @@ public static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "geteuid")]
     private static partial uint geteuid();
+
+    [LibraryImport(Library, EntryPoint = "getuid")]
+    private static partial uint getuid();
 }

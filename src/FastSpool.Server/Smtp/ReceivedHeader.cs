@@ -72,6 +72,26 @@ internal static class ReceivedHeader
         return w.Position;
     }
 
+    /// <summary>The trace header of a local submission (sendmail), in Postfix's layout:
+    /// <c>Received: by host (FastSpool sendmail, from userid 1000)\r\n\tid ID; date</c>. The uid is the kernel's
+    /// word (SO_PEERCRED, or the maildrop file's owner), never the submitter's.</summary>
+    public static int WriteLocal(Span<byte> destination, ReadOnlySpan<byte> hostname, uint userId, QueueId id, DateTimeOffset time)
+    {
+        var w = new SpanWriter(destination);
+        w.Write("Received: by "u8);
+        w.Write(hostname);
+        w.Write(" (FastSpool sendmail, from userid "u8);
+        userId.TryFormat(w.Free, out int n, default, CultureInfo.InvariantCulture);
+        w.Advance(n);
+        w.Write(")\r\n\tid "u8);
+        id.TryFormat(w.Free, out n);
+        w.Advance(n);
+        w.Write("; "u8);
+        w.Advance(WriteDate(w.Free, time));
+        w.Write("\r\n"u8);
+        return w.Position;
+    }
+
     // Octets of a HELO name copied into the comment as they are; the rest become '?'. No '(' ')' '\\' (they end or
     // escape the comment), no '"' '<' '>' ';' (quotes, paths and the date's separator), nothing outside ASCII.
     private static readonly SearchValues<byte> CommentSafe =

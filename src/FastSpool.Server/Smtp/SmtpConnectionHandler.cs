@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Server.Smtp;
@@ -30,6 +31,31 @@ internal sealed class SmtpConnectionHandler(SmtpServerContext server)
         finally
         {
             server.Connections.Release(address);
+        }
+    }
+
+    /// <summary>A connection to the sendmail socket: the local user's uid is read from the kernel (SO_PEERCRED); a
+    /// connection whose credentials cannot be read is closed unanswered. Counted against Smtp:MaxConnections.</summary>
+    public async Task OnLocalConnectedAsync(ConnectionContext connection, SmtpListener listener)
+    {
+        if (!Admin.PeerCredentials.TryRead(connection.Features.Get<IConnectionSocketFeature>()?.Socket, out Admin.PeerCredentials peer))
+        {
+            server.Logger.LogWarning("sendmail socket: a connection without peer credentials was closed");
+            return;
+        }
+        ConnectionAdmission admission = server.Connections.TryAdmit(null);
+        if (admission != ConnectionAdmission.Admitted)
+        {
+            await RefuseAsync(connection, admission, null).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await new SmtpSession(server, connection, null, listener, peer.UserId).RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            server.Connections.Release(null);
         }
     }
 

@@ -15,12 +15,13 @@ internal sealed partial class SmtpSession
     /// <summary>TLS is on: after STARTTLS, or from the start on an implicit-TLS listener.</summary>
     private bool Secure => _tls is not null;
 
-    /// <summary>STARTTLS is offered (in EHLO) and accepted: a certificate, and no TLS yet.</summary>
-    private bool StartTlsOffered => _server.Certificate is not null && _tls is null;
+    /// <summary>STARTTLS is offered (in EHLO) and accepted: a certificate, and no TLS yet. Never on the sendmail
+    /// socket: a local user's message does not cross a network.</summary>
+    private bool StartTlsOffered => _server.Certificate is not null && _tls is null && _submitter is null;
 
     private Step StartTls(ReadOnlySpan<byte> argument)
     {
-        if (_server.Certificate is null)
+        if (_server.Certificate is null || _submitter is not null)
             return Reject(SmtpReplies.NotImplemented);
         if (_tls is not null)
             return Reject(SmtpReplies.TlsAlreadyActive);

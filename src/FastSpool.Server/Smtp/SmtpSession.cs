@@ -56,6 +56,9 @@ internal sealed partial class SmtpSession
     private readonly CancellationToken _connectionClosed;
     private readonly SmtpListener _listener;
 
+    // A local submission (the sendmail socket): the submitter's uid as the kernel gave it; null for TCP clients.
+    private readonly uint? _submitter;
+
     private readonly SessionBuffers _buffers;
     private readonly byte[] _lineBuffer;
     private readonly byte[] _helo;
@@ -97,16 +100,22 @@ internal sealed partial class SmtpSession
     private byte _lastByte;
     private byte _beforeLastByte;
 
-    public SmtpSession(SmtpServerContext server, ConnectionContext connection, IPAddress? clientAddress, SmtpListener listener)
+    /// <param name="submitter">For the sendmail socket: the uid of the local user at the other end (SO_PEERCRED).
+    /// Such a session is a local submission: it may relay as the trusted networks may, its messages come from the
+    /// door <see cref="MessageOrigin.Sendmail"/> with sendmail's trace header, and it is not made to wait for a
+    /// greeting pause.</param>
+    public SmtpSession(SmtpServerContext server, ConnectionContext connection, IPAddress? clientAddress, SmtpListener listener, uint? submitter = null)
     {
         _server = server;
         _connection = connection;
         _localIsLoopback = IsLoopback(connection.LocalEndPoint);
         _listener = listener;
+        _submitter = submitter;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
         _clientIp = clientAddress;
-        _clientAddress = clientAddress?.ToString() ?? connection.RemoteEndPoint?.ToString() ?? "unknown";
+        _clientAddress = submitter is { } uid ? $"local uid {uid}"
+            : clientAddress?.ToString() ?? connection.RemoteEndPoint?.ToString() ?? "unknown";
         _clientAddressBytes = Encoding.ASCII.GetBytes(_clientAddress);
         _connectionClosed = connection.ConnectionClosed;
         _buffers = SessionBuffers.Rent();
@@ -202,10 +211,11 @@ internal sealed partial class SmtpSession
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> GreetAsync()
     {
-        if (_server.Options.GreetPause > TimeSpan.Zero)
+        if (_server.Options.GreetPause > TimeSpan.Zero && _submitter is null)
             await Task.Delay(_server.Options.GreetPause, _server.Time, _timeout.Token).ConfigureAwait(false);
         // A client that talks before the greeting is not waiting for replies (RFC 5321 §4.3.1).
-        if (_input.TryRead(out ReadResult early))
+        // A local submitter (sendmail -bs fed from a file) may write its whole session at once.
+        if (_submitter is null && _input.TryRead(out ReadResult early))
         {
             bool talked = !early.Buffer.IsEmpty;
             _input.AdvanceTo(early.Buffer.Start);
@@ -413,7 +423,7 @@ internal sealed partial class SmtpSession
         // RFC 2920 §3.1: EHLO, DATA, VRFY, EXPN, NOOP and QUIT end a pipelined group; without PIPELINING (a HELO client) no
         // command may be pipelined at all. Text behind them is a client that does not wait for replies.
         // What follows STARTTLS is not an error to answer but input to drop (see StartTls).
-        if (moreInput && verb != SmtpVerb.StartTls && (!_extended || verb is SmtpVerb.Ehlo or SmtpVerb.Helo or SmtpVerb.Data or SmtpVerb.Quit or SmtpVerb.Noop
+        if (moreInput && verb != SmtpVerb.StartTls && _submitter is null && (!_extended || verb is SmtpVerb.Ehlo or SmtpVerb.Helo or SmtpVerb.Data or SmtpVerb.Quit or SmtpVerb.Noop
             or SmtpVerb.Vrfy or SmtpVerb.Expn or SmtpVerb.Auth))
         {
             if (verb != SmtpVerb.Quit)
@@ -442,6 +452,8 @@ internal sealed partial class SmtpSession
             case SmtpVerb.Quit:
                 _output.Write(SmtpReplies.Closing);
                 return Step.Close;
+            case SmtpVerb.Vrfy when _submitter is not null && !argument.IsEmpty:
+                return Reply(LocalVerify.Answer(_server, argument));
             case SmtpVerb.Vrfy:
                 return argument.IsEmpty ? Reject("501 5.5.4 Syntax: VRFY address\r\n"u8) : Reply(SmtpReplies.Vrfy);
             case SmtpVerb.Help:
@@ -519,7 +531,7 @@ internal sealed partial class SmtpSession
         if (!rcpt.IsBarePostmaster)
         {
             RelayPolicy relay = _server.Relay;
-            switch (relay.Decide(rcpt.GetLocalPart(argument), rcpt.GetDomain(argument), relay.MayRelay(_clientIp, Authenticated)))
+            switch (relay.Decide(rcpt.GetLocalPart(argument), rcpt.GetDomain(argument), _submitter is not null || relay.MayRelay(_clientIp, Authenticated)))
             {
                 case RelayDecision.Denied:
                     return RejectAddress("454 4.7.1 <"u8, path, SmtpReplies.RelayDeniedText);
@@ -605,7 +617,9 @@ internal sealed partial class SmtpSession
         _dataBytes = 0;
         _lastByte = (byte)'\n';
         _beforeLastByte = (byte)'\r';
-        _writer.AdvanceTrace(ReceivedHeader.Write(_writer.FreeSpace, ReceivedFields()));
+        _writer.AdvanceTrace(_submitter is { } uid
+            ? ReceivedHeader.WriteLocal(_writer.FreeSpace, _server.Hostname, uid, _writer.Id, _writer.Arrival)
+            : ReceivedHeader.Write(_writer.FreeSpace, ReceivedFields()));
     }
 
     private ReceivedHeader.Fields ReceivedFields() => new()
@@ -814,6 +828,8 @@ internal sealed partial class SmtpSession
         SmtpReplyWriter.WriteQueuedAs(_output, id);
         if (Authenticated)
             _server.Logger.Line(LogLevel.Information, $"{id}: client=[{_clientAddress}], helo=<{_helo.AsSpan(0, _heloLength)}>, sasl_method={_authMechanism}, sasl_username={_authenticatedUser}");
+        if (_submitter is { } uid)
+            _server.Logger.Line(LogLevel.Information, $"{id}: uid={uid} (sendmail)");
         else
             _server.Logger.Line(LogLevel.Information, $"{id}: client=[{_clientAddress}], helo=<{_helo.AsSpan(0, _heloLength)}>");
         _server.Logger.Line(LogLevel.Information,
@@ -826,7 +842,7 @@ internal sealed partial class SmtpSession
     {
         Sender = _sender.AsSpan(0, _senderLength),
         Recipients = _recipients,
-        Origin = MessageOrigin.Smtp,
+        Origin = _submitter is null ? MessageOrigin.Smtp : MessageOrigin.Sendmail,
         ClientAddress = _clientAddressBytes,
         ClientHelo = _helo.AsSpan(0, _heloLength),
         AuthenticatedName = _authenticatedUserBytes,

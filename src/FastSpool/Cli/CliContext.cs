@@ -15,7 +15,7 @@ internal sealed class CliContext(Terminal terminal, IReadOnlyList<string> settin
 
     public Option<string> Config { get; } = new("--config")
     {
-        Description = "The JSON configuration file (default: ./fastspool.json when present)",
+        Description = "The JSON configuration file (default: $FASTSPOOL_CONFIG, else ./fastspool.json, else /etc/fastspool/fastspool.json, the first that is set or present)",
         HelpName = "FILE",
         Recursive = true,
     };

@@ -18,10 +18,11 @@ internal static class CommandLine
         "FastSpool: a mail spool server (SMTP, a durable queue, local delivery) and the verbs that manage it. " +
         "Every verb also takes --config FILE, --data DIR and --Section:Key=value settings (e.g. --Smtp:Listen:0=0.0.0.0:25).";
 
-    public static int Run(string[] args) => Run(args, Terminal.Console);
-
     public static int Run(string[] args, Terminal terminal)
     {
+        // sendmail's command line is not System.CommandLine's: it is parsed apart (see SendmailArguments).
+        if (args.Length > 0 && args[0] == "sendmail")
+            return Sendmail.SendmailCommand.Run(args[1..], Sendmail.SendmailMode.Deliver, terminal);
         var settings = new List<string>();
         var context = new CliContext(terminal, settings);
         Command root = Build(context);
@@ -62,6 +63,9 @@ internal static class CommandLine
             : exitCode);
         root.Subcommands.Add(serve);
         root.Subcommands.Add(CheckCommand.Create(context));
+        // Listed for help only: Run hands sendmail's words to its own parser before System.CommandLine sees them.
+        root.Subcommands.Add(new Command("sendmail", "Submit a message as sendmail(1) does: fastspool sendmail [-t] [-i] [-f sender] [-F name] "
+            + "[-N dsn] [-R ret] [-V envid] [-v] [-bm|-bp|-bs|-bv|-bi] [-q|-qI id] [recipient ...]; also run as sendmail, mailq and newaliases through links"));
         root.Subcommands.Add(UserCommand.Create(context));
         root.Subcommands.Add(TlsCommand.Create(context));
         foreach (Command command in QueueCommands.Create(context))

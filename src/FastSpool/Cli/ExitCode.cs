@@ -13,6 +13,9 @@ internal static class ExitCode
     /// <summary>EX_NOINPUT: a queue id that the queue does not hold (the verb still acted on the others).</summary>
     public const int NoInput = 66;
 
+    /// <summary>EX_NOUSER: sendmail, every recipient refused as unknown.</summary>
+    public const int NoUser = 67;
+
     /// <summary>EX_UNAVAILABLE: the server is not running, or its queue manager is not available.</summary>
     public const int Unavailable = 69;
 

@@ -7,26 +7,27 @@ using Microsoft.Extensions.Configuration;
 
 namespace FastSpool.Cli;
 
-/// <summary>Builds the options from, in rising priority: built-in defaults, the JSON file (--config FILE, or
-/// ./fastspool.json when present), FASTSPOOL__Section__Key environment variables, and --Section:Key=value
+/// <summary>Builds the options from, in rising priority: built-in defaults, the JSON file (see
+/// <see cref="FindConfigFile"/>), FASTSPOOL__Section__Key environment variables, and --Section:Key=value
 /// arguments (--data DIR is short for --DataDirectory=DIR).</summary>
 internal static class Settings
 {
-    public static FastSpoolOptions Load(List<string> args)
+    /// <summary>The variable that names the configuration file when --config does not.</summary>
+    public const string ConfigVariable = "FASTSPOOL_CONFIG";
+
+    /// <summary>The configuration file of a system installation, read when nothing else names one.</summary>
+    public const string SystemConfigFile = "/etc/fastspool/fastspool.json";
+
+    public static FastSpoolOptions Load(List<string> args) => Load(args, SystemConfigFile);
+
+    /// <param name="systemConfigFile">The last place looked in (tests point it elsewhere).</param>
+    public static FastSpoolOptions Load(List<string> args, string systemConfigFile)
     {
         string? configFile = TakeValue(args, "--config");
         string? data = TakeValue(args, "--data");
         var builder = new ConfigurationBuilder();
-        if (configFile is not null)
-        {
-            if (!File.Exists(configFile))
-                throw new SettingsException($"--config: {configFile} does not exist");
-            builder.AddJsonFile(Path.GetFullPath(configFile), optional: false);
-        }
-        else if (File.Exists("fastspool.json"))
-        {
-            builder.AddJsonFile(Path.GetFullPath("fastspool.json"), optional: false);
-        }
+        if (FindConfigFile(configFile, Environment.GetEnvironmentVariable(ConfigVariable), systemConfigFile) is { } file)
+            builder.AddJsonFile(file, optional: false);
         builder.AddEnvironmentVariables("FASTSPOOL__");
         var keyed = new List<string>();
         for (int i = 0; i < args.Count; i++)
@@ -69,6 +70,27 @@ internal static class Settings
         if (errors.Count > 0)
             throw new SettingsException(string.Join(Environment.NewLine, errors));
         return options;
+    }
+
+    /// <summary>The JSON file every verb reads, found the same way from any working directory (programs run
+    /// sendmail from anywhere): <c>--config FILE</c>, else <c>$FASTSPOOL_CONFIG</c>, else <c>./fastspool.json</c>, else
+    /// <c>/etc/fastspool/fastspool.json</c>; none is not an error (the defaults apply). A file named by --config or
+    /// the variable must exist.</summary>
+    public static string? FindConfigFile(string? option, string? variable, string systemConfigFile)
+    {
+        if (option is not null)
+        {
+            return File.Exists(option) ? Path.GetFullPath(option)
+                : throw new SettingsException($"--config: {option} does not exist");
+        }
+        if (!string.IsNullOrEmpty(variable))
+        {
+            return File.Exists(variable) ? Path.GetFullPath(variable)
+                : throw new SettingsException($"{ConfigVariable}: {variable} does not exist");
+        }
+        if (File.Exists("fastspool.json"))
+            return Path.GetFullPath("fastspool.json");
+        return File.Exists(systemConfigFile) ? systemConfigFile : null;
     }
 
     /// <summary>Unknown keys (with the nearest known one) and values of the wrong shape, which the binder would

@@ -6,9 +6,17 @@ internal sealed record Terminal(TextReader In, TextWriter Out, TextWriter Error)
 {
     public Func<string, string?>? ReadSecret { get; init; }
 
+    /// <summary>Standard input and output as octets (sendmail reads messages and speaks SMTP through them); null
+    /// where the terminal is strings, which are then used as UTF-8.</summary>
+    public Func<Stream>? OpenInput { get; init; }
+
+    public Func<Stream>? OpenOutput { get; init; }
+
     public static Terminal Console => new(System.Console.In, System.Console.Out, System.Console.Error)
     {
         ReadSecret = System.Console.IsInputRedirected ? null : ReadWithoutEcho,
+        OpenInput = System.Console.OpenStandardInput,
+        OpenOutput = System.Console.OpenStandardOutput,
     };
 
     /// <summary>Prompts on standard error and reads keys (not shown) up to Enter; null at end of input or Ctrl-D on

@@ -58,6 +58,23 @@ public sealed class AdminSocketTests
         Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
     }
 
+    /// <summary>The submission socket may be put in a directory others can write to: a bind directory there that
+    /// is not the server's own is not removed (recursively, as root) but named.</summary>
+    [RootFact]
+    public async Task ABindDirectoryOfAnotherUserIsNotRemoved()
+    {
+        string? path = null;
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => AdminHost.StartAsync(null, directory =>
+        {
+            path = Path.Combine(directory, "control.sock");
+            Directory.CreateDirectory(path + ".bind");
+            Tool.RunOrFail("chown", "65534", path + ".bind");
+        }));
+        Assert.Equal($"{path}.bind exists and belongs to uid 65534, not to the server; remove it, or choose another place for the control socket", e.Message);
+        Assert.True(Directory.Exists(path + ".bind"));
+        Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+    }
+
     [Fact]
     public async Task WithoutAQueueManagerEveryRequestIsUnavailable()
     {

@@ -11,10 +11,15 @@ internal sealed class ServerProcess : IDisposable
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ServerProcess(Process process)
+    private ServerProcess(Process process, string dataDirectory)
     {
         _process = process;
+        // The default Sendmail:Socket, beside the data directory: outside it, so a killed server leaves it in the
+        // temporary directory after the test deletes the data.
+        _sendmailSocket = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataDirectory)) + ".sendmail.sock";
     }
+
+    private readonly string _sendmailSocket;
 
     public string Output
     {
@@ -51,7 +56,7 @@ internal sealed class ServerProcess : IDisposable
                      "--Users:System=false", "--LocalDomains:0=localhost", "--Smtp:Hostname=crash.test", .. extra])
             info.ArgumentList.Add(arg);
         var process = new Process { StartInfo = info };
-        var server = new ServerProcess(process);
+        var server = new ServerProcess(process, dataDirectory);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.Start();
@@ -122,6 +127,7 @@ internal sealed class ServerProcess : IDisposable
     public void Dispose()
     {
         Kill();
+        File.Delete(_sendmailSocket);
         _process.Dispose();
     }
 }

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using FastSpool.Server.Tests.Support;
+using FastSpool.Users;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+
+namespace FastSpool.Server.Tests.Sendmail;
+
+/// <summary>The real binary called through links named sendmail, mailq and newaliases, as programs call
+/// /usr/sbin/sendmail: from another directory with no --config (the configuration found through FASTSPOOL_CONFIG or
+/// ./fastspool.json), by mutt and bsd-mailx configured with sendmail=, by Python's subprocess with -t -i, and -bs
+/// driven by Python's smtplib over a pipe; as a user who is not root; killed in the middle of writing.</summary>
+public sealed class SendmailProcessTests : IAsyncDisposable
+{
+    private static readonly UnixFileMode Mode0755 = (UnixFileMode)0b111_101_101;
+
+    private readonly string _root = Directory.CreateTempSubdirectory("fastspool-smp-").FullName;
+    private TestServer? _server;
+
+    public SendmailProcessTests()
+    {
+        // Reachable by other users (the temporary directory is 0700): the configuration and the submission socket are
+        // for everyone; the data directory inside stays private.
+        File.SetUnixFileMode(_root, Mode0755);
+        Directory.CreateDirectory(Bin);
+        File.SetUnixFileMode(Bin, Mode0755);
+        string program = Path.Combine(AppContext.BaseDirectory, "fastspool");
+        foreach (string name in (string[])["sendmail", "mailq", "newaliases"])
+            File.CreateSymbolicLink(Path.Combine(Bin, name), program);
+        File.WriteAllText(ConfigFile, $$"""
+            { "DataDirectory": "{{Data}}", "LocalDomains": [ "localhost", "example.test" ],
+              "Smtp": { "Hostname": "mx.example.test" }, "Users": { "System": false } }
+            """);
+        File.SetUnixFileMode(ConfigFile, (UnixFileMode)0b110_100_100);
+    }
+
+    private string Bin => Path.Combine(_root, "bin");
+
+    private string Sendmail => Path.Combine(Bin, "sendmail");
+
+    private string Data => Path.Combine(_root, "data");
+
+    private string ConfigFile => Path.Combine(_root, "fastspool.json");
+
+    private TestServer Server => _server!;
+
+    private Dictionary<string, string?> Environment => new() { ["FASTSPOOL_CONFIG"] = ConfigFile, ["HOME"] = _root };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+            await _server.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private async Task StartAsync() =>
+        _server = await TestServer.StartAsync(o => o.LocalDomains = ["localhost", "example.test"], Data, logLevel: LogLevel.Information);
+
+    private Task<CliResult> RunAsync(string file, string? input, params string[] args) =>
+        ChildProcess.RunAsync(file, args, input, Environment, workingDirectory: "/");
+
+    private static void Succeeded(CliResult result) => Assert.True(result.Code == 0, result.ToString());
+
+    [Fact]
+    public async Task CalledThroughLinksItActsAsSendmailMailqAndNewaliasesWithTheConfigurationFoundWithoutConfig()
+    {
+        await StartAsync();
+        Succeeded(await RunAsync(Sendmail, "Subject: linked\n\nx\n", "alice@localhost"));
+        // No variable: ./fastspool.json of the working directory.
+        Succeeded(await ChildProcess.RunAsync(Sendmail, ["alice@localhost"], "Subject: cwd\n\ny\n", new Dictionary<string, string?> { ["FASTSPOOL_CONFIG"] = null }, _root));
+        Assert.Equal(["cwd", "linked"], (await Server.DeliveredAsync("alice", 2)).Select(m => m.Message.Subject).Order());
+
+        CliResult mailq = await RunAsync(Path.Combine(Bin, "mailq"), null);
+        Succeeded(mailq);
+        Assert.Equal("Mail queue is empty\n", mailq.Out);
+
+        // newaliases: see NewaliasesHasTheRunningServerReadTheAliases (this server is the test run's own process, which
+        // a SIGHUP would stop).
+    }
+
+    [Fact]
+    public async Task PythonSubprocessWithTIAndSmtplibOverAPipeToBs()
+    {
+        await StartAsync();
+        const string Script = """
+            import smtplib, subprocess, sys
+            sendmail = sys.argv[1]
+            subprocess.run([sendmail, "-t", "-i"], input=b"To: alice@localhost\nSubject: from python\n\nbody\n.\nend\n", check=True)
+
+            class Pipe:
+                def __init__(self, process): self.process = process
+                def sendall(self, data): self.process.stdin.write(data); self.process.stdin.flush()
+                def makefile(self, mode): return self.process.stdout
+                def close(self): self.process.stdin.close()
+
+            class PipeSMTP(smtplib.SMTP):
+                def _get_socket(self, host, port, timeout):
+                    self.process = subprocess.Popen([sendmail, "-bs"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                    return Pipe(self.process)
+
+            smtp = PipeSMTP()
+            code, greeting = smtp.connect("localhost")
+            assert code == 220, greeting
+            smtp.ehlo("pipe.example")
+            refused = smtp.sendmail("me@localhost", ["alice@localhost", "bob@localhost"], b"Subject: over -bs\r\n\r\nhello\r\n")
+            assert refused == {}, refused
+            smtp.quit()
+            sys.exit(smtp.process.wait())
+            """;
+        string script = Path.Combine(_root, "send.py");
+        File.WriteAllText(script, Script);
+        Succeeded(await RunAsync("python3", null, script, Sendmail));
+
+        List<(string Marker, MimeMessage Message)> alice = await Server.DeliveredAsync("alice", 2);
+        MimeMessage python = alice.Single(m => m.Message.Subject == "from python").Message;
+        Assert.Equal("body\n.\nend\n", python.TextBody!.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd('\n') + "\n");
+        MimeMessage bs = alice.Single(m => m.Message.Subject == "over -bs").Message;
+        Assert.Contains("(FastSpool sendmail, from userid 0)", bs.Headers["Received"]);
+        Assert.Equal("over -bs", Assert.Single(await Server.DeliveredAsync("bob", 1)).Message.Subject);
+    }
+
+    [Fact]
+    public async Task MuttAndBsdMailxSendThroughIt()
+    {
+        Assert.True(File.Exists("/usr/bin/mutt"), "mutt is needed (.ci/run installs it)");
+        Assert.True(File.Exists("/usr/bin/bsd-mailx"), "bsd-mailx is needed (.ci/run installs it)");
+        await StartAsync();
+        Succeeded(await RunAsync("/usr/bin/mutt", "written in mutt\n",
+            "-n", "-F", "/dev/null", "-e", $"set sendmail=\"{Sendmail}\"", "-e", "set from=me@example.test", "-s", "from mutt", "--", "alice@localhost"));
+        string mailrc = Path.Combine(_root, "mailrc");
+        File.WriteAllText(mailrc, $"set sendmail={Sendmail}\n");
+        Dictionary<string, string?> environment = Environment;
+        environment["MAILRC"] = mailrc;
+        Succeeded(await ChildProcess.RunAsync("/usr/bin/bsd-mailx", ["-s", "from mailx", "alice@localhost"], "written in mailx\n", environment, "/"));
+
+        List<(string Marker, MimeMessage Message)> alice = await Server.DeliveredAsync("alice", 2);
+        MimeMessage mutt = alice.Single(m => m.Message.Subject == "from mutt").Message;
+        Assert.Equal("me@example.test", mutt.From.Mailboxes.Single().Address);
+        Assert.StartsWith("written in mutt", mutt.TextBody);
+        MimeMessage mailx = alice.Single(m => m.Message.Subject == "from mailx").Message;
+        Assert.StartsWith("written in mailx", mailx.TextBody);
+        Assert.NotNull(mailx.MessageId);
+    }
+
+    [RootFact]
+    public async Task AUserWhoIsNotRootSubmitsButNeitherListsTheQueueNorDropsIntoTheMaildrop()
+    {
+        const string Nobody = "65534";
+        string[] asNobody = ["--reuid=" + Nobody, "--regid=" + Nobody, "--clear-groups", "env", "FASTSPOOL_CONFIG=" + ConfigFile, "HOME=/tmp"];
+        Directory.CreateDirectory(Data);
+        CliResult down = await RunAsync("setpriv", "Subject: down\n\nx\n", [.. asNobody, Sendmail, "alice@localhost"]);
+        Assert.Equal(75, down.Code);
+        Assert.Contains("the maildrop is for root and the server's user only; try again later", down.Error);
+
+        await StartAsync();
+        Succeeded(await RunAsync("setpriv", "Subject: as nobody\n\nx\n", [.. asNobody, Sendmail, "alice@localhost"]));
+        var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
+        Assert.Equal("as nobody", message.Subject);
+        Assert.Contains($"(FastSpool sendmail, from userid {Nobody})", message.Headers["Received"]);
+        // The host name is no local domain here: the first local domain completes the address.
+        Assert.Equal("nobody@localhost", message.From.Mailboxes.Single().Address);
+
+        CliResult mailq = await RunAsync("setpriv", null, [.. asNobody, Sendmail, "-bp"]);
+        Assert.Equal(77, mailq.Code);
+        Assert.Contains("permission denied", mailq.Error);
+        CliResult flush = await RunAsync("setpriv", null, [.. asNobody, Sendmail, "-q"]);
+        Assert.Equal(77, flush.Code);
+        Assert.Empty(Directory.GetFiles(Path.Combine(Data, "maildrop")));
+    }
+
+    [RootFact]
+    public async Task AUidWithoutALoginNameMustGiveTheSender()
+    {
+        await StartAsync();
+        string[] asStranger = ["--reuid=54321", "--regid=54321", "--clear-groups", "env", "FASTSPOOL_CONFIG=" + ConfigFile, "HOME=/tmp"];
+        CliResult nameless = await RunAsync("setpriv", "Subject: who\n\nx\n", [.. asStranger, Sendmail, "alice@localhost"]);
+        Assert.Equal(67, nameless.Code);
+        Assert.Contains("no login name for uid 54321; give the sender with -f", nameless.Error);
+        Succeeded(await RunAsync("setpriv", "Subject: named\n\nx\n", [.. asStranger, Sendmail, "-f", "robot@example.test", "alice@localhost"]));
+        var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
+        Assert.Contains("(FastSpool sendmail, from userid 54321)", message.Headers["Received"]);
+    }
+
+    [Fact]
+    public async Task AWriterKilledInTheMiddleLeavesNothingThatIsPickedUp()
+    {
+        Directory.CreateDirectory(Data);
+        string maildrop = Path.Combine(Data, "maildrop");
+        Succeeded(await RunAsync(Sendmail, "Subject: complete\n\nwhole\n", "alice@localhost"));
+        var info = new ProcessStartInfo(Sendmail) { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("alice@localhost");
+        info.Environment["FASTSPOOL_CONFIG"] = ConfigFile;
+        using (Process writer = Process.Start(info)!)
+        {
+            await writer.StandardInput.WriteAsync("Subject: killed\n\npart one\n");
+            await writer.StandardInput.FlushAsync();
+            await Wait.UntilAsync(() => Directory.GetFiles(maildrop).Any(f => Path.GetFileName(f).StartsWith('.')),
+                because: "the writer's unfinished file", observed: () => string.Join(", ", Directory.GetFiles(maildrop)));
+            writer.Kill(); // SIGKILL, in the middle of the body
+            await writer.WaitForExitAsync();
+        }
+
+        await StartAsync();
+        var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
+        Assert.Equal("complete", message.Subject);
+        // Asked to look again, the server still leaves the unfinished file alone.
+        Succeeded(await RunAsync(Sendmail, null, "-q"));
+        await Server.WaitForIdleQueueAsync();
+        Assert.Single(Mailbox.Read(Server.MailboxPath("alice")));
+        string unfinished = Assert.Single(Directory.GetFiles(maildrop));
+        Assert.StartsWith(".", Path.GetFileName(unfinished));
+    }
+
+    [Fact]
+    public async Task NewaliasesHasTheRunningServerReadTheAliases()
+    {
+        int port = TestServer.FreePort();
+        Directory.CreateDirectory(Data);
+        new UserStore(Data).Add("alice", null);
+        using ServerProcess server = await ServerProcess.StartAsync(Data, port, "--config", ConfigFile);
+        File.WriteAllText(Path.Combine(Data, "aliases"), "team: alice\nbroken line without colon\n");
+        CliResult bad = await RunAsync(Path.Combine(Bin, "newaliases"), null);
+        Assert.Equal(78, bad.Code);
+        Assert.Contains("aliases", bad.Error);
+        Assert.DoesNotContain("reload:", server.Output);
+
+        File.WriteAllText(Path.Combine(Data, "aliases"), "team: alice\n");
+        CliResult result = await RunAsync(Path.Combine(Bin, "newaliases"), null);
+        Assert.True(result.Code == 0, result + server.Output);
+        Assert.Contains("newaliases: 1 aliases, no problems", result.Out);
+        Assert.Contains($"newaliases: the server (pid {server.Id}) reads them again", result.Out);
+        await server.WaitForOutputAsync("reload: done");
+        Succeeded(await RunAsync(Sendmail, "Subject: to the team\n\nx\n", "team@localhost"));
+        await Wait.UntilAsync(() => Mailbox.CountSeparators(Path.Combine(Data, "mail", "alice")) == 1, because: "the team's message in alice's mailbox",
+            observed: () => server.Output);
+        await server.StopAsync();
+    }
+}
