@@ -13,6 +13,7 @@ using FastSpool.Delivery.Scheduling;
 using FastSpool.Server.Admin;
 using FastSpool.Server.Logging;
 using FastSpool.Server.Metrics;
+using FastSpool.Server.Pop3;
 using FastSpool.Server.Smtp;
 using FastSpool.Users;
 using Microsoft.AspNetCore.Builder;
@@ -83,9 +84,10 @@ public sealed class FastSpoolServer : IAsyncDisposable
             CreateMailDirectory(options.Delivery.MailDirectory!, options.DataDirectory);
             TimeProvider time = TimeProvider.System;
             ILogger qmgr = loggers.CreateLogger("qmgr");
+            Func<string, MailboxOwner> ownerOf = mailbox => recipients.TryGetAccountUserId(mailbox, out int uid) ? MailboxOwner.Account((uint)uid) : MailboxOwner.Server;
+            var holders = new MailboxHolders();
             var local = new LocalTransport(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time, qmgr,
-                mailbox => recipients.TryGetAccountUserId(mailbox, out int uid) ? MailboxOwner.Account((uint)uid) : MailboxOwner.Server,
-                options.Delivery.ParsedMailboxMode ?? MailboxFile.DefaultMode);
+                ownerOf, options.Delivery.ParsedMailboxMode ?? MailboxFile.DefaultMode, holders);
             var domains = new DomainSet(options.LocalDomains!);
             RelayTransport? relay = options.Relay.Smarthost is null ? null
                 : new RelayTransport(new RelaySettings(options.Relay, options.Smtp.Hostname!, options.Smtp.MaxReceivedHeaders), queue, time, qmgr);
@@ -95,10 +97,16 @@ public sealed class FastSpoolServer : IAsyncDisposable
             queue.Sink = manager;
             var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters);
             var smtp = new SmtpConnectionHandler(context);
+            // One count of failed logins per client address, for every protocol that takes a password.
+            var loginFailures = new LoginFailures(time, options.Pop3.MaxLoginFailures, options.Pop3.LoginFailureDelay,
+                TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15));
+            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, loginFailures, loggers, time);
+            var pop3 = new Pop3ConnectionHandler(pop3Context);
 
             List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = ListenSockets.Parse("Smtp:Listen", options.Smtp.Listen!);
+            List<(string Name, IPEndPoint EndPoint)> pop3Endpoints = ListenSockets.Parse("Pop3:Listen", options.Pop3.Listen ?? []);
             List<(string Name, IPEndPoint EndPoint)> metricsEndpoints = ListenSockets.Parse("Metrics:Listen", options.Metrics.Listen ?? []);
-            var listenSockets = new ListenSockets([.. smtpEndpoints, .. metricsEndpoints]);
+            var listenSockets = new ListenSockets([.. smtpEndpoints, .. pop3Endpoints, .. metricsEndpoints]);
             if (metricsEndpoints.Count > 0)
                 collector = new MetricsCollector(meters);
             WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -113,6 +121,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
                     ListenerStatistics listener = context.Statistics.AddListener(name);
                     kestrel.Listen(endpoint, l => l.Run(connection => smtp.OnConnectedAsync(connection, listener)));
                 }
+                foreach ((_, IPEndPoint endpoint) in pop3Endpoints)
+                    kestrel.Listen(endpoint, l => l.Run(pop3.OnConnectedAsync));
                 kestrel.ListenForMetrics(metricsEndpoints.Select(m => m.EndPoint));
             });
             // A session that waits for its client to read replies stops reading; this bounds what the transport
@@ -139,6 +149,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases),
             };
             context.Stopping = server._stopping.Token;
+            pop3Context.Stopping = server._stopping.Token;
             try
             {
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -155,8 +166,8 @@ public sealed class FastSpoolServer : IAsyncDisposable
             server._fileChecks = server.CheckRecipientFilesAsync(time);
             if (options.Users.System)
                 WarnOfMissingRights(options, log);
-            log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}{Metrics}, local domains {Domains}, {Messages} messages in queue",
-                options.DataDirectory, string.Join(", ", options.Smtp.Listen!),
+            log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}, POP3 on {Pop3}{Metrics}, local domains {Domains}, {Messages} messages in queue",
+                options.DataDirectory, string.Join(", ", options.Smtp.Listen!), string.Join(", ", options.Pop3.Listen!),
                 metricsEndpoints.Count > 0 ? ", metrics on " + string.Join(", ", options.Metrics.Listen!) : "",
                 string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
             return server;

@@ -11,6 +11,8 @@ public sealed class FastSpoolOptions
 
     public SmtpOptions Smtp { get; set; } = new();
 
+    public Pop3Options Pop3 { get; set; } = new();
+
     public DeliveryOptions Delivery { get; set; } = new();
 
     public UsersOptions Users { get; set; } = new();
@@ -32,6 +34,10 @@ public sealed class FastSpoolOptions
 
     public string QueueDirectory => Path.Combine(DataDirectory, "queue");
 
+    /// <summary>Where the POP3 server keeps each mbox's index: in the private data directory, not beside the
+    /// mailboxes, which users and their MUAs may reach.</summary>
+    public string MaildropIndexDirectory => Path.Combine(DataDirectory, "pop3");
+
     /// <summary>The admin endpoint's Unix socket, through which the queue verbs reach the running server.</summary>
     public string ControlSocketPath => Path.Combine(DataDirectory, "control.sock");
 
@@ -47,6 +53,8 @@ public sealed class FastSpoolOptions
             LocalDomains = machine == "localhost" ? ["localhost"] : ["localhost", machine];
         if (Smtp.Listen is null || Smtp.Listen.Count == 0)
             Smtp.Listen = ["127.0.0.1:2525"];
+        if (Pop3.Listen is null || Pop3.Listen.Count == 0)
+            Pop3.Listen = ["127.0.0.1:1110"];
         Metrics.Listen ??= [];
         Relay.Networks ??= ["127.0.0.0/8", "::1/128"];
         // The trusted networks are exempt from the per-client limits unless the limits say otherwise (Postfix's
