@@ -112,7 +112,7 @@ public sealed class MboxIndex
             return false;
         foreach (MboxMessage m in Messages)
         {
-            if (m.Start >= file.Length || MboxScanner.Fingerprint(file, m.Start) != m.Fingerprint)
+            if (m.ContentEnd > file.Length || MboxScanner.Fingerprint(file, m.Start, m.ContentEnd) != m.Fingerprint)
                 return false;
         }
         return true;

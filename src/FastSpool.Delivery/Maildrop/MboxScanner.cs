@@ -49,14 +49,33 @@ public static class MboxScanner
             }
             contentEnd = Math.Max(contentEnd, contentStart);
             ReadOnlySpan<byte> content = file[contentStart..contentEnd];
-            add.Add(new MboxMessage(start, contentStart, contentEnd, MultilineEncoder.MeasureUnstuffed(content), 0, Fingerprint(file, start)));
+            add.Add(new MboxMessage(start, contentStart, contentEnd, MultilineEncoder.MeasureUnstuffed(content), 0, Fingerprint(file, start, contentEnd)));
         }
         return null;
     }
 
-    /// <summary>The fingerprint of the entry at <paramref name="start"/>.</summary>
-    public static uint Fingerprint(ReadOnlySpan<byte> file, long start) =>
-        Crc32C.Compute(file.Slice((int)start, (int)Math.Min(FingerprintLength, file.Length - start)));
+    /// <summary>The fingerprint of the entry from <paramref name="start"/> to <paramref name="end"/>: its From_ line
+    /// and the three lines after it (FastSpool's Return-Path, Delivered-To and Received), at most
+    /// <see cref="FingerprintLength"/> octets and never past the entry or its header. MUAs that rewrite a mailbox
+    /// keep these and add their Status lines at the end of the header, so a message keeps its fingerprint.</summary>
+    public static uint Fingerprint(ReadOnlySpan<byte> file, long start, long end)
+    {
+        ReadOnlySpan<byte> entry = file.Slice((int)start, (int)Math.Min(FingerprintLength, Math.Min(end, file.Length) - start));
+        int length = 0;
+        for (int line = 0; line < 4 && length < entry.Length; line++)
+        {
+            int lf = entry[length..].IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                length = entry.Length;
+                break;
+            }
+            if (lf == 0)
+                break; // the end of the header
+            length += lf + 1;
+        }
+        return Crc32C.Compute(entry[..length]);
+    }
 
     /// <summary>The length of the first part of <paramref name="content"/> that TOP sends (RFC 1939 §7): the header,
     /// the blank line after it, and then <paramref name="lines"/> lines of the body.</summary>
