@@ -6,6 +6,7 @@ using FastSpool.Configuration;
 using FastSpool.Delivery.Control;
 using FastSpool.Queue;
 using FastSpool.Delivery.Local;
+using FastSpool.Delivery.Maildrop;
 using FastSpool.Delivery.Mbox;
 using FastSpool.Delivery.Relay;
 using FastSpool.Delivery.Routing;
@@ -87,7 +88,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
             Func<string, MailboxOwner> ownerOf = mailbox => recipients.TryGetAccountUserId(mailbox, out int uid) ? MailboxOwner.Account((uint)uid) : MailboxOwner.Server;
             var holders = new MailboxHolders();
             var local = new LocalTransport(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time, qmgr,
-                ownerOf, options.Delivery.ParsedMailboxMode ?? MailboxFile.DefaultMode, holders);
+                ownerOf, options.Delivery.ParsedMailboxMode ?? MailboxFile.DefaultMode, holders,
+                (path, offset, length) => MboxIndex.TryRelocate(Path.Combine(options.MaildropIndexDirectory, Path.GetFileName(path) + ".index"), path, offset, length,
+                    out long newOffset) ? (true, newOffset) : (false, 0));
             var domains = new DomainSet(options.LocalDomains!);
             RelayTransport? relay = options.Relay.Smarthost is null ? null
                 : new RelayTransport(new RelaySettings(options.Relay, options.Smtp.Hostname!, options.Smtp.MaxReceivedHeaders), queue, time, qmgr);

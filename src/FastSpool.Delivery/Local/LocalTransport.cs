@@ -26,6 +26,7 @@ public sealed class LocalTransport : ITransport
     private readonly Func<string, MailboxOwner> _ownerOf;
     private readonly UnixFileMode _mailboxMode;
     private readonly MailboxHolders? _holders;
+    private readonly Func<string, long, long, (bool Known, long NewOffset)>? _relocate;
     private readonly object _lock = new();
 
     // Appends whose outcome is not known yet, by mailbox path (after a crash, or a failed roll-back).
@@ -40,10 +41,14 @@ public sealed class LocalTransport : ITransport
     /// <param name="ownerOf">Whose each mailbox is, by name; the server's when null.</param>
     /// <param name="mailboxMode">The mode of new mailboxes.</param>
     /// <param name="holders">Mailboxes that POP3 sessions hold: appended to under the session's locks.</param>
+    /// <param name="relocate">Where a region of a mailbox (path, offset, length) is after the last POP3 update
+    /// rewrote it: (false, _) when unknown, (true, -1) when the update removed it (the user deleted the message).</param>
     public LocalTransport(MailQueue queue, string mailDirectory, TimeSpan lockTimeout, TimeProvider time, ILogger log,
-        Func<string, MailboxOwner>? ownerOf = null, UnixFileMode mailboxMode = MailboxFile.DefaultMode, MailboxHolders? holders = null)
+        Func<string, MailboxOwner>? ownerOf = null, UnixFileMode mailboxMode = MailboxFile.DefaultMode, MailboxHolders? holders = null,
+        Func<string, long, long, (bool Known, long NewOffset)>? relocate = null)
     {
         _holders = holders;
+        _relocate = relocate;
         _ownerOf = ownerOf ?? (_ => MailboxOwner.Server);
         _mailboxMode = mailboxMode;
         _queue = queue;
@@ -251,6 +256,12 @@ public sealed class LocalTransport : ITransport
                     lock (_lock)
                         _foundDone.UnionWith(intent.Entries);
                     break;
+                case MailboxRegionState.Changed when Relocated(intent, owner, out string? where):
+                    lock (_lock)
+                        _foundDone.UnionWith(intent.Entries);
+                    _log.LogInformation("mailbox {Path}: the append at {Offset} was rewritten by a POP3 update ({Where}); not delivered again",
+                        intent.MailboxPath, intent.Offset, where);
+                    break;
                 case MailboxRegionState.Changed:
                     // Something rewrote the mailbox since the crash: look for the messages themselves.
                     JournalEntry[] found = Array.FindAll(intent.Entries, e => MailboxHolds(intent.MailboxPath, e.Id));
@@ -265,6 +276,26 @@ public sealed class LocalTransport : ITransport
             }
         }
         return true;
+    }
+
+    /// <summary>After a POP3 update rewrote the mailbox: the append's region, found where the update put it with the
+    /// recorded checksum, or removed by it (a message the session had seen whole and the user deleted). Cheap: the
+    /// update's index says where, and one region is read.</summary>
+    private bool Relocated(MailboxIntent intent, MailboxOwner owner, out string? where)
+    {
+        where = null;
+        if (_relocate is null)
+            return false;
+        (bool known, long newOffset) = _relocate(intent.MailboxPath, intent.Offset, intent.Length);
+        if (!known)
+            return false;
+        if (newOffset < 0)
+        {
+            where = "the user deleted it";
+            return true;
+        }
+        where = "now at " + newOffset;
+        return MailboxFile.CheckRegion(intent.MailboxPath, owner, newOffset, intent.Length, intent.Crc, _lockTimeout, out _) == MailboxRegionState.Present;
     }
 
     private static void Fill(DeliveryResult[] results, int count, DeliveryResult result)

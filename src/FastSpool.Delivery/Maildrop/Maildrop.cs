@@ -221,6 +221,7 @@ public sealed class Maildrop : IDisposable
                 Libc.ThrowIO(temporary, "fchmod", errno);
 
             var moved = new List<MboxMessage>(Count);
+            var runs = new List<(long OldStart, long NewStart, long Length)>();
             long written = 0;
             int i = 0;
             while (i < Count)
@@ -240,31 +241,35 @@ public sealed class Maildrop : IDisposable
                     i++;
                 }
                 long runEnd = i < Count ? _messages[i].Start : _length;
+                runs.Add((runStart, written, runEnd - runStart));
                 WriteMapped(output, temporary, runStart, runEnd - runStart, written);
                 written += runEnd - runStart;
             }
             long indexed = written;
+            if (old.Size > _length)
+                runs.Add((_length, written, old.Size - _length));
             written += CopyTail(output, temporary, _length, old.Size - _length, written);
 
             errno = Libc.FSync(output);
             if (errno != 0)
                 Libc.ThrowIO(temporary, "fsync", errno);
+            // The index of the new file, with where the update moved each region, is saved before the rename: after
+            // a crash that follows the rename, delivery's check of an append made during the session finds the
+            // append's region through it instead of reading the whole mailbox.
+            errno = Libc.FStat(output, out UnixFileStatus now);
+            if (errno != 0)
+                Libc.ThrowIO(temporary, "fstat", errno);
+            _index.Rewritten(moved, indexed, now, runs, old.Size);
+            try
+            {
+                _index.Save(_indexPath);
+            }
+            catch (IOException)
+            {
+                // The next session reads the mailbox again and knows the messages by their fingerprints.
+            }
             _lock.Replace(output, temporary);
             replaced = true;
-
-            errno = Libc.FStat(_lock.Handle, out UnixFileStatus now);
-            if (errno == 0)
-            {
-                _index.Rewritten(moved, indexed, now);
-                try
-                {
-                    _index.Save(_indexPath);
-                }
-                catch (IOException)
-                {
-                    // The next session reads the mailbox again and knows the messages by their fingerprints.
-                }
-            }
             return null;
         }
         finally

@@ -22,7 +22,7 @@ namespace FastSpool.Delivery.Maildrop;
 /// </remarks>
 public sealed class MboxIndex
 {
-    private const ulong Magic = 0x3149_5844_4950_5346; // "FSPIDX1" little-endian, with a version digit
+    private const ulong Magic = 0x3249_5844_4950_5346; // "FSPIDX2" little-endian, with a version digit
     private const int HeaderSize = 8 * 8 + 4;
     private const int EntrySize = 5 * 8 + 4;
 
@@ -33,6 +33,15 @@ public sealed class MboxIndex
     }
 
     public List<MboxMessage> Messages { get; } = [];
+
+    /// <summary>Where the last POP3 update moved the old file's octets in the new one (the file
+    /// <see cref="RewriteDevice"/>/<see cref="RewriteInode"/>): runs of (old offset, new offset, length); what lies
+    /// between runs up to <see cref="RewriteOldLength"/> was deleted.</summary>
+    public List<(long OldStart, long NewStart, long Length)> RewriteRuns { get; } = [];
+
+    public ulong RewriteDevice { get; private set; }
+    public ulong RewriteInode { get; private set; }
+    public long RewriteOldLength { get; private set; }
 
     /// <summary>The part of every UIDL before the dot.</summary>
     public string UidPrefix { get; }
@@ -136,11 +145,41 @@ public sealed class MboxIndex
     /// <summary>After a rewrite: the file is now <paramref name="status"/>'s, holding <paramref name="moved"/> (the
     /// kept messages at their new offsets) up to <paramref name="indexedLength"/>, and after that mail not yet
     /// indexed.</summary>
-    public void Rewritten(List<MboxMessage> moved, long indexedLength, in UnixFileStatus status)
+    public void Rewritten(List<MboxMessage> moved, long indexedLength, in UnixFileStatus status,
+        List<(long OldStart, long NewStart, long Length)> runs, long oldLength)
     {
         Messages.Clear();
         Messages.AddRange(moved);
         Identify(status, indexedLength);
+        RewriteRuns.Clear();
+        RewriteRuns.AddRange(runs);
+        RewriteDevice = status.Device;
+        RewriteInode = status.Inode;
+        RewriteOldLength = oldLength;
+    }
+
+    /// <summary>Where the region [<paramref name="offset"/>, +<paramref name="length"/>) of the mailbox as it was
+    /// before the last POP3 update is now, when the mailbox at <paramref name="mailboxPath"/> is still the file that
+    /// update wrote: the new offset, or -1 when the update removed the region (the user deleted the message).</summary>
+    /// <returns>False when the index knows no such update of this file, or the region was not in the old file.</returns>
+    public static bool TryRelocate(string indexPath, string mailboxPath, long offset, long length, out long newOffset)
+    {
+        newOffset = -1;
+        MboxIndex? index = Load(indexPath);
+        if (index is null || index.RewriteInode == 0 || Libc.LStat(mailboxPath, out UnixFileStatus status) != 0
+            || status.Device != index.RewriteDevice || status.Inode != index.RewriteInode || offset + length > index.RewriteOldLength)
+        {
+            return false;
+        }
+        foreach ((long oldStart, long newStart, long runLength) in index.RewriteRuns)
+        {
+            if (offset >= oldStart && offset + length <= oldStart + runLength)
+            {
+                newOffset = newStart + (offset - oldStart);
+                return true;
+            }
+        }
+        return true; // in a deleted stretch, or across one: the messages were there when the session saw the file
     }
 
     /// <summary>Reads a stored index; null when there is none or it cannot be used (it is then made again).</summary>
@@ -174,7 +213,7 @@ public sealed class MboxIndex
         long count = BinaryPrimitives.ReadInt64LittleEndian(d[48..]);
         uint crc = BinaryPrimitives.ReadUInt32LittleEndian(d[56..]);
         d = d[64..];
-        if (count < 0 || d.Length != count * EntrySize || Crc32C.Compute(d) != crc)
+        if (count < 0 || d.Length < (count * EntrySize) + 32 || Crc32C.Compute(d) != crc)
             return null;
         for (int i = 0; i < count; i++, d = d[EntrySize..])
         {
@@ -186,6 +225,15 @@ public sealed class MboxIndex
                 return null;
             index.Messages.Add(m);
         }
+        index.RewriteDevice = BinaryPrimitives.ReadUInt64LittleEndian(d);
+        index.RewriteInode = BinaryPrimitives.ReadUInt64LittleEndian(d[8..]);
+        index.RewriteOldLength = BinaryPrimitives.ReadInt64LittleEndian(d[16..]);
+        long runs = BinaryPrimitives.ReadInt64LittleEndian(d[24..]);
+        d = d[32..];
+        if (runs < 0 || d.Length != runs * 24)
+            return null;
+        for (int i = 0; i < runs; i++, d = d[24..])
+            index.RewriteRuns.Add((BinaryPrimitives.ReadInt64LittleEndian(d), BinaryPrimitives.ReadInt64LittleEndian(d[8..]), BinaryPrimitives.ReadInt64LittleEndian(d[16..])));
         return index;
     }
 
@@ -193,7 +241,7 @@ public sealed class MboxIndex
     public void Save(string path)
     {
         int prefixLength = UidPrefix.Length;
-        byte[] data = new byte[9 + prefixLength + 64 + (Messages.Count * EntrySize)];
+        byte[] data = new byte[9 + prefixLength + 64 + (Messages.Count * EntrySize) + 32 + (RewriteRuns.Count * 24)];
         Span<byte> d = data;
         BinaryPrimitives.WriteUInt64LittleEndian(d, Magic);
         d[8] = (byte)prefixLength;
@@ -217,6 +265,18 @@ public sealed class MboxIndex
             BinaryPrimitives.WriteInt64LittleEndian(e[32..], m.Uid);
             BinaryPrimitives.WriteUInt32LittleEndian(e[40..], m.Fingerprint);
             e = e[EntrySize..];
+        }
+        BinaryPrimitives.WriteUInt64LittleEndian(e, RewriteDevice);
+        BinaryPrimitives.WriteUInt64LittleEndian(e[8..], RewriteInode);
+        BinaryPrimitives.WriteInt64LittleEndian(e[16..], RewriteOldLength);
+        BinaryPrimitives.WriteInt64LittleEndian(e[24..], RewriteRuns.Count);
+        e = e[32..];
+        foreach ((long oldStart, long newStart, long runLength) in RewriteRuns)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(e, oldStart);
+            BinaryPrimitives.WriteInt64LittleEndian(e[8..], newStart);
+            BinaryPrimitives.WriteInt64LittleEndian(e[16..], runLength);
+            e = e[24..];
         }
         BinaryPrimitives.WriteUInt32LittleEndian(h[56..], Crc32C.Compute(entries));
 

@@ -153,6 +153,34 @@ public sealed class MaildropTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterAnUpdateAnAppendsRegionIsFoundWhereTheUpdatePutItOrKnownDeleted()
+    {
+        Write(Entry("one"), Entry("two"), Entry("three"));
+        long twoAt = Entry("one").Length, threeAt = twoAt + Entry("two").Length, tailAt = threeAt + Entry("three").Length;
+        byte[] during = Encoding.UTF8.GetBytes(Entry("during"));
+        using (Maildrop maildrop = Open())
+        {
+            Assert.True(_holders.TryFind(MailboxPath, out MailboxHold hold));
+            using (MailboxFile held = MailboxFile.OpenHeld(hold.Lock!))
+                held.Append(new System.Buffers.ReadOnlySequence<byte>(during));
+            Assert.Null(await maildrop.UpdateAsync([false, true, false], null, CancellationToken.None));
+        }
+        Assert.True(MboxIndex.TryRelocate(IndexPath, MailboxPath, threeAt, Entry("three").Length, out long three));
+        Assert.Equal(twoAt, three);
+        Assert.True(MboxIndex.TryRelocate(IndexPath, MailboxPath, tailAt, during.Length, out long tail));
+        Assert.Equal(twoAt + Entry("three").Length, tail);
+        Assert.Equal(MailboxRegionState.Present, MailboxFile.CheckRegion(MailboxPath, tail, during.Length, Crc32C.Compute(during), TimeSpan.Zero, out _));
+        Assert.True(MboxIndex.TryRelocate(IndexPath, MailboxPath, twoAt, Entry("two").Length, out long two));
+        Assert.Equal(-1, two);
+        Assert.False(MboxIndex.TryRelocate(IndexPath, MailboxPath, tailAt + during.Length, 10, out _)); // not in the old file
+
+        // Once something else replaces the file, the update's map no longer applies.
+        File.WriteAllText(MailboxPath + ".new", File.ReadAllText(MailboxPath));
+        File.Move(MailboxPath + ".new", MailboxPath, overwrite: true);
+        Assert.False(MboxIndex.TryRelocate(IndexPath, MailboxPath, threeAt, Entry("three").Length, out _));
+    }
+
+    [Fact]
     public void WithoutAnUpdateNothingChanges()
     {
         Write(Entry("one"), Entry("two"));
