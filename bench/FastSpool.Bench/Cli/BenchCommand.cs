@@ -8,6 +8,7 @@ internal static class BenchCommand
     public const string Usage = """
         usage: fastspool-bench smtp --to ADDRESS [options]   send mail as fast as the server takes it
                fastspool-bench idle [options]                open many sessions and keep them idle
+               fastspool-bench pop3 --users U1,U2 --password P [options]   drain maildrops: RETR, DELE, QUIT
 
         smtp:
           --server HOST:PORT        the server (default 127.0.0.1:2525)
@@ -37,6 +38,14 @@ internal static class BenchCommand
           --timeout DURATION        longest wait for a connect or reply (default 60s)
           --json FILE               also write the figures as JSON
 
+        pop3:
+          --server HOST:PORT        the POP3 server (default 127.0.0.1:1110)
+          --users U1,U2,...         the users whose maildrops are drained, one session each (required)
+          --password P              their password (required)
+          --connections N           sessions at once (default 10)
+          --timeout DURATION        longest run (default 300s)
+          --server-pid PID          report the server's CPU seconds and peak RSS
+
         exit status: 0 all well, 1 errors or timeout, 64 bad usage
         """;
 
@@ -53,10 +62,12 @@ internal static class BenchCommand
             {
                 case "smtp":
                     return await SmtpBench.RunAsync(OptionParser.ParseSmtp(args[1..]), output, error, overwriteProgress);
+                case "pop3":
+                    return await Pop3Bench.RunAsync(OptionParser.ParsePop3(args[1..]), output, error);
                 case "idle":
                     return await IdleBench.RunAsync(OptionParser.ParseIdle(args[1..]), output, error, overwriteProgress);
                 default:
-                    throw new UsageException($"{args[0]}: unknown mode (smtp or idle)");
+                    throw new UsageException($"{args[0]}: unknown mode (smtp, idle or pop3)");
             }
         }
         catch (UsageException e)
