@@ -54,7 +54,7 @@ PF_QUEUE=$PEER_DIR/postfix/queue
 FS_DATA=$WORK/fastspool
 rm -rf "$FS_DATA"
 $FASTSPOOL user add bench1 --data "$FS_DATA" >/dev/null
-$FASTSPOOL serve --data "$FS_DATA" --Smtp:Listen:0=127.0.0.1:$FS_PORT --LocalDomains:0=example.test \
+$FASTSPOOL serve --data "$FS_DATA" --Smtp:Listen:0=127.0.0.1:$FS_PORT --Pop3:Listen:0=127.0.0.1:$((FS_PORT + 1)) --LocalDomains:0=example.test \
   --Users:System=false --Smtp:Hostname=fastspool.example.test --StatisticsInterval=00:00:01 >"$WORK/fastspool.log" 2>&1 &
 FS_PID=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$FS_PORT") 2>/dev/null && break; sleep 0.1; done

@@ -6,6 +6,7 @@ using FastSpool.Configuration;
 using FastSpool.Delivery.Control;
 using FastSpool.Queue;
 using FastSpool.Delivery.Local;
+using FastSpool.Delivery.Maildrop;
 using FastSpool.Delivery.Mbox;
 using FastSpool.Delivery.Relay;
 using FastSpool.Delivery.Routing;
@@ -13,6 +14,7 @@ using FastSpool.Delivery.Scheduling;
 using FastSpool.Server.Admin;
 using FastSpool.Server.Logging;
 using FastSpool.Server.Metrics;
+using FastSpool.Server.Pop3;
 using FastSpool.Server.Sendmail;
 using FastSpool.Server.Smtp;
 using FastSpool.Server.Tls;
@@ -86,9 +88,12 @@ public sealed class FastSpoolServer : IAsyncDisposable
             CreateMailDirectory(options.Delivery.MailDirectory!, options.DataDirectory);
             TimeProvider time = TimeProvider.System;
             ILogger qmgr = loggers.CreateLogger("qmgr");
+            Func<string, MailboxOwner> ownerOf = mailbox => recipients.TryGetAccountUserId(mailbox, out int uid) ? MailboxOwner.Account((uint)uid) : MailboxOwner.Server;
+            var holders = new MailboxHolders();
             var local = new LocalTransport(queue, options.Delivery.MailDirectory!, options.Delivery.LockTimeout, time, qmgr,
-                mailbox => recipients.TryGetAccountUserId(mailbox, out int uid) ? MailboxOwner.Account((uint)uid) : MailboxOwner.Server,
-                options.Delivery.ParsedMailboxMode ?? MailboxFile.DefaultMode);
+                ownerOf, options.Delivery.ParsedMailboxMode ?? MailboxFile.DefaultMode, holders,
+                (path, offset, length) => MboxIndex.TryRelocate(Path.Combine(options.MaildropIndexDirectory, Path.GetFileName(path) + ".index"), path, offset, length,
+                    out long newOffset) ? (true, newOffset) : (false, 0));
             var domains = new DomainSet(options.LocalDomains!);
             RelayTransport? relay = options.Relay.Smarthost is null ? null
                 : new RelayTransport(new RelaySettings(options.Relay, options.Smtp.Hostname!, options.Smtp.MaxReceivedHeaders), queue, time, qmgr);
@@ -116,8 +121,15 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 .. implicitEndpoints.Select(e => (e.Name, e.EndPoint, SmtpListenerKind.SubmissionTls)),
             ];
             List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = [.. smtpListeners.Select(l => (l.Name, l.EndPoint))];
+
+            // POP3's failed logins per client address (SMTP AUTH counts its own, under the Smtp: limits).
+            var loginFailures = new LoginFailures(time, options.Pop3.MaxLoginFailures, options.Pop3.LoginFailureDelay,
+                TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15));
+            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, loginFailures, loggers, time);
+            var pop3 = new Pop3ConnectionHandler(pop3Context);
+            List<(string Name, IPEndPoint EndPoint)> pop3Endpoints = ListenSockets.Parse("Pop3:Listen", options.Pop3.Listen ?? []);
             List<(string Name, IPEndPoint EndPoint)> metricsEndpoints = ListenSockets.Parse("Metrics:Listen", options.Metrics.Listen ?? []);
-            var listenSockets = new ListenSockets([.. smtpEndpoints, .. metricsEndpoints]);
+            var listenSockets = new ListenSockets([.. smtpEndpoints, .. pop3Endpoints, .. metricsEndpoints]);
             if (metricsEndpoints.Count > 0)
                 collector = new MetricsCollector(meters);
             WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -132,8 +144,10 @@ public sealed class FastSpoolServer : IAsyncDisposable
                     var listener = new SmtpListener(kind, context.Statistics.AddListener(name));
                     kestrel.Listen(endpoint, l => l.Run(connection => smtp.OnConnectedAsync(connection, listener)));
                 }
-                var local = new SmtpListener(SmtpListenerKind.Smtp, context.Statistics.AddListener("sendmail"));
-                kestrel.ListenUnixSocket(sendmailSocket.BindPath, l => l.Run(connection => smtp.OnLocalConnectedAsync(connection, local)));
+                var sendmailListener = new SmtpListener(SmtpListenerKind.Smtp, context.Statistics.AddListener("sendmail"));
+                kestrel.ListenUnixSocket(sendmailSocket.BindPath, l => l.Run(connection => smtp.OnLocalConnectedAsync(connection, sendmailListener)));
+                foreach ((_, IPEndPoint endpoint) in pop3Endpoints)
+                    kestrel.Listen(endpoint, l => l.Run(pop3.OnConnectedAsync));
                 kestrel.ListenForMetrics(metricsEndpoints.Select(m => m.EndPoint));
             });
             // A session that waits for its client to read replies stops reading; this bounds what the transport
@@ -163,6 +177,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 Pickup = pickup,
             };
             context.Stopping = server._stopping.Token;
+            pop3Context.Stopping = server._stopping.Token;
             try
             {
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -180,10 +195,11 @@ public sealed class FastSpoolServer : IAsyncDisposable
             server._fileChecks = server.CheckFilesAsync(time);
             if (options.Users.System)
                 WarnOfMissingRights(options, log);
-            log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}{Submission}{Metrics}, local domains {Domains}, {Messages} messages in queue",
+            log.LogInformation("FastSpool started: data {Data}, SMTP on {Listen}{Submission}, POP3 on {Pop3}{Metrics}, local domains {Domains}, {Messages} messages in queue",
                 options.DataDirectory, string.Join(", ", options.Smtp.Listen!),
                 (submissionEndpoints.Count > 0 ? ", submission on " + string.Join(", ", options.Smtp.Submission!) : "")
                 + (implicitEndpoints.Count > 0 ? ", submission with TLS on " + string.Join(", ", options.Smtp.SubmissionTls!) : ""),
+                string.Join(", ", options.Pop3.Listen!),
                 metricsEndpoints.Count > 0 ? ", metrics on " + string.Join(", ", options.Metrics.Listen!) : "",
                 string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
             return server;

@@ -23,8 +23,11 @@ public sealed class StartFailureTests : IDisposable
             Directory.Delete(_data, recursive: true);
     }
 
+    // Each server gets a POP3 port of its own, so that tests running at once do not take each other's.
+    private static string Pop3Listen => $"--Pop3:Listen:0=127.0.0.1:{TestServer.FreePort()}";
+
     private CliResult Serve(params string[] listen) =>
-        CliRunner.Run(["serve", "--data", _data, "--Users:System=false", .. listen.Select((l, i) => $"--Smtp:Listen:{i}={l}")]);
+        CliRunner.Run(["serve", "--data", _data, "--Users:System=false", Pop3Listen, .. listen.Select((l, i) => $"--Smtp:Listen:{i}={l}")]);
 
     private static void AssertOneLine(CliResult result, int code, string message)
     {
@@ -49,7 +52,7 @@ public sealed class StartFailureTests : IDisposable
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         int port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        CliResult result = CliRunner.Run(["serve", "--data", _data, "--Users:System=false", $"--Smtp:Listen:0=127.0.0.1:{TestServer.FreePort()}",
+        CliResult result = CliRunner.Run(["serve", "--data", _data, "--Users:System=false", Pop3Listen, $"--Smtp:Listen:0=127.0.0.1:{TestServer.FreePort()}",
             $"--Metrics:Listen:0=127.0.0.1:{port}"]);
         AssertOneLine(result, 69, $"cannot listen on 127.0.0.1:{port}: address already in use");
     }
@@ -67,7 +70,7 @@ public sealed class StartFailureTests : IDisposable
         // Root without CAP_NET_BIND_SERVICE: the capability is dropped from the bounding set of the child.
         Assert.True(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux) is needed to drop CAP_NET_BIND_SERVICE");
         CliResult result = await ChildProcess.RunAsync("setpriv", ["--bounding-set", "-net_bind_service", "--inh-caps", "-net_bind_service", "dotnet",
-            ChildProcess.FastSpoolDll, "serve", "--data", _data, "--Users:System=false", "--Smtp:Listen:0=127.0.0.1:25"]);
+            ChildProcess.FastSpoolDll, "serve", "--data", _data, "--Users:System=false", Pop3Listen, "--Smtp:Listen:0=127.0.0.1:25"]);
         AssertOneLine(result, 77,
             "cannot listen on 127.0.0.1:25: permission denied (a port below 1024 needs root or CAP_NET_BIND_SERVICE)");
     }
@@ -77,7 +80,7 @@ public sealed class StartFailureTests : IDisposable
     {
         using SmallDisk disk = SmallDisk.Mount(1);
         disk.MakeReadOnly();
-        CliResult result = CliRunner.Run("serve", "--data", disk.Path, "--Users:System=false", $"--Smtp:Listen:0=127.0.0.1:{TestServer.FreePort()}");
+        CliResult result = CliRunner.Run("serve", "--data", disk.Path, "--Users:System=false", Pop3Listen, $"--Smtp:Listen:0=127.0.0.1:{TestServer.FreePort()}");
         AssertOneLine(result, 73, $"the data directory {disk.Path} is on a read-only file system");
     }
 

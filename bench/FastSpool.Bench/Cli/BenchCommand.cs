@@ -11,6 +11,7 @@ internal static class BenchCommand
                fastspool-bench idle [options]                open many sessions and keep them idle
                fastspool-bench sendmail --command PATH --to ADDRESS [options]
                                                              run a sendmail command many times
+               fastspool-bench pop3 --users U1,U2 --password P [options]   drain maildrops: RETR, DELE, QUIT
 
         smtp:
           --server HOST:PORT        the server (default 127.0.0.1:2525)
@@ -55,6 +56,14 @@ internal static class BenchCommand
           --until-delivered PATH    then wait until the mbox (or directory) PATH has gained every message
           --timeout DURATION        longest wait for one invocation, and for delivery (default 300s)
 
+        pop3:
+          --server HOST:PORT        the POP3 server (default 127.0.0.1:1110)
+          --users U1,U2,...         the users whose maildrops are drained, one session each (required)
+          --password P              their password (required)
+          --connections N           sessions at once (default 10)
+          --timeout DURATION        longest run (default 300s)
+          --server-pid PID          report the server's CPU seconds and peak RSS
+
         exit status: 0 all well, 1 errors or timeout, 64 bad usage
         """;
 
@@ -71,12 +80,14 @@ internal static class BenchCommand
             {
                 case "smtp":
                     return await SmtpBench.RunAsync(OptionParser.ParseSmtp(args[1..]), output, error, overwriteProgress);
+                case "pop3":
+                    return await Pop3Bench.RunAsync(OptionParser.ParsePop3(args[1..]), output, error);
                 case "idle":
                     return await IdleBench.RunAsync(OptionParser.ParseIdle(args[1..]), output, error, overwriteProgress);
                 case "sendmail":
                     return await SendmailBench.RunAsync(OptionParser.ParseSendmail(args[1..]), output, error);
                 default:
-                    throw new UsageException($"{args[0]}: unknown mode (smtp, idle or sendmail)");
+                    throw new UsageException($"{args[0]}: unknown mode (smtp, idle, sendmail or pop3)");
             }
         }
         catch (UsageException e)

@@ -12,6 +12,25 @@ internal static class OptionParser
     public const int MaxConnections = 1_000_000;
     public const int MaxMessages = 100_000_000;
 
+    public static Pop3BenchOptions ParsePop3(IReadOnlyList<string> args)
+    {
+        var values = Collect(args, valued: ["--server", "--connections", "--users", "--password", "--timeout", "--server-pid"], flags: []);
+        if (!values.TryGetValue("--users", out string? users) || users.Split(',', StringSplitOptions.RemoveEmptyEntries) is not { Length: > 0 } names)
+            throw new UsageException("--users: a comma-separated list of users is required");
+        if (!values.TryGetValue("--password", out string? password) || password.Length == 0)
+            throw new UsageException("--password: the users' password is required");
+        int? pid = values.TryGetValue("--server-pid", out string? pidText) ? ParseCount("--server-pid", pidText, 1, int.MaxValue) : null;
+        return new Pop3BenchOptions
+        {
+            Server = ParseServer("--server", values.GetValueOrDefault("--server", "127.0.0.1:1110")),
+            Users = names,
+            Password = password,
+            Connections = ParseCount("--connections", values.GetValueOrDefault("--connections", "10"), 1, MaxConnections),
+            Timeout = ParseDuration("--timeout", values.GetValueOrDefault("--timeout", "300s")),
+            ServerPid = pid,
+        };
+    }
+
     public static SmtpBenchOptions ParseSmtp(IReadOnlyList<string> args)
     {
         var values = Collect(args,

@@ -11,6 +11,8 @@ public sealed class FastSpoolOptions
 
     public SmtpOptions Smtp { get; set; } = new();
 
+    public Pop3Options Pop3 { get; set; } = new();
+
     public DeliveryOptions Delivery { get; set; } = new();
 
     public UsersOptions Users { get; set; } = new();
@@ -35,6 +37,10 @@ public sealed class FastSpoolOptions
     public string AliasesPath => Path.Combine(DataDirectory, "aliases");
 
     public string QueueDirectory => Path.Combine(DataDirectory, "queue");
+
+    /// <summary>Where the POP3 server keeps each mbox's index: in the private data directory, not beside the
+    /// mailboxes, which users and their MUAs may reach.</summary>
+    public string MaildropIndexDirectory => Path.Combine(DataDirectory, "pop3");
 
     /// <summary>The admin endpoint's Unix socket, through which the queue verbs reach the running server.</summary>
     public string ControlSocketPath => Path.Combine(DataDirectory, "control.sock");
@@ -63,6 +69,8 @@ public sealed class FastSpoolOptions
             Tls.Certificate = null;
         if (string.IsNullOrWhiteSpace(Tls.Key))
             Tls.Key = null;
+        if (Pop3.Listen is null || Pop3.Listen.Count == 0)
+            Pop3.Listen = ["127.0.0.1:1110"];
         Metrics.Listen ??= [];
         Relay.Networks ??= ["127.0.0.0/8", "::1/128"];
         // The trusted networks are exempt from the per-client limits unless the limits say otherwise (Postfix's

@@ -12,6 +12,22 @@ public static class OptionsValidator
         CheckEndpoints("Smtp:Submission", o.Smtp.Submission, errors);
         CheckEndpoints("Smtp:SubmissionTls", o.Smtp.SubmissionTls, errors);
         CheckEndpoints("Metrics:Listen", o.Metrics.Listen, errors);
+        CheckEndpoints("Pop3:Listen", o.Pop3.Listen, errors);
+        foreach (string listen in o.Pop3.Listen ?? [])
+        {
+            if (TryParseEndpoint(listen, out IPEndPoint pop3) && (o.Smtp.Listen ?? []).Exists(s => TryParseEndpoint(s, out IPEndPoint smtp) && smtp.Equals(pop3)))
+                errors.Add($"Pop3:Listen: '{listen}' is an SMTP endpoint too (Smtp:Listen); give POP3 a port of its own");
+        }
+        if (o.Pop3.Timeout < TimeSpan.FromMinutes(10))
+            errors.Add("Pop3:Timeout: must be at least 10 minutes (RFC 1939 section 3)");
+        if (o.Pop3.MaxConnections < 1)
+            errors.Add("Pop3:MaxConnections: must be at least 1");
+        if (o.Pop3.MaxConnectionsPerClient < 0)
+            errors.Add("Pop3:MaxConnectionsPerClient: must not be negative (0 turns the limit off)");
+        if (o.Pop3.LoginFailureDelay < TimeSpan.Zero || o.Pop3.LoginFailureDelay > TimeSpan.FromSeconds(30))
+            errors.Add("Pop3:LoginFailureDelay: must be between 0 and 30 seconds");
+        if (o.Pop3.MaxLoginFailures < 0)
+            errors.Add("Pop3:MaxLoginFailures: must not be negative (0 turns the limit off)");
         foreach (string listen in o.Metrics.Listen ?? [])
         {
             if (TryParseEndpoint(listen, out IPEndPoint metrics) && (o.Smtp.Listen ?? []).Exists(s => TryParseEndpoint(s, out IPEndPoint smtp) && smtp.Equals(metrics)))

@@ -130,6 +130,17 @@ public static partial class Libc
         return Marshal.GetLastPInvokeError();
     }
 
+    /// <summary><c>mmap(2)</c> of a shared, read-only view (a reader's: the file's own pages, no copy);
+    /// <paramref name="offset"/> must be a multiple of <see cref="Environment.SystemPageSize"/>.</summary>
+    public static int MMapRead(SafeFileHandle handle, long offset, nuint length, out nint address)
+    {
+        address = mmap(0, length, ProtRead, MapShared, handle, offset);
+        if (address != -1) // MAP_FAILED
+            return 0;
+        address = 0;
+        return Marshal.GetLastPInvokeError();
+    }
+
     /// <summary><c>munmap(2)</c>.</summary>
     public static int MUnmap(nint address, nuint length) => ErrnoOf(munmap(address, length));
 

@@ -25,6 +25,8 @@ public sealed class LocalTransport : ITransport
     private readonly ILogger _log;
     private readonly Func<string, MailboxOwner> _ownerOf;
     private readonly UnixFileMode _mailboxMode;
+    private readonly MailboxHolders? _holders;
+    private readonly Func<string, long, long, (bool Known, long NewOffset)>? _relocate;
     private readonly object _lock = new();
 
     // Appends whose outcome is not known yet, by mailbox path (after a crash, or a failed roll-back).
@@ -38,9 +40,15 @@ public sealed class LocalTransport : ITransport
 
     /// <param name="ownerOf">Whose each mailbox is, by name; the server's when null.</param>
     /// <param name="mailboxMode">The mode of new mailboxes.</param>
+    /// <param name="holders">Mailboxes that POP3 sessions hold: appended to under the session's locks.</param>
+    /// <param name="relocate">Where a region of a mailbox (path, offset, length) is after the last POP3 update
+    /// rewrote it: (false, _) when unknown, (true, -1) when the update removed it (the user deleted the message).</param>
     public LocalTransport(MailQueue queue, string mailDirectory, TimeSpan lockTimeout, TimeProvider time, ILogger log,
-        Func<string, MailboxOwner>? ownerOf = null, UnixFileMode mailboxMode = MailboxFile.DefaultMode)
+        Func<string, MailboxOwner>? ownerOf = null, UnixFileMode mailboxMode = MailboxFile.DefaultMode, MailboxHolders? holders = null,
+        Func<string, long, long, (bool Known, long NewOffset)>? relocate = null)
     {
+        _holders = holders;
+        _relocate = relocate;
         _ownerOf = ownerOf ?? (_ => MailboxOwner.Server);
         _mailboxMode = mailboxMode;
         _queue = queue;
@@ -53,6 +61,17 @@ public sealed class LocalTransport : ITransport
     public string Name => TransportName;
 
     public string PathOf(string mailbox) => Path.Combine(_mailDirectory, mailbox);
+
+    /// <summary>Checks the interrupted appends into <paramref name="mailbox"/> now (before a POP3 session rewrites
+    /// it, which would move the regions they name). False when that cannot be done now.</summary>
+    public bool TrySettle(string mailbox, out string? problem) => CheckInterrupted(PathOf(mailbox), _ownerOf(mailbox), out problem);
+
+    /// <summary>Whether an append into the mailbox at <paramref name="path"/> still has to be checked.</summary>
+    public bool HasUnchecked(string path)
+    {
+        lock (_lock)
+            return _unchecked.ContainsKey(path);
+    }
 
     public void Recover(IReadOnlyList<JournalRecord> journals)
     {
@@ -123,6 +142,35 @@ public sealed class LocalTransport : ITransport
             return;
         }
 
+        if (_holders is not null && _holders.TryFind(path, out MailboxHold hold))
+        {
+            // A POP3 session holds the mailbox: append under its locks, after what the session sees.
+            await hold.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!hold.IsReleased)
+                {
+                    MailboxFile held;
+                    try
+                    {
+                        held = MailboxFile.OpenHeld(hold.Lock!);
+                    }
+                    catch (IOException e)
+                    {
+                        Fill(results, toWrite, DeliveryResult.Temporary("4.2.0", e.Message));
+                        return;
+                    }
+                    using (held)
+                        await AppendAsync(held, destination, path, items, toWrite, results, scratch, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+            finally
+            {
+                hold.Gate.Release();
+            }
+        }
+
         MailboxOpenResult opened = MailboxFile.TryOpen(path, owner, _mailboxMode, _lockTimeout, out MailboxFile? file, out string? error);
         DeliveryResult? failure = opened switch
         {
@@ -139,36 +187,40 @@ public sealed class LocalTransport : ITransport
             return;
         }
         using (file)
+            await AppendAsync(file!, destination, path, items, toWrite, results, scratch, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask AppendAsync(MailboxFile file, string destination, string path, IReadOnlyList<DeliveryItem> items, List<int> toWrite,
+        DeliveryResult[] results, ArrayBufferWriter<byte> scratch, CancellationToken cancellationToken)
+    {
+        var content = new ReadOnlySequence<byte>(scratch.WrittenMemory);
+        var entries = new JournalEntry[toWrite.Count];
+        for (int k = 0; k < toWrite.Count; k++)
         {
-            var content = new ReadOnlySequence<byte>(scratch.WrittenMemory);
-            var entries = new JournalEntry[toWrite.Count];
-            for (int k = 0; k < toWrite.Count; k++)
-            {
-                DeliveryItem item = items[toWrite[k]];
-                entries[k] = new JournalEntry(item.Message.Id, item.Recipient, item.Part);
-            }
-            var intent = new MailboxIntent(path, file!.Length, content.Length, MailboxFile.Checksum(content), entries);
-            try
-            {
-                await _queue.RecordJournalAsync(TransportName, intent.EncodePayload(), entries, cancellationToken).ConfigureAwait(false);
-            }
-            catch (QueueUnavailableException e)
-            {
-                Fill(results, toWrite, DeliveryResult.Temporary("4.3.0", "queue unavailable: " + e.Message));
-                return;
-            }
-            try
-            {
-                file.Append(content);
-            }
-            catch (IOException e)
-            {
-                // The append may have failed to roll back too: check the region before writing again.
-                lock (_lock)
-                    Remember(intent);
-                Fill(results, toWrite, DeliveryResult.Temporary("4.2.0", e.Message));
-                return;
-            }
+            DeliveryItem item = items[toWrite[k]];
+            entries[k] = new JournalEntry(item.Message.Id, item.Recipient, item.Part);
+        }
+        var intent = new MailboxIntent(path, file.Length, content.Length, MailboxFile.Checksum(content), entries);
+        try
+        {
+            await _queue.RecordJournalAsync(TransportName, intent.EncodePayload(), entries, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QueueUnavailableException e)
+        {
+            Fill(results, toWrite, DeliveryResult.Temporary("4.3.0", "queue unavailable: " + e.Message));
+            return;
+        }
+        try
+        {
+            file.Append(content);
+        }
+        catch (IOException e)
+        {
+            // The append may have failed to roll back too: check the region before writing again.
+            lock (_lock)
+                Remember(intent);
+            Fill(results, toWrite, DeliveryResult.Temporary("4.2.0", e.Message));
+            return;
         }
         Fill(results, toWrite, DeliveryResult.Sent("delivered to mailbox " + destination));
     }
@@ -204,6 +256,12 @@ public sealed class LocalTransport : ITransport
                     lock (_lock)
                         _foundDone.UnionWith(intent.Entries);
                     break;
+                case MailboxRegionState.Changed when Relocated(intent, owner, out string? where):
+                    lock (_lock)
+                        _foundDone.UnionWith(intent.Entries);
+                    _log.LogInformation("mailbox {Path}: the append at {Offset} was rewritten by a POP3 update ({Where}); not delivered again",
+                        intent.MailboxPath, intent.Offset, where);
+                    break;
                 case MailboxRegionState.Changed:
                     // Something rewrote the mailbox since the crash: look for the messages themselves.
                     JournalEntry[] found = Array.FindAll(intent.Entries, e => MailboxHolds(intent.MailboxPath, e.Id));
@@ -218,6 +276,26 @@ public sealed class LocalTransport : ITransport
             }
         }
         return true;
+    }
+
+    /// <summary>After a POP3 update rewrote the mailbox: the append's region, found where the update put it with the
+    /// recorded checksum, or removed by it (a message the session had seen whole and the user deleted). Cheap: the
+    /// update's index says where, and one region is read.</summary>
+    private bool Relocated(MailboxIntent intent, MailboxOwner owner, out string? where)
+    {
+        where = null;
+        if (_relocate is null)
+            return false;
+        (bool known, long newOffset) = _relocate(intent.MailboxPath, intent.Offset, intent.Length);
+        if (!known)
+            return false;
+        if (newOffset < 0)
+        {
+            where = "the user deleted it";
+            return true;
+        }
+        where = "now at " + newOffset;
+        return MailboxFile.CheckRegion(intent.MailboxPath, owner, newOffset, intent.Length, intent.Crc, _lockTimeout, out _) == MailboxRegionState.Present;
     }
 
     private static void Fill(DeliveryResult[] results, int count, DeliveryResult result)

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Server.Smtp;
 
-/// <summary>Counts SMTP connections, as Postfix's anvil does: the server's concurrent connections, and per client
+/// <summary>Counts a protocol's connections (SMTP's, POP3's), as Postfix's anvil does: the server's concurrent connections, and per client
 /// address the concurrent connections and the new connections in the current minute. Clients in the exempt networks
 /// count only toward the server's limit. A refusal is logged at most once a minute per client (and once a minute for
 /// the server's limit), with the number refused since the last such line.</summary>
@@ -20,14 +20,22 @@ internal sealed class ConnectionLimiter
     private int _ratePerClient;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly string _section;
+    private readonly string _refusal;
     private int _connections;
     private long _lastSweep;
     private long _serverFullLogged;
     private int _serverFullRefused;
 
     public ConnectionLimiter(SmtpOptions options, TimeProvider time, ILogger log)
+        : this("Smtp", "421", time, log) => Apply(options);
+
+    /// <param name="section">The configuration section the limits come from, for the log (<c>Pop3</c>).</param>
+    /// <param name="refusal">What a refused client is answered, for the log (<c>421</c>, <c>-ERR</c>).</param>
+    public ConnectionLimiter(string section, string refusal, TimeProvider time, ILogger log)
     {
-        Apply(options);
+        _section = section;
+        _refusal = refusal;
         _time = time;
         _log = log;
         _lastSweep = time.GetTimestamp();
@@ -35,14 +43,18 @@ internal sealed class ConnectionLimiter
     }
 
     /// <summary>Takes the limits of <paramref name="options"/> (at start, and on a reload); open connections stay.</summary>
-    public void Apply(SmtpOptions options)
+    public void Apply(SmtpOptions options) =>
+        Apply(options.MaxConnections, options.MaxConnectionsPerClient, options.ConnectionRatePerClient, options.ConnectionLimitExemptions);
+
+    /// <summary>Takes new limits; open connections stay.</summary>
+    public void Apply(int maxConnections, int maxPerClient, int ratePerClient, IEnumerable<string>? exemptions)
     {
-        IPNetwork[] exempt = [.. (options.ConnectionLimitExemptions ?? []).Where(n => !string.IsNullOrWhiteSpace(n)).Select(Network)];
+        IPNetwork[] exempt = [.. (exemptions ?? []).Where(n => !string.IsNullOrWhiteSpace(n)).Select(Network)];
         lock (_lock)
         {
-            _maxConnections = options.MaxConnections;
-            _maxPerClient = options.MaxConnectionsPerClient;
-            _ratePerClient = options.ConnectionRatePerClient;
+            _maxConnections = maxConnections;
+            _maxPerClient = maxPerClient;
+            _ratePerClient = ratePerClient;
             _exempt = exempt;
         }
     }
@@ -151,13 +163,13 @@ internal sealed class ConnectionLimiter
             client.Logged = now;
             if (reason == ConnectionAdmission.TooFastFromClient)
             {
-                _log.LogWarning("connection rate limit exceeded: {Count} from [{Client}] this minute (Smtp:ConnectionRatePerClient {Limit}); {Refused} refused with 421 since the last such line",
-                    count, address, _ratePerClient, client.Refused);
+                _log.LogWarning("connection rate limit exceeded: {Count} from [{Client}] this minute ({Section}:ConnectionRatePerClient {Limit}); {Refused} refused with {Refusal} since the last such line",
+                    count, address, _section, _ratePerClient, client.Refused, _refusal);
             }
             else
             {
-                _log.LogWarning("connection count limit exceeded: {Count} from [{Client}] (Smtp:MaxConnectionsPerClient {Limit}); {Refused} refused with 421 since the last such line",
-                    count, address, _maxPerClient, client.Refused);
+                _log.LogWarning("connection count limit exceeded: {Count} from [{Client}] ({Section}:MaxConnectionsPerClient {Limit}); {Refused} refused with {Refusal} since the last such line",
+                    count, address, _section, _maxPerClient, client.Refused, _refusal);
             }
             client.Refused = 0;
         }
@@ -170,13 +182,13 @@ internal sealed class ConnectionLimiter
         if (_time.GetElapsedTime(_serverFullLogged, now) >= Minute)
         {
             _serverFullLogged = now;
-            _log.LogWarning("connection limit reached: {Count} connections open (Smtp:MaxConnections); {Refused} refused with 421 since the last such line, this one from [{Client}]",
-                _connections, _serverFullRefused, address?.ToString() ?? "unknown");
+            _log.LogWarning("connection limit reached: {Count} connections open ({Section}:MaxConnections); {Refused} refused with {Refusal} since the last such line, this one from [{Client}]",
+                _connections, _section, _serverFullRefused, _refusal, address?.ToString() ?? "unknown");
             _serverFullRefused = 0;
         }
         return ConnectionAdmission.ServerFull;
     }
 
     private static IPNetwork Network(string text) =>
-        OptionsValidator.TryParseNetwork(text, out IPNetwork network) ? network : throw new InvalidOperationException($"Smtp:ConnectionLimitExemptions: '{text}' is not a network");
+        OptionsValidator.TryParseNetwork(text, out IPNetwork network) ? network : throw new InvalidOperationException($"ConnectionLimitExemptions: '{text}' is not a network");
 }

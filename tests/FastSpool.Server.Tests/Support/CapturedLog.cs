@@ -36,6 +36,6 @@ internal sealed class CapturedLog : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            log.Add(formatter(state, exception));
+            log.Add(exception is null ? formatter(state, exception) : formatter(state, exception) + " " + exception);
     }
 }

@@ -53,7 +53,8 @@ internal sealed class ServerProcess : IDisposable
             UseShellExecute = false,
         };
         foreach (string arg in (string[])[.. wrapper.Skip(1), .. wrapper.Length > 0 ? ["dotnet"] : (string[])[], dll, "serve", "--data", dataDirectory, $"--Smtp:Listen:0=127.0.0.1:{port}",
-                     "--Users:System=false", "--LocalDomains:0=localhost", "--Smtp:Hostname=crash.test", .. extra])
+                     "--Users:System=false", "--LocalDomains:0=localhost", "--Smtp:Hostname=crash.test",
+                     .. extra.Any(e => e.StartsWith("--Pop3:Listen", StringComparison.Ordinal)) ? (string[])[] : [$"--Pop3:Listen:0=127.0.0.1:{TestServer.FreePort()}"], .. extra])
             info.ArgumentList.Add(arg);
         var process = new Process { StartInfo = info };
         var server = new ServerProcess(process, dataDirectory);

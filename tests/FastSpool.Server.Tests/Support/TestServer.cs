@@ -27,6 +27,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The POP3 port (the first of Pop3:Listen).</summary>
+    public int Pop3Port => int.Parse(Options.Pop3.Listen![0].Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>What the server logged at the level it was started with (warnings unless asked for more).</summary>
     public CapturedLog Log { get; }
 
@@ -83,6 +86,7 @@ internal sealed class TestServer : IAsyncDisposable
             LocalDomains = ["localhost", "example.test"],
             Users = { System = false },
             Smtp = { Listen = [$"127.0.0.1:{port}"], Hostname = "mx.example.test" },
+            Pop3 = { Listen = [$"127.0.0.1:{FreePort()}"] },
             Delivery = { RetryDelay = TimeSpan.FromMilliseconds(200), MaxRetryDelay = TimeSpan.FromSeconds(1), LockTimeout = TimeSpan.FromMilliseconds(200) },
             Queue = { PageSizeBits = 20, MemorySizeBits = 24, SegmentSizeBits = 22, RecoveryInterval = TimeSpan.FromMilliseconds(100) },
         };
