@@ -125,11 +125,12 @@ public sealed class FastSpoolServer : IAsyncDisposable
             // POP3's failed logins per client address (SMTP AUTH counts its own, under the Smtp: limits).
             var loginFailures = new LoginFailures(time, options.Pop3.MaxLoginFailures, options.Pop3.LoginFailureDelay,
                 TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15));
-            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, loginFailures, loggers, time);
+            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, loginFailures, loggers, time, certificate);
             var pop3 = new Pop3ConnectionHandler(pop3Context);
             List<(string Name, IPEndPoint EndPoint)> pop3Endpoints = ListenSockets.Parse("Pop3:Listen", options.Pop3.Listen ?? []);
+            List<(string Name, IPEndPoint EndPoint)> pop3TlsEndpoints = ListenSockets.Parse("Pop3:ListenTls", options.Pop3.ListenTls ?? []);
             List<(string Name, IPEndPoint EndPoint)> metricsEndpoints = ListenSockets.Parse("Metrics:Listen", options.Metrics.Listen ?? []);
-            var listenSockets = new ListenSockets([.. smtpEndpoints, .. pop3Endpoints, .. metricsEndpoints]);
+            var listenSockets = new ListenSockets([.. smtpEndpoints, .. pop3Endpoints, .. pop3TlsEndpoints, .. metricsEndpoints]);
             if (metricsEndpoints.Count > 0)
                 collector = new MetricsCollector(meters);
             WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -147,7 +148,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 var sendmailListener = new SmtpListener(SmtpListenerKind.Smtp, context.Statistics.AddListener("sendmail"));
                 kestrel.ListenUnixSocket(sendmailSocket.BindPath, l => l.Run(connection => smtp.OnLocalConnectedAsync(connection, sendmailListener)));
                 foreach ((_, IPEndPoint endpoint) in pop3Endpoints)
-                    kestrel.Listen(endpoint, l => l.Run(pop3.OnConnectedAsync));
+                    kestrel.Listen(endpoint, l => l.Run(connection => pop3.OnConnectedAsync(connection, implicitTls: false)));
+                foreach ((_, IPEndPoint endpoint) in pop3TlsEndpoints)
+                    kestrel.Listen(endpoint, l => l.Run(connection => pop3.OnConnectedAsync(connection, implicitTls: true)));
                 kestrel.ListenForMetrics(metricsEndpoints.Select(m => m.EndPoint));
             });
             // A session that waits for its client to read replies stops reading; this bounds what the transport

@@ -71,6 +71,7 @@ public sealed class FastSpoolOptions
             Tls.Key = null;
         if (Pop3.Listen is null || Pop3.Listen.Count == 0)
             Pop3.Listen = ["127.0.0.1:1110"];
+        Pop3.ListenTls ??= [];
         Metrics.Listen ??= [];
         Relay.Networks ??= ["127.0.0.0/8", "::1/128"];
         // The trusted networks are exempt from the per-client limits unless the limits say otherwise (Postfix's

@@ -13,6 +13,7 @@ public static class OptionsValidator
         CheckEndpoints("Smtp:SubmissionTls", o.Smtp.SubmissionTls, errors);
         CheckEndpoints("Metrics:Listen", o.Metrics.Listen, errors);
         CheckEndpoints("Pop3:Listen", o.Pop3.Listen, errors);
+        CheckEndpoints("Pop3:ListenTls", o.Pop3.ListenTls, errors);
         foreach (string listen in o.Pop3.Listen ?? [])
         {
             if (TryParseEndpoint(listen, out IPEndPoint pop3) && (o.Smtp.Listen ?? []).Exists(s => TryParseEndpoint(s, out IPEndPoint smtp) && smtp.Equals(pop3)))
@@ -140,6 +141,8 @@ public static class OptionsValidator
         CheckReadable("Tls:Key", tls.Key, errors);
         if (!tls.Enabled && o.Smtp.SubmissionTls is { Count: > 0 })
             errors.Add("Smtp:SubmissionTls: implicit TLS needs a certificate (set Tls:Certificate and Tls:Key)");
+        if (!tls.Enabled && o.Pop3.ListenTls is { Count: > 0 })
+            errors.Add("Pop3:ListenTls: implicit TLS needs a certificate (set Tls:Certificate and Tls:Key)");
     }
 
     /// <summary>A file the server must read at start: missing and unreadable ones are named with their key.</summary>

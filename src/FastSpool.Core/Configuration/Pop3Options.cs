@@ -6,6 +6,10 @@ public sealed class Pop3Options
     /// <summary>Endpoints to listen on, as in <c>Smtp:Listen</c>; null until bound, then <c>127.0.0.1:1110</c>.</summary>
     public List<string>? Listen { get; set; }
 
+    /// <summary>Endpoints with TLS from the first octet (port 995, RFC 8314); they need <c>Tls:Certificate</c>. The
+    /// plain endpoints offer STLS (RFC 2595) once a certificate is configured.</summary>
+    public List<string>? ListenTls { get; set; }
+
     /// <summary>The autologout timer (RFC 1939 §3: at least 10 minutes): a client idle this long, or one that does
     /// not read its replies, is disconnected without an UPDATE.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(10);

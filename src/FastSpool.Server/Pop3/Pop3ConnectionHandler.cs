@@ -11,7 +11,8 @@ internal sealed class Pop3ConnectionHandler(Pop3ServerContext server)
 {
     private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(5);
 
-    public async Task OnConnectedAsync(ConnectionContext connection)
+    /// <param name="implicitTls">A <c>Pop3:ListenTls</c> endpoint: TLS before the greeting.</param>
+    public async Task OnConnectedAsync(ConnectionContext connection, bool implicitTls)
     {
         IPAddress? address = connection.RemoteEndPoint is IPEndPoint ip
             ? ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address
@@ -33,7 +34,7 @@ internal sealed class Pop3ConnectionHandler(Pop3ServerContext server)
         }
         try
         {
-            await new Pop3Session(server, connection, address).RunAsync().ConfigureAwait(false);
+            await new Pop3Session(server, connection, address, implicitTls).RunAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -40,6 +40,9 @@ internal static class Pop3Replies
     public static ReadOnlySpan<byte> MaildropUnavailable => "-ERR [SYS/TEMP] the maildrop cannot be opened now; try again later\r\n"u8;
     public static ReadOnlySpan<byte> MaildropBroken => "-ERR [SYS/PERM] the maildrop cannot be read; ask the administrator\r\n"u8;
     public static ReadOnlySpan<byte> StlsUnavailable => "-ERR STLS is not available\r\n"u8;
+    public static ReadOnlySpan<byte> StlsActive => "-ERR TLS is already active\r\n"u8;
+    public static ReadOnlySpan<byte> StlsSyntax => "-ERR STLS takes no argument\r\n"u8;
+    public static ReadOnlySpan<byte> BeginTls => "+OK Begin TLS negotiation\r\n"u8;
     public static ReadOnlySpan<byte> ApopUnsupported => "-ERR APOP is not supported\r\n"u8;
     public static ReadOnlySpan<byte> UpdateFailed => "-ERR [SYS/TEMP] the deleted messages could not be removed; they are all still there\r\n"u8;
     public static ReadOnlySpan<byte> Autologout => "-ERR autologout: no command for too long\r\n"u8;

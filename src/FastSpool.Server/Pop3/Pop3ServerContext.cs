@@ -3,6 +3,7 @@ using FastSpool.Configuration;
 using FastSpool.Delivery.Local;
 using FastSpool.Delivery.Mbox;
 using FastSpool.Server.Smtp;
+using FastSpool.Server.Tls;
 using FastSpool.Users;
 using Microsoft.Extensions.Logging;
 
@@ -12,8 +13,9 @@ namespace FastSpool.Server.Pop3;
 internal sealed class Pop3ServerContext
 {
     public Pop3ServerContext(FastSpoolOptions options, UserStore users, Func<string, MailboxOwner> ownerOf, LocalTransport? local,
-        MailboxHolders holders, LoginFailures loginFailures, ILoggerFactory loggers, TimeProvider time)
+        MailboxHolders holders, LoginFailures loginFailures, ILoggerFactory loggers, TimeProvider time, ServerCertificate? certificate = null)
     {
+        Certificate = certificate;
         Options = options.Pop3;
         Users = users;
         OwnerOf = ownerOf;
@@ -29,14 +31,20 @@ internal sealed class Pop3ServerContext
         Connections = new ConnectionLimiter("Pop3", "-ERR", time, Logger);
         Connections.Apply(Options.MaxConnections, Options.MaxConnectionsPerClient, 0, null);
         Greeting = Encoding.ASCII.GetBytes($"+OK {options.Smtp.Hostname} FastSpool POP3 server ready\r\n");
-        CapabilitiesWithLogin = Capabilities(login: true);
-        CapabilitiesWithoutLogin = Capabilities(login: false);
+        CapabilitiesWithLogin = Capabilities(login: true, stls: false);
+        CapabilitiesWithoutLogin = Capabilities(login: false, stls: false);
+        CapabilitiesWithLoginAndStls = Capabilities(login: true, stls: true);
+        CapabilitiesWithoutLoginWithStls = Capabilities(login: false, stls: true);
     }
 
     // RFC 2449 §6. EXPIRE NEVER: FastSpool deletes nothing on its own; LOGIN-DELAY 0: it asks no wait between logins.
-    private static byte[] Capabilities(bool login) => Encoding.ASCII.GetBytes(
-        "+OK capability list follows\r\nTOP\r\nUIDL\r\n" + (login ? "USER\r\nSASL PLAIN\r\n" : "")
+    // RFC 2595 §4: STLS, before TLS only.
+    private static byte[] Capabilities(bool login, bool stls) => Encoding.ASCII.GetBytes(
+        "+OK capability list follows\r\nTOP\r\nUIDL\r\n" + (login ? "USER\r\nSASL PLAIN\r\n" : "") + (stls ? "STLS\r\n" : "")
         + "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nEXPIRE NEVER\r\nLOGIN-DELAY 0\r\nIMPLEMENTATION FastSpool\r\n.\r\n");
+
+    /// <summary>The certificate of STLS and of <c>Pop3:ListenTls</c>; null: no TLS.</summary>
+    public ServerCertificate? Certificate { get; }
 
     public Pop3Options Options { get; }
     public UserStore Users { get; }
@@ -58,6 +66,10 @@ internal sealed class Pop3ServerContext
     /// <summary>CAPA where a login is allowed (USER and SASL PLAIN listed), and where it is not.</summary>
     public byte[] CapabilitiesWithLogin { get; }
     public byte[] CapabilitiesWithoutLogin { get; }
+
+    /// <summary>The same before TLS where a certificate is configured: STLS listed.</summary>
+    public byte[] CapabilitiesWithLoginAndStls { get; }
+    public byte[] CapabilitiesWithoutLoginWithStls { get; }
 
     /// <summary>Cancelled when the server stops.</summary>
     public CancellationToken Stopping { get; set; }

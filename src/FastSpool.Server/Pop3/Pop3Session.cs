@@ -8,6 +8,7 @@ using FastSpool.Logging;
 using FastSpool.Protocols.Pop3;
 using FastSpool.Protocols.Sasl;
 using FastSpool.Protocols.Smtp;
+using FastSpool.Server.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -15,8 +16,8 @@ namespace FastSpool.Server.Pop3;
 
 /// <summary>One POP3 connection. Command lines are parsed from the pipe's buffers; message text is streamed from the
 /// maildrop's mapping into the output, LF turned into CRLF and dot-stuffed on the way.</summary>
-/// <remarks>STLS (RFC 2595) goes in <see cref="HandleAsync"/>: after <c>+OK</c>, wrap the transport in TLS, drop any
-/// input that came with the STLS line, and set <see cref="_secure"/>.</remarks>
+/// <remarks>STLS (RFC 2595 §4): after <c>+OK</c> the transport is wrapped in TLS, input that came with the STLS line is
+/// dropped unread (as after SMTP's STARTTLS), and the session starts again in AUTHORIZATION.</remarks>
 internal sealed partial class Pop3Session
 {
     /// <summary>Longest command line, with its CRLF. RFC 2449 §4 asks for 255; AUTH PLAIN's response needs more.</summary>
@@ -25,8 +26,12 @@ internal sealed partial class Pop3Session
     private const int FlushThreshold = 64 * 1024;
 
     private readonly Pop3ServerContext _server;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
+    private readonly ConnectionContext _connection;
+    private readonly bool _implicitTls;
+    private PipeReader _input;
+    private PipeWriter _output;
+    private TlsConnection? _tls;
+    private bool _startTls;
     private readonly IPAddress? _clientIp;
     private readonly string _client;
     private readonly CancellationTokenSource _timeout;
@@ -52,9 +57,11 @@ internal sealed partial class Pop3Session
     private int _topped;
     private MultilineEncoder _encoder;
 
-    public Pop3Session(Pop3ServerContext server, ConnectionContext connection, IPAddress? clientAddress)
+    public Pop3Session(Pop3ServerContext server, ConnectionContext connection, IPAddress? clientAddress, bool implicitTls = false)
     {
         _server = server;
+        _connection = connection;
+        _implicitTls = implicitTls;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
         _clientIp = clientAddress;
@@ -93,6 +100,8 @@ internal sealed partial class Pop3Session
         _server.Logger.Line(LogLevel.Information, $"connect from [{_client}]");
         try
         {
+            if (_implicitTls && !await UpgradeAsync().ConfigureAwait(false))
+                return;
             _output.Write(_server.Greeting);
             await FlushAsync().ConfigureAwait(false);
             await CommandLoopAsync().ConfigureAwait(false);
@@ -119,6 +128,8 @@ internal sealed partial class Pop3Session
         {
             // A session that ends without QUIT deletes nothing (RFC 1939 §6).
             _maildrop?.Dispose();
+            if (_tls is not null)
+                await _tls.DisposeAsync().ConfigureAwait(false);
             _timer.Dispose();
             _timeout.Dispose();
             _server.Logger.Line(LogLevel.Information, $"disconnect from [{_client}]{UserPart}");
@@ -165,6 +176,20 @@ internal sealed partial class Pop3Session
                     : await HandleAsync(length).ConfigureAwait(false);
                 if (!close && _output.UnflushedBytes >= FlushThreshold)
                     await FlushAsync().ConfigureAwait(false);
+                if (_startTls)
+                    break;
+            }
+            if (_startTls)
+            {
+                _startTls = false;
+                // What came after the STLS line was sent in clear before the handshake: dropped, never executed.
+                if (!buffer.IsEmpty)
+                    _server.Logger.Line(LogLevel.Warning, $"[{_client}] sent {buffer.Length} octets after STLS before the TLS handshake: discarded");
+                _input.AdvanceTo(buffer.End);
+                await FlushAsync().ConfigureAwait(false);
+                if (!await UpgradeAsync().ConfigureAwait(false))
+                    return;
+                continue;
             }
             _input.AdvanceTo(buffer.Start, buffer.End);
             // Replies are flushed when the input is used up, so a pipelining client gets them in one batch.
@@ -205,7 +230,10 @@ internal sealed partial class Pop3Session
         switch (verb)
         {
             case Pop3Verb.Capa:
-                _output.Write(_state == Pop3State.Authorization && !LoginAllowed ? _server.CapabilitiesWithoutLogin : _server.CapabilitiesWithLogin);
+                bool stls = _state == Pop3State.Authorization && _server.Certificate is not null && !_secure;
+                bool login = _state != Pop3State.Authorization || LoginAllowed;
+                _output.Write(stls ? (login ? _server.CapabilitiesWithLoginAndStls : _server.CapabilitiesWithoutLoginWithStls)
+                    : login ? _server.CapabilitiesWithLogin : _server.CapabilitiesWithoutLogin);
                 return False;
             case Pop3Verb.Quit:
                 return QuitAsync();
@@ -222,7 +250,7 @@ internal sealed partial class Pop3Session
                 Pop3Verb.User => Result(User(argument)),
                 Pop3Verb.Pass => PassAsync(length),
                 Pop3Verb.Auth => AuthAsync(length),
-                Pop3Verb.Stls => Result(Error(Pop3Replies.StlsUnavailable)),
+                Pop3Verb.Stls => Result(Stls(argument)),
                 Pop3Verb.Apop => Result(Error(Pop3Replies.ApopUnsupported)),
                 _ => Result(Error(Pop3Replies.NotInAuthorization)),
             };
@@ -238,6 +266,50 @@ internal sealed partial class Pop3Session
             Pop3Verb.Top => TopAsync(argument),
             _ => Result(Error(Pop3Replies.NotInTransaction)),
         };
+    }
+
+    /// <summary>RFC 2595 §4: STLS in AUTHORIZATION, with a certificate and no TLS yet.</summary>
+    private bool Stls(ReadOnlySpan<byte> argument)
+    {
+        if (_server.Certificate is null)
+            return Error(Pop3Replies.StlsUnavailable);
+        if (_secure)
+            return Error(Pop3Replies.StlsActive);
+        if (!argument.IsEmpty)
+            return Error(Pop3Replies.StlsSyntax);
+        _output.Write(Pop3Replies.BeginTls);
+        _startTls = true;
+        return false;
+    }
+
+    /// <summary>The TLS handshake (after STLS, or before the greeting on <c>Pop3:ListenTls</c>), then the session on
+    /// the TLS pipes with what it knew forgotten. False when the handshake failed (logged): the connection closes.</summary>
+    private async ValueTask<bool> UpgradeAsync()
+    {
+        ArmTimer();
+        try
+        {
+            _tls = await TlsConnection.AcceptAsync(_connection.Transport, _server.Certificate!, Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException or InvalidOperationException
+            || (e is OperationCanceledException && !_server.Stopping.IsCancellationRequested && !_connectionClosed.IsCancellationRequested))
+        {
+            string reason = e is OperationCanceledException ? "timeout" : e.InnerException?.Message ?? e.Message;
+            _server.Logger.Line(LogLevel.Information, $"TLS handshake failed from [{_client}]: {reason}");
+            return false;
+        }
+        finally
+        {
+            DisarmTimer();
+        }
+        _input = _tls.Input;
+        _output = _tls.Output;
+        _secure = true;
+        _user = null;
+        _awaitingSaslResponse = false;
+        _lineReader.Reset();
+        _server.Logger.Line(LogLevel.Information, $"TLS connection established from [{_client}]: {_tls.Description}");
+        return true;
     }
 
     private static ValueTask<bool> False => new(false);
