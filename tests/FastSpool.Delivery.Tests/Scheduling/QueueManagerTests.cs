@@ -208,6 +208,7 @@ public sealed class QueueManagerTests : IAsyncLifetime
 
         await _h.RestartAsync();
         Assert.True(Assert.Single(_h.Recovered.Messages).DelayWarned);
+        await _h.DrainAsync(); // the recovered message is waiting for its retry before the clock moves
         await RetriedAtAsync(message, 142, 209);
         await _h.DrainAsync();
         Assert.Single(_h.NoticesAbout(message.Id));
@@ -631,6 +632,8 @@ public sealed class QueueManagerTests : IAsyncLifetime
 
         await _h.RestartAsync();
         Assert.Equal((5, At(142)), (Recipient(message).Attempts, Recipient(message).NextAttempt));
+        // The recovered message is waiting for its retry (its timer set) before the clock moves.
+        await _h.DrainAsync();
         await RetriedAtAsync(message, 142);
 
         // The sixth failure waits the longest delay, as it would have without the restart.
