@@ -202,7 +202,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 options.DataDirectory, string.Join(", ", options.Smtp.Listen!),
                 (submissionEndpoints.Count > 0 ? ", submission on " + string.Join(", ", options.Smtp.Submission!) : "")
                 + (implicitEndpoints.Count > 0 ? ", submission with TLS on " + string.Join(", ", options.Smtp.SubmissionTls!) : ""),
-                string.Join(", ", options.Pop3.Listen!),
+                string.Join(", ", options.Pop3.Listen!) + (pop3TlsEndpoints.Count > 0 ? ", POP3 with TLS on " + string.Join(", ", options.Pop3.ListenTls!) : ""),
                 metricsEndpoints.Count > 0 ? ", metrics on " + string.Join(", ", options.Metrics.Listen!) : "",
                 string.Join(", ", options.LocalDomains!), recovered.Messages.Count);
             return server;
