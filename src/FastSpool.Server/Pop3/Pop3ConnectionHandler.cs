@@ -9,27 +9,15 @@ namespace FastSpool.Server.Pop3;
 /// connection limits admit; any other gets <c>-ERR [SYS/TEMP] too many connections</c> and is closed.</summary>
 internal sealed class Pop3ConnectionHandler(Pop3ServerContext server)
 {
-    private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(5);
-
     /// <param name="implicitTls">A <c>Pop3:ListenTls</c> endpoint: TLS before the greeting.</param>
     public async Task OnConnectedAsync(ConnectionContext connection, bool implicitTls)
     {
-        IPAddress? address = connection.RemoteEndPoint is IPEndPoint ip
-            ? ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address
-            : null;
+        IPAddress? address = ConnectionEndpoints.Address(connection.RemoteEndPoint);
         ConnectionAdmission admission = server.Connections.TryAdmit(address);
         if (admission != ConnectionAdmission.Admitted)
         {
             byte[] reply = (admission == ConnectionAdmission.ServerFull ? Pop3Replies.ServerFull : Pop3Replies.TooManyFromClient).ToArray();
-            try
-            {
-                using var timeout = new CancellationTokenSource(RefusalFlushTimeout, server.Time);
-                await connection.Transport.Output.WriteAsync(reply, timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ConnectionResetException)
-            {
-                server.Logger.LogDebug("refused client [{Client}] was gone before its -ERR: {Reason}", address, e.Message);
-            }
+            await ConnectionRefusal.SendAsync(connection, reply, server.Time, server.Logger, address).ConfigureAwait(false);
             return;
         }
         try

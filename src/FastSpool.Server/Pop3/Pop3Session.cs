@@ -70,7 +70,7 @@ internal sealed partial class Pop3Session
         _timeout = CancellationTokenSource.CreateLinkedTokenSource(server.Stopping, connection.ConnectionClosed);
         _timer = server.Time.CreateTimer(static state => ((Pop3Session)state!).TimedOut(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         // A password may cross the connection in clear only where the configuration says, or by default on loopback.
-        bool loopback = connection.LocalEndPoint is IPEndPoint local && IPAddress.IsLoopback(local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address);
+        bool loopback = ConnectionEndpoints.IsLoopback(connection.LocalEndPoint);
         _plaintextAllowed = server.Options.AllowPlaintextWithoutTls ?? loopback;
         _secure = connection.Features.Get<Microsoft.AspNetCore.Connections.Features.ITlsHandshakeFeature>() is not null;
     }

@@ -9,15 +9,10 @@ namespace FastSpool.Server.Smtp;
 /// connection limits admit; any other gets <c>421 4.7.0 host Error: too many connections</c> and is closed.</summary>
 internal sealed class SmtpConnectionHandler(SmtpServerContext server)
 {
-    // A refused client gets this long to take its one line; a reply that small fits in the socket's buffer.
-    private static readonly TimeSpan RefusalFlushTimeout = TimeSpan.FromSeconds(5);
-
     /// <param name="listener">The listen endpoint the connection came in on (one handler serves them all).</param>
     public async Task OnConnectedAsync(ConnectionContext connection, SmtpListener listener)
     {
-        IPAddress? address = connection.RemoteEndPoint is IPEndPoint ip
-            ? ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address
-            : null;
+        IPAddress? address = ConnectionEndpoints.Address(connection.RemoteEndPoint);
         ConnectionAdmission admission = server.Connections.TryAdmit(address);
         if (admission != ConnectionAdmission.Admitted)
         {
@@ -65,15 +60,8 @@ internal sealed class SmtpConnectionHandler(SmtpServerContext server)
         string reply = admission == ConnectionAdmission.ServerFull || address is null
             ? $"421 4.7.0 {server.Options.Hostname} Error: too many connections\r\n"
             : $"421 4.7.0 {server.Options.Hostname} Error: too many connections from {address}\r\n";
-        server.Metrics.Rejected("CONNECT", System.Text.Encoding.ASCII.GetBytes(reply));
-        try
-        {
-            using var timeout = new CancellationTokenSource(RefusalFlushTimeout, server.Time);
-            await connection.Transport.Output.WriteAsync(System.Text.Encoding.ASCII.GetBytes(reply), timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ConnectionResetException)
-        {
-            server.Logger.LogDebug("refused client [{Client}] was gone before its 421: {Reason}", address, e.Message);
-        }
+        byte[] octets = System.Text.Encoding.ASCII.GetBytes(reply);
+        server.Metrics.Rejected("CONNECT", octets);
+        await ConnectionRefusal.SendAsync(connection, octets, server.Time, server.Logger, address).ConfigureAwait(false);
     }
 }

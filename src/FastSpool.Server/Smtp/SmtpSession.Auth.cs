@@ -296,7 +296,4 @@ internal sealed partial class SmtpSession
         byte[] reply = [.. "553 5.7.1 <"u8, .. path, (byte)'>', .. SmtpReplies.NotOwnedText, .. _authenticatedUserBytes, .. SmtpReplies.Crlf];
         return Reject(reply, sender: path);
     }
-
-    private static bool IsLoopback(EndPoint? local) =>
-        local is IPEndPoint ip && IPAddress.IsLoopback(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address);
 }

@@ -108,7 +108,7 @@ internal sealed partial class SmtpSession
     {
         _server = server;
         _connection = connection;
-        _localIsLoopback = IsLoopback(connection.LocalEndPoint);
+        _localIsLoopback = ConnectionEndpoints.IsLoopback(connection.LocalEndPoint);
         _listener = listener;
         _submitter = submitter;
         _input = connection.Transport.Input;
