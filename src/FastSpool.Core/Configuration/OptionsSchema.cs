@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 
@@ -5,7 +6,12 @@ namespace FastSpool.Configuration;
 
 /// <summary>The configuration keys, read from the options types themselves so that a new option needs no second list:
 /// which keys exist and what shape each takes (a value, a list, a section), the nearest key to a misspelt one, and
-/// the effective settings as <c>Section:Key</c> = text (for <c>fastspool check</c> and the reload log).</summary>
+/// the effective settings as <c>Section:Key</c> = text (for <c>fastspool check</c> and the reload log). A trimmed
+/// build (the native sendmail client) keeps the options types whole (ILLink.Descriptors.xml, embedded in this
+/// assembly), so the reflection here finds every key there too.</summary>
+[UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "The options types are kept whole by ILLink.Descriptors.xml.")]
+[UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "The options types are kept whole by ILLink.Descriptors.xml.")]
+[UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "The options types are kept whole by ILLink.Descriptors.xml.")]
 public static class OptionsSchema
 {
     public static IEnumerable<PropertyInfo> Keys(Type section) =>

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using FastSpool.Posix;
 using FastSpool.Protocols.Smtp;
 using FastSpool.Queue;
+using FastSpool.Queue.Pickup;
 using FastSpool.Server.Smtp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;

@@ -22,7 +22,7 @@ internal static class CommandLine
     {
         // sendmail's command line is not System.CommandLine's: it is parsed apart (see SendmailArguments).
         if (args.Length > 0 && args[0] == "sendmail")
-            return Sendmail.SendmailCommand.Run(args[1..], Sendmail.SendmailMode.Deliver, terminal);
+            return Sendmail.SendmailCommand.Run(args[1..], Sendmail.SendmailMode.Deliver, terminal, Run);
         var settings = new List<string>();
         var context = new CliContext(terminal, settings);
         Command root = Build(context);

@@ -84,6 +84,20 @@ public sealed class SendmailMessageTests
     }
 
     [Fact]
+    public void AResentMessageTakesItsRecipientsFromTheResentFieldsAndGetsTheResentFieldsAdded()
+    {
+        (MessageHead head, _) = Read("From: a@x\nTo: old@x\nDate: Tue, 1 Dec 2026 00:00:00 +0100\nMessage-ID: <a@b>\n"
+            + "Resent-To: new@x\nResent-Bcc: hidden@x\n\nbody\n");
+        Assert.True(head.Resent);
+        Assert.Equal(["new@x", "hidden@x"], head.HeaderRecipients());
+        string text = Encoding.UTF8.GetString(head.Complete("me@host", null, "host", Now));
+        Assert.Matches(
+            "^From: a@x\r\nTo: old@x\r\nDate: Tue, 1 Dec 2026 00:00:00 \\+0100\r\nMessage-ID: <a@b>\r\nResent-To: new@x\r\n"
+            + "Resent-From: me@host\r\nResent-Date: Mon, 30 Nov 2026 12:00:00 \\+0000\r\nResent-Message-ID: <20261130120000\\.[0-9A-F]{16}@host>\r\n\r\n$",
+            text);
+    }
+
+    [Fact]
     public void PresentFieldsAreKeptAsTheyAre()
     {
         (MessageHead head, _) = Read("from: X <x@y>\nDATE: Tue, 1 Dec 2026 00:00:00 +0100\nMessage-Id: <a@b>\n\n");

@@ -1,6 +1,6 @@
 using System.Text;
 using FastSpool.Protocols.Smtp;
-using FastSpool.Server.Sendmail;
+using FastSpool.Queue.Pickup;
 
 namespace FastSpool.Server.Tests.Sendmail;
 

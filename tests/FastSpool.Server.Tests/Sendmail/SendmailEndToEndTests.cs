@@ -1,6 +1,8 @@
 using System.Text;
+using FastSpool.Cli.Sendmail;
 using FastSpool.Configuration;
 using FastSpool.Protocols.Smtp;
+using FastSpool.Queue.Pickup;
 using FastSpool.Server.Sendmail;
 using FastSpool.Server.Tests.Support;
 using Microsoft.Extensions.Logging;
@@ -275,6 +277,82 @@ public sealed class SendmailEndToEndTests : IAsyncDisposable
         Succeeded(Sendmail("", "-q"));
         var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
         Assert.Equal("refused at first", message.Subject);
+    }
+
+    /// <summary>A server that fails after the message was sent (a 4xx to the end of the data, or the connection lost
+    /// in the middle of it) is a fault that a running FastSpool cannot be made to produce on demand: a scripted server
+    /// on the submission socket stands in for it. sendmail read the message whole before sending it, so the maildrop
+    /// takes it, and the real server delivers it once.</summary>
+    [Theory]
+    [InlineData("451 4.3.0 Error: queue file write error")]
+    [InlineData(null)]
+    public async Task AServerThatFailsAfterTheMessageWasSentLeavesItToTheMaildrop(string? replyToTheEnd)
+    {
+        string socketPath = Path.Combine(_root, "failing.sock");
+        File.WriteAllText(ConfigFile, $$"""
+            { "DataDirectory": "{{Data}}", "LocalDomains": [ "localhost" ], "Smtp": { "Hostname": "mx.example.test" },
+              "Users": { "System": false }, "Sendmail": { "Socket": "{{socketPath}}" } }
+            """);
+        Directory.CreateDirectory(Data);
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        listener.Listen();
+        Task failing = Task.Run(async () =>
+        {
+            using System.Net.Sockets.Socket connection = await listener.AcceptAsync();
+            using var stream = new System.Net.Sockets.NetworkStream(connection);
+            using var reader = new StreamReader(stream, Encoding.Latin1);
+            using var writer = new StreamWriter(stream, Encoding.Latin1) { NewLine = "\r\n", AutoFlush = true };
+            await writer.WriteLineAsync("220 failing ESMTP");
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line == "DATA")
+                {
+                    await writer.WriteLineAsync("354 go ahead");
+                    if (replyToTheEnd is null)
+                    {
+                        await reader.ReadLineAsync();
+                        return; // closed in the middle of the data
+                    }
+                    while (await reader.ReadLineAsync() is { } data && data != ".")
+                    {
+                    }
+                    await writer.WriteLineAsync(replyToTheEnd);
+                }
+                else
+                {
+                    await writer.WriteLineAsync(line == "QUIT" ? "221 bye" : "250 ok");
+                }
+            }
+        });
+
+        CliResult result = Sendmail("Subject: failed late\n\nbody\n", "-v", "alice@localhost");
+        await failing;
+        Succeeded(result);
+        Assert.Contains(replyToTheEnd is null ? "the connection to the server was lost" : "it answered 451 4.3.0", result.Error);
+        Assert.Contains("dropping it into the maildrop", result.Error);
+        Assert.Single(Directory.GetFiles(Path.Combine(Data, "maildrop")));
+
+        await StartAsync();
+        var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
+        Assert.Equal("failed late", message.Subject);
+    }
+
+    /// <summary>Over 1 MiB the message waits in a temporary file with no name (nothing left behind), and arrives
+    /// byte for byte.</summary>
+    [Fact]
+    public async Task ALargeMessageIsSpooledAsideAndArrivesWhole()
+    {
+        await StartAsync();
+        var body = new StringBuilder();
+        for (int i = 0; body.Length < 3 * MessageSpool.MemoryLimit; i++)
+            body.Append(i % 7 == 0 ? "." : "").Append("line ").Append(i).Append(' ', 60).Append('\n');
+        string[] before = Directory.GetFiles(Path.GetTempPath(), ".fastspool-sendmail.*");
+        Succeeded(Sendmail("Subject: large\n\n" + body, "-i", "alice@localhost"));
+        var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
+        // The mbox keeps an empty line after each message, which the parser gives as part of the last one's body.
+        Assert.Equal(body.ToString(), message.TextBody!.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd('\n') + "\n");
+        Assert.Equal(before, Directory.GetFiles(Path.GetTempPath(), ".fastspool-sendmail.*"));
     }
 
     [Fact]

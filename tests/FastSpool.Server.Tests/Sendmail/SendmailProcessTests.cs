@@ -6,27 +6,25 @@ using MimeKit;
 
 namespace FastSpool.Server.Tests.Sendmail;
 
-/// <summary>The real binary called through links named sendmail, mailq and newaliases, as programs call
-/// /usr/sbin/sendmail: from another directory with no --config (the configuration found through FASTSPOOL_CONFIG or
+/// <summary>The real programs called through links named sendmail, mailq and newaliases, as programs call
+/// /usr/sbin/sendmail: the native client (fastspool-sendmail, as installed) and, in the first test, the full fastspool
+/// command too; from another directory with no --config (the configuration found through FASTSPOOL_CONFIG or
 /// ./fastspool.json), by mutt and bsd-mailx configured with sendmail=, by Python's subprocess with -t -i, and -bs
 /// driven by Python's smtplib over a pipe; as a user who is not root; killed in the middle of writing.</summary>
-public sealed class SendmailProcessTests : IAsyncDisposable
+public sealed class SendmailProcessTests : IAsyncLifetime
 {
     private static readonly UnixFileMode Mode0755 = (UnixFileMode)0b111_101_101;
 
     private readonly string _root = Directory.CreateTempSubdirectory("fastspool-smp-").FullName;
     private TestServer? _server;
 
-    public SendmailProcessTests()
+    public async Task InitializeAsync()
     {
         // Reachable by other users (the temporary directory is 0700): the configuration and the submission socket are
         // for everyone; the data directory inside stays private.
         File.SetUnixFileMode(_root, Mode0755);
-        Directory.CreateDirectory(Bin);
-        File.SetUnixFileMode(Bin, Mode0755);
-        string program = Path.Combine(AppContext.BaseDirectory, "fastspool");
-        foreach (string name in (string[])["sendmail", "mailq", "newaliases"])
-            File.CreateSymbolicLink(Path.Combine(Bin, name), program);
+        Link(Bin, await NativeSendmail.PathAsync());
+        Link(FullCommandBin, Path.Combine(AppContext.BaseDirectory, "fastspool"));
         File.WriteAllText(ConfigFile, $$"""
             { "DataDirectory": "{{Data}}", "LocalDomains": [ "localhost", "example.test" ],
               "Smtp": { "Hostname": "mx.example.test" }, "Users": { "System": false } }
@@ -34,7 +32,19 @@ public sealed class SendmailProcessTests : IAsyncDisposable
         File.SetUnixFileMode(ConfigFile, (UnixFileMode)0b110_100_100);
     }
 
+    private static void Link(string directory, string program)
+    {
+        Directory.CreateDirectory(directory);
+        File.SetUnixFileMode(directory, Mode0755);
+        foreach (string name in (string[])["sendmail", "mailq", "newaliases"])
+            File.CreateSymbolicLink(Path.Combine(directory, name), program);
+    }
+
+    /// <summary>Links to the native client.</summary>
     private string Bin => Path.Combine(_root, "bin");
+
+    /// <summary>Links to the full fastspool command, which acts as sendmail as well.</summary>
+    private string FullCommandBin => Path.Combine(_root, "bin-full");
 
     private string Sendmail => Path.Combine(Bin, "sendmail");
 
@@ -46,7 +56,7 @@ public sealed class SendmailProcessTests : IAsyncDisposable
 
     private Dictionary<string, string?> Environment => new() { ["FASTSPOOL_CONFIG"] = ConfigFile, ["HOME"] = _root };
 
-    public async ValueTask DisposeAsync()
+    public async Task DisposeAsync()
     {
         if (_server is not null)
             await _server.DisposeAsync();
@@ -61,16 +71,21 @@ public sealed class SendmailProcessTests : IAsyncDisposable
 
     private static void Succeeded(CliResult result) => Assert.True(result.Code == 0, result.ToString());
 
-    [Fact]
-    public async Task CalledThroughLinksItActsAsSendmailMailqAndNewaliasesWithTheConfigurationFoundWithoutConfig()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CalledThroughLinksItActsAsSendmailMailqAndNewaliasesWithTheConfigurationFoundWithoutConfig(bool fullCommand)
     {
+        string bin = fullCommand ? FullCommandBin : Bin;
+        string sendmail = Path.Combine(bin, "sendmail");
         await StartAsync();
-        Succeeded(await RunAsync(Sendmail, "Subject: linked\n\nx\n", "alice@localhost"));
+        Succeeded(await RunAsync(sendmail, "Subject: linked\n\nx\n", "alice@localhost"));
         // No variable: ./fastspool.json of the working directory.
-        Succeeded(await ChildProcess.RunAsync(Sendmail, ["alice@localhost"], "Subject: cwd\n\ny\n", new Dictionary<string, string?> { ["FASTSPOOL_CONFIG"] = null }, _root));
+        Succeeded(await ChildProcess.RunAsync(sendmail, ["alice@localhost"], "Subject: cwd\n\ny\n", new Dictionary<string, string?> { ["FASTSPOOL_CONFIG"] = null }, _root));
         Assert.Equal(["cwd", "linked"], (await Server.DeliveredAsync("alice", 2)).Select(m => m.Message.Subject).Order());
 
-        CliResult mailq = await RunAsync(Path.Combine(Bin, "mailq"), null);
+        // mailq: the native client runs the fastspool command beside it.
+        CliResult mailq = await RunAsync(Path.Combine(bin, "mailq"), null);
         Succeeded(mailq);
         Assert.Equal("Mail queue is empty\n", mailq.Out);
 
@@ -181,6 +196,9 @@ public sealed class SendmailProcessTests : IAsyncDisposable
         Assert.Contains("(FastSpool sendmail, from userid 54321)", message.Headers["Received"]);
     }
 
+    /// <summary>sendmail reads the whole message before it writes anything: one killed while its input is still
+    /// coming leaves nothing (its spool has no name), and a file left by a writer killed in the middle of the maildrop
+    /// write starts with a dot and is never picked up (TheRunningServerTakesTheMaildropIn... in SendmailEndToEndTests).</summary>
     [Fact]
     public async Task AWriterKilledInTheMiddleLeavesNothingThatIsPickedUp()
     {
@@ -192,23 +210,42 @@ public sealed class SendmailProcessTests : IAsyncDisposable
         info.Environment["FASTSPOOL_CONFIG"] = ConfigFile;
         using (Process writer = Process.Start(info)!)
         {
-            await writer.StandardInput.WriteAsync("Subject: killed\n\npart one\n");
+            await writer.StandardInput.WriteAsync("Subject: killed\n\npart one\n" + new string('x', 70) + "\n");
             await writer.StandardInput.FlushAsync();
-            await Wait.UntilAsync(() => Directory.GetFiles(maildrop).Any(f => Path.GetFileName(f).StartsWith('.')),
-                because: "the writer's unfinished file", observed: () => string.Join(", ", Directory.GetFiles(maildrop)));
-            writer.Kill(); // SIGKILL, in the middle of the body
+            writer.Kill(); // SIGKILL, with the message half written
             await writer.WaitForExitAsync();
         }
+        Assert.Single(Directory.GetFiles(maildrop));
 
         await StartAsync();
         var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
         Assert.Equal("complete", message.Subject);
-        // Asked to look again, the server still leaves the unfinished file alone.
         Succeeded(await RunAsync(Sendmail, null, "-q"));
         await Server.WaitForIdleQueueAsync();
         Assert.Single(Mailbox.Read(Server.MailboxPath("alice")));
-        string unfinished = Assert.Single(Directory.GetFiles(maildrop));
-        Assert.StartsWith(".", Path.GetFileName(unfinished));
+        Assert.Empty(Directory.GetFiles(maildrop));
+    }
+
+    /// <summary>The issue's load: 1,000 invocations of the native client, 50 at a time, each a process of its own as
+    /// cron and scripts start it; every message arrives once.</summary>
+    [Fact]
+    public async Task AThousandConcurrentProcessesAreEachDeliveredOnce()
+    {
+        await StartAsync();
+        int next = -1;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(async () =>
+        {
+            for (int i = Interlocked.Increment(ref next); i < 1000; i = Interlocked.Increment(ref next))
+            {
+                CliResult result = await RunAsync(Sendmail, $"Subject: n{i}\n\nmessage {i}\n", "alice@localhost");
+                if (result.Code != 0)
+                    failures.Add(result.ToString());
+            }
+        })));
+        Assert.Empty(failures);
+        List<(string, MimeMessage Message)> messages = await Server.DeliveredAsync("alice", 1000, TimeSpan.FromSeconds(120));
+        Assert.Equal(1000, messages.Select(m => m.Message.Subject).Distinct().Count());
     }
 
     [Fact]

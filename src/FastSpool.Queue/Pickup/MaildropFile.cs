@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using FastSpool.Protocols.Smtp;
 
-namespace FastSpool.Server.Sendmail;
+namespace FastSpool.Queue.Pickup;
 
 /// <summary>The layout of one maildrop file: a few envelope lines, an empty line, then the message in canonical
 /// form (CRLF line ends, as the queue stores it).

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using FastSpool.Posix;
-using FastSpool.Server.Sendmail;
+using FastSpool.Queue.Pickup;
 using Microsoft.Win32.SafeHandles;
 
 namespace FastSpool.Cli.Sendmail;
@@ -64,12 +64,6 @@ internal sealed class MaildropWriter : IDisposable
     }
 
     public void Write(ReadOnlySpan<byte> text) => _file.Write(text);
-
-    public void WriteLine(ReadOnlySpan<byte> line)
-    {
-        _file.Write(line);
-        _file.Write("\r\n"u8);
-    }
 
     /// <summary>Makes the message durable and visible: size, fsync, rename, fsync of the directory. Returns its name.</summary>
     public string Publish()

@@ -1,6 +1,6 @@
 using FastSpool.Protocols.Smtp;
 
-namespace FastSpool.Server.Sendmail;
+namespace FastSpool.Queue.Pickup;
 
 /// <summary>One recipient of a maildrop file, with its RFC 3461 NOTIFY.</summary>
 public readonly record struct MaildropRecipient(string Address, DsnNotify Notify);

@@ -2,7 +2,7 @@ using System.Text;
 using FastSpool.Configuration;
 using FastSpool.Posix;
 using FastSpool.Protocols.Smtp;
-using FastSpool.Server.Sendmail;
+using FastSpool.Queue.Pickup;
 using MimeKit;
 
 namespace FastSpool.Cli.Sendmail;
@@ -13,8 +13,9 @@ namespace FastSpool.Cli.Sendmail;
 /// there, into the maildrop. Exit 0 means the message is safe; otherwise a sysexits code and one line saying why.</summary>
 internal sealed partial class SendmailCommand(SendmailArguments arguments, FastSpoolOptions options, Terminal terminal)
 {
-    /// <summary>Runs sendmail with <paramref name="args"/> (the words after <c>sendmail</c>).</summary>
-    public static int Run(IReadOnlyList<string> args, SendmailMode mode, Terminal terminal)
+    /// <summary>Runs sendmail with <paramref name="args"/> (the words after <c>sendmail</c>); -bp and -q are the
+    /// <c>mailq</c> and <c>flush</c> verbs, run by <paramref name="adminVerb"/>.</summary>
+    public static int Run(IReadOnlyList<string> args, SendmailMode mode, Terminal terminal, AdminVerb adminVerb)
     {
         SendmailArguments? arguments = SendmailArguments.Parse(args, mode, out string? error);
         if (arguments is null)
@@ -24,9 +25,9 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
             return ExitCode.Usage;
         }
         if (arguments.Mode == SendmailMode.ListQueue)
-            return CommandLine.Run(["mailq", .. arguments.Settings], terminal);
+            return adminVerb(["mailq", .. arguments.Settings], terminal);
         if (arguments.Mode == SendmailMode.Flush)
-            return CommandLine.Run(["flush", .. arguments.FlushId is null ? (string[])[] : [arguments.FlushId], .. arguments.Settings], terminal);
+            return adminVerb(["flush", .. arguments.FlushId is null ? (string[])[] : [arguments.FlushId], .. arguments.Settings], terminal);
         FastSpoolOptions options;
         try
         {
@@ -118,15 +119,20 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
         byte[] completed = head.Complete(sender, arguments.FullName, options.Smtp.Hostname!, DateTimeOffset.Now);
         var envelope = new MaildropEnvelope(sender, [.. recipients.Select(r => new MaildropRecipient(r, arguments.Notify))],
             arguments.Return, arguments.EnvelopeId ?? "", head.LooksEightBit());
+        // The whole message is read before anything is sent: a server that fails on the way leaves it for the maildrop.
+        using var spool = new MessageSpool();
+        spool.Write(completed);
+        if (CopyBody(lines, completed.Length, spool.WriteLine) is { } refused)
+            return refused;
         using LocalSmtpClient? client = Connect(out string why);
         if (client is not null)
         {
-            int? done = Submit(client, envelope, completed, lines, out why);
+            int? done = Submit(client, envelope, spool, out why);
             if (done is { } exitCode)
                 return exitCode;
         }
         Say($"the server did not take the message ({why}); dropping it into the maildrop");
-        return Drop(envelope, completed, lines, why);
+        return Drop(envelope, spool, why);
     }
 
     /// <summary>The envelope recipients: the arguments (each may be a list, <c>a@x, Bob &lt;b@y&gt;</c>), then with -t
@@ -153,76 +159,75 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
     }
 
     /// <summary>The message over SMTP. An exit code once the server has answered for good; null when it cannot take
-    /// the message now and nothing of the body has been read yet (the maildrop takes it then).</summary>
-    private int? Submit(LocalSmtpClient client, MaildropEnvelope envelope, byte[] completed, MessageLines lines, out string why)
+    /// the message now (a 4xx, or the connection lost before its answer to the end of the data), and the maildrop
+    /// takes it then.</summary>
+    private int? Submit(LocalSmtpClient client, MaildropEnvelope envelope, MessageSpool spool, out string why)
     {
         why = "";
-        SmtpReply reply = client.ReadReply();
-        if (reply.Code != 220)
-            return Later(reply, out why);
-        reply = client.Command("EHLO localhost");
-        if (!reply.Positive)
-            return Later(reply, out why);
-        bool utf8 = !Ascii.IsValid(envelope.Sender) || envelope.Recipients.Any(r => !Ascii.IsValid(r.Address));
-        var mail = new StringBuilder($"MAIL FROM:<{envelope.Sender}>");
-        if (envelope.EightBitMime)
-            mail.Append(" BODY=8BITMIME");
-        if (utf8)
-            mail.Append(" SMTPUTF8");
-        if (envelope.Return != DsnReturn.Unspecified)
-            mail.Append(envelope.Return == DsnReturn.Full ? " RET=FULL" : " RET=HDRS");
-        if (envelope.EnvelopeId.Length > 0)
-            mail.Append(" ENVID=").Append(XtextEncode(envelope.EnvelopeId));
-        reply = client.Command(mail.ToString());
-        if (reply.Transient)
-            return Later(reply, out why);
-        if (!reply.Positive)
-            return Fail(ExitCodeOf(reply), $"sender <{envelope.Sender}> refused: {reply}");
-        int accepted = 0;
-        int worst = ExitCode.Ok;
-        foreach (MaildropRecipient recipient in envelope.Recipients)
-        {
-            string notify = recipient.Notify == DsnNotify.None ? "" : " NOTIFY=" + NotifyText(recipient.Notify);
-            reply = client.Command($"RCPT TO:<{recipient.Address}>{notify}");
-            if (reply.Transient)
-            {
-                client.Command("RSET");
-                return Later(reply, out why);
-            }
-            if (reply.Positive)
-            {
-                accepted++;
-                continue;
-            }
-            terminal.Error.WriteLine($"sendmail: <{recipient.Address}>: {reply}");
-            worst = ExitCodeOf(reply);
-        }
-        if (accepted == 0)
-            return worst;
-        reply = client.Command("DATA");
-        if (reply.Transient)
-            return Later(reply, out why);
-        if (reply.Code != 354)
-            return Fail(ExitCodeOf(reply), "DATA refused: " + reply);
-        // From here on the body is being read: the server's answer is final for this run.
         try
         {
-            client.WriteDataLines(completed);
-            if (CopyBody(lines, completed.Length, client.WriteDataLine) is { } refused)
-                return refused; // the connection closes without the final dot: the server keeps nothing
+            SmtpReply reply = client.ReadReply();
+            if (reply.Code != 220)
+                return Later(reply, out why);
+            reply = client.Command("EHLO localhost");
+            if (!reply.Positive)
+                return Later(reply, out why);
+            bool utf8 = !Ascii.IsValid(envelope.Sender) || envelope.Recipients.Any(r => !Ascii.IsValid(r.Address));
+            var mail = new StringBuilder($"MAIL FROM:<{envelope.Sender}>");
+            if (envelope.EightBitMime)
+                mail.Append(" BODY=8BITMIME");
+            if (utf8)
+                mail.Append(" SMTPUTF8");
+            if (envelope.Return != DsnReturn.Unspecified)
+                mail.Append(envelope.Return == DsnReturn.Full ? " RET=FULL" : " RET=HDRS");
+            if (envelope.EnvelopeId.Length > 0)
+                mail.Append(" ENVID=").Append(XtextEncode(envelope.EnvelopeId));
+            reply = client.Command(mail.ToString());
+            if (reply.Transient)
+                return Later(reply, out why);
+            if (!reply.Positive)
+                return Fail(ExitCodeOf(reply), $"sender <{envelope.Sender}> refused: {reply}");
+            int accepted = 0;
+            int worst = ExitCode.Ok;
+            foreach (MaildropRecipient recipient in envelope.Recipients)
+            {
+                string notify = recipient.Notify == DsnNotify.None ? "" : " NOTIFY=" + NotifyText(recipient.Notify);
+                reply = client.Command($"RCPT TO:<{recipient.Address}>{notify}");
+                if (reply.Transient)
+                {
+                    client.Command("RSET");
+                    return Later(reply, out why);
+                }
+                if (reply.Positive)
+                {
+                    accepted++;
+                    continue;
+                }
+                terminal.Error.WriteLine($"sendmail: <{recipient.Address}>: {reply}");
+                worst = ExitCodeOf(reply);
+            }
+            if (accepted == 0)
+                return worst;
+            reply = client.Command("DATA");
+            if (reply.Transient)
+                return Later(reply, out why);
+            if (reply.Code != 354)
+                return Fail(ExitCodeOf(reply), "DATA refused: " + reply);
+            spool.CopyTo(chunk => client.WriteData(chunk.Span));
             reply = client.EndData();
+            if (reply.Transient)
+                return Later(reply, out why);
+            if (!reply.Positive)
+                return Fail(ExitCodeOf(reply), $"the server did not accept the message: {reply}");
+            Say("queued: " + reply.Text);
         }
         catch (IOException e)
         {
-            // Before the reply to the final dot nothing is accepted: the caller must keep the message and retry.
-            return Fail(ExitCode.TempFail, $"the connection to the server was lost while sending the message ({e.Message}); nothing was kept, try again later");
+            // No answer to the end of the data: nothing is known to be kept, so the maildrop takes the message (if the
+            // server committed it just before the connection broke, it arrives twice; it is never lost).
+            why = $"the connection to the server was lost ({e.Message})";
+            return null;
         }
-        if (!reply.Positive)
-        {
-            return Fail(reply.Transient ? ExitCode.TempFail : ExitCodeOf(reply),
-                $"the server did not accept the message: {reply}" + (reply.Transient ? " (try again later)" : ""));
-        }
-        Say("queued: " + reply.Text);
         try
         {
             client.Command("QUIT");
@@ -241,7 +246,7 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
     }
 
     /// <summary>The maildrop, for when the server cannot take the message now.</summary>
-    private int Drop(MaildropEnvelope envelope, byte[] completed, MessageLines lines, string why)
+    private int Drop(MaildropEnvelope envelope, MessageSpool spool, string why)
     {
         MaildropWriter writer;
         try
@@ -258,9 +263,7 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
         }
         using (writer)
         {
-            writer.Write(completed);
-            if (CopyBody(lines, completed.Length, writer.WriteLine) is { } refused)
-                return refused; // the unfinished file is removed
+            spool.CopyTo(chunk => writer.Write(chunk.Span));
             string name = writer.Publish();
             Say($"dropped into {options.MaildropDirectory} as {name}; the server takes it in when it runs");
         }

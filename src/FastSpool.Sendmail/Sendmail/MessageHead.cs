@@ -7,7 +7,7 @@ namespace FastSpool.Cli.Sendmail;
 /// <summary>The header section of the message on standard input, read whole (it is small and bounded) and completed
 /// as Postfix's cleanup completes a local submission: a missing From:, Date: or Message-ID: is added, Bcc: is
 /// removed; with -t its To, Cc and Bcc addresses are the recipients (parsed by MimeKit: groups, comments, encoded
-/// names). The body is not read here: it is streamed after the head. A leading mbox <c>From </c> line is dropped, as
+/// names), or, in a message being resent, its Resent- ones. The body is not read here. A leading mbox <c>From </c> line is dropped, as
 /// sendmail drops it; a first line that is not a header field starts the body.</summary>
 internal sealed class MessageHead
 {
@@ -64,14 +64,23 @@ internal sealed class MessageHead
 
     public bool Has(string name) => _fields.Exists(f => f.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The addresses in the To, Cc and Bcc fields (for -t), in order.</summary>
+    /// <summary>Whether the message is being resent (a <c>Resent-</c> field is present, RFC 5322 §3.6.6): its
+    /// recipients are then the Resent-To, Resent-Cc and Resent-Bcc addresses, and the fields added are the Resent-
+    /// ones, as sendmail and Postfix's cleanup treat it.</summary>
+    public bool Resent => _fields.Exists(f => f.Name.StartsWith("Resent-", StringComparison.OrdinalIgnoreCase));
+
+    private string Prefix => Resent ? "Resent-" : "";
+
+    /// <summary>The addresses in the To, Cc and Bcc fields (for -t), in order; the Resent-To, Resent-Cc and
+    /// Resent-Bcc fields of a message being resent.</summary>
     public List<string> HeaderRecipients()
     {
         var addresses = new List<string>();
+        string prefix = Prefix;
         foreach ((string name, List<byte[]> lines) in _fields)
         {
-            if (!(name.Equals("To", StringComparison.OrdinalIgnoreCase) || name.Equals("Cc", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Bcc", StringComparison.OrdinalIgnoreCase)))
+            if (!(name.Equals(prefix + "To", StringComparison.OrdinalIgnoreCase) || name.Equals(prefix + "Cc", StringComparison.OrdinalIgnoreCase)
+                || name.Equals(prefix + "Bcc", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
@@ -93,15 +102,15 @@ internal sealed class MessageHead
         return [.. value];
     }
 
-    /// <summary>The head as it is stored: the fields (Bcc: removed), then the missing From:, Date: and Message-ID:
-    /// (From: with the envelope sender and <paramref name="fullName"/>), each line ending in CRLF, then the empty
-    /// line.</summary>
+    /// <summary>The head as it is stored: the fields (Bcc: and Resent-Bcc: removed), then the missing From:, Date: and
+    /// Message-ID: (From: with the envelope sender and <paramref name="fullName"/>; for a message being resent,
+    /// Resent-From:, Resent-Date: and Resent-Message-ID:), each line ending in CRLF, then the empty line.</summary>
     public byte[] Complete(string sender, string? fullName, string hostname, DateTimeOffset now)
     {
         var text = new MemoryStream();
         foreach ((string name, List<byte[]> lines) in _fields)
         {
-            if (name.Equals("Bcc", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("Bcc", StringComparison.OrdinalIgnoreCase) || name.Equals("Resent-Bcc", StringComparison.OrdinalIgnoreCase))
                 continue;
             foreach (byte[] line in lines)
             {
@@ -109,18 +118,21 @@ internal sealed class MessageHead
                 text.Write("\r\n"u8);
             }
         }
-        if (!Has("From"))
+        string prefix = Prefix;
+        if (!Has(prefix + "From"))
         {
             string from = sender.Length == 0 ? "MAILER-DAEMON" : sender;
             string value = string.IsNullOrEmpty(fullName) ? from : new MailboxAddress(fullName, from).ToString(encode: true);
-            text.Write(Encoding.UTF8.GetBytes("From: " + value + "\r\n"));
+            text.Write(Encoding.UTF8.GetBytes(prefix + "From: " + value + "\r\n"));
         }
-        if (!Has("Date"))
-            text.Write(Encoding.ASCII.GetBytes("Date: " + MimeKit.Utils.DateUtils.FormatDate(now) + "\r\n"));
-        if (!Has("Message-ID"))
+        if (!Has(prefix + "Date"))
+            text.Write(Encoding.ASCII.GetBytes(prefix + "Date: " + MimeKit.Utils.DateUtils.FormatDate(now) + "\r\n"));
+        if (!Has(prefix + "Message-ID"))
         {
-            string id = string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMddHHmmss}.{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}@{hostname}");
-            text.Write(Encoding.ASCII.GetBytes("Message-ID: <" + id + ">\r\n"));
+            // Unique, not secret: 64 random bits from the shared generator, which (unlike the cryptographic one) does
+            // not load OpenSSL, a few milliseconds of a sendmail run.
+            string id = string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMddHHmmss}.{Random.Shared.NextInt64():X16}@{hostname}");
+            text.Write(Encoding.ASCII.GetBytes(prefix + "Message-ID: <" + id + ">\r\n"));
         }
         text.Write("\r\n"u8);
         if (FirstBodyLine is not null)

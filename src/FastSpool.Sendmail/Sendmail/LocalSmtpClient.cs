@@ -4,8 +4,8 @@ using System.Text;
 namespace FastSpool.Cli.Sendmail;
 
 /// <summary>sendmail's side of the submission socket: SMTP over a Unix socket to the running server, one command
-/// at a time (the socket is local; pipelining would save microseconds). Message lines are dot-stuffed as they go;
-/// nothing holds more than a buffer of them.</summary>
+/// at a time (the socket is local; pipelining would save microseconds). The message text is dot-stuffed as it
+/// goes.</summary>
 internal sealed class LocalSmtpClient : IDisposable
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(5);
@@ -16,6 +16,7 @@ internal sealed class LocalSmtpClient : IDisposable
     private readonly byte[] _input = new byte[4096];
     private int _start;
     private int _end;
+    private bool _atLineStart = true;
 
     private LocalSmtpClient(Socket socket)
     {
@@ -68,23 +69,24 @@ internal sealed class LocalSmtpClient : IDisposable
         return ReadReply();
     }
 
-    /// <summary>One message line, dot-stuffed, with CRLF (buffered).</summary>
-    public void WriteDataLine(ReadOnlySpan<byte> line)
-    {
-        if (!line.IsEmpty && line[0] == (byte)'.')
-            _output.WriteByte((byte)'.');
-        _output.Write(line);
-        _output.Write("\r\n"u8);
-    }
-
-    /// <summary>Lines already CRLF-ended (the completed head), dot-stuffed.</summary>
-    public void WriteDataLines(ReadOnlySpan<byte> text)
+    /// <summary>Message text in CRLF form, dot-stuffed on the way (buffered); lines may cross from one call to the
+    /// next.</summary>
+    public void WriteData(ReadOnlySpan<byte> text)
     {
         while (!text.IsEmpty)
         {
-            int end = text.IndexOf("\r\n"u8);
-            WriteDataLine(text[..end]);
-            text = text[(end + 2)..];
+            if (_atLineStart && text[0] == (byte)'.')
+                _output.WriteByte((byte)'.');
+            int lf = text.IndexOf((byte)'\n');
+            if (lf < 0)
+            {
+                _output.Write(text);
+                _atLineStart = false;
+                return;
+            }
+            _output.Write(text[..(lf + 1)]);
+            text = text[(lf + 1)..];
+            _atLineStart = true;
         }
     }
 
