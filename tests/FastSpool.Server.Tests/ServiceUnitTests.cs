@@ -53,7 +53,10 @@ public sealed class ServiceUnitTests
         Assert.Contains("dotnet publish src/FastSpool -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true", readme);
         Assert.Contains($"install -d -o fastspool -g fastspool -m 0700 {data} ", readme);
         Assert.Contains($"cp fastspool.json {Path.GetDirectoryName(config)}/", readme);
-        Assert.Equal(data, Setting(unit, "ReadWritePaths"));
+        // The data directory, and the shared maildrop beside it (Sendmail:SharedMaildrop's default), which must exist
+        // before the start (the sandbox keeps the server from making it in /var/spool).
+        Assert.Equal($"{data} -{data}.maildrop", Setting(unit, "ReadWritePaths"));
+        Assert.Contains($"install -d -o fastspool -g fastspool -m 1733 {data}.maildrop ", readme);
         Assert.Equal("fastspool", Setting(unit, "User"));
         Assert.Equal("strict", Setting(unit, "ProtectSystem"));
         Assert.Equal("journal", Setting(unit, "StandardOutput"));

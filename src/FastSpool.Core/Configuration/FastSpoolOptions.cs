@@ -48,12 +48,19 @@ public sealed class FastSpoolOptions
     /// <summary>Where <c>sendmail</c> drops messages while the server is not running (Postfix's maildrop).</summary>
     public string MaildropDirectory => Path.Combine(DataDirectory, "maildrop");
 
+    /// <summary><see cref="SendmailOptions.SharedMaildrop"/>, or null when it is <c>none</c>.</summary>
+    public string? SharedMaildropDirectory => Sendmail.SharedMaildrop is { } path && !path.Equals("none", StringComparison.OrdinalIgnoreCase) ? path : null;
+
     public void ApplyDefaults()
     {
         DataDirectory = Path.GetFullPath(string.IsNullOrWhiteSpace(DataDirectory) ? "./var" : DataDirectory);
         Sendmail.Socket = Path.GetFullPath(string.IsNullOrWhiteSpace(Sendmail.Socket)
             ? Path.TrimEndingDirectorySeparator(DataDirectory) + ".sendmail.sock"
             : Sendmail.Socket);
+        if (string.IsNullOrWhiteSpace(Sendmail.SharedMaildrop))
+            Sendmail.SharedMaildrop = Path.TrimEndingDirectorySeparator(DataDirectory) + ".maildrop";
+        else if (!Sendmail.SharedMaildrop.Equals("none", StringComparison.OrdinalIgnoreCase))
+            Sendmail.SharedMaildrop = Path.GetFullPath(Sendmail.SharedMaildrop);
         // Enum values are case-insensitive, as the binder takes them; the validator then checks the one spelling.
         if (Enum.TryParse(LogLevel, ignoreCase: true, out Microsoft.Extensions.Logging.LogLevel level) && Enum.IsDefined(level)
             && !char.IsAsciiDigit(LogLevel.TrimStart()[0]))

@@ -44,6 +44,8 @@ public static class OptionsValidator
         string data = Path.TrimEndingDirectorySeparator(o.DataDirectory) + Path.DirectorySeparatorChar;
         if (o.Sendmail.Socket is { } socket && socket.StartsWith(data, StringComparison.Ordinal))
             errors.Add($"Sendmail:Socket: {socket} is inside the data directory, which only the server's user may enter; put it outside (local users must reach it)");
+        if (o.SharedMaildropDirectory is { } shared && (shared + "/").StartsWith(data, StringComparison.Ordinal))
+            errors.Add($"Sendmail:SharedMaildrop: {shared} is inside the data directory, which only the server's user may enter; put it outside (local users must reach it), or say none");
         if (o.Sendmail.MaildropPollInterval < TimeSpan.Zero)
             errors.Add("Sendmail:MaildropPollInterval: must not be negative");
         if (o.Smtp.MaxMessageSize < 1024)

@@ -153,6 +153,10 @@ public static partial class Libc
         return errno;
     }
 
+    /// <summary><c>syncfs(2)</c>: everything of the file system that holds the file, its directories included (for a
+    /// directory that cannot be opened to fsync it).</summary>
+    public static int SyncFs(SafeFileHandle handle) => ErrnoOf(syncfs(handle));
+
     /// <summary><c>fdatasync(2)</c>: the data and what is needed to read it back (the size), not the times.</summary>
     public static int FDataSync(SafeFileHandle handle)
     {
@@ -263,6 +267,9 @@ public static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
     private static partial int fsync(SafeFileHandle fd);
+
+    [LibraryImport(Library, EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int syncfs(SafeFileHandle fd);
 
     [LibraryImport(Library, EntryPoint = "fdatasync", SetLastError = true)]
     private static partial int fdatasync(SafeFileHandle fd);

@@ -249,13 +249,25 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
     private int Drop(MaildropEnvelope envelope, MessageSpool spool, string why)
     {
         MaildropWriter writer;
+        string directory = options.MaildropDirectory;
         try
         {
-            writer = MaildropWriter.Create(options.MaildropDirectory, envelope);
+            try
+            {
+                writer = MaildropWriter.Create(directory, envelope);
+            }
+            catch (UnauthorizedAccessException) when (options.SharedMaildropDirectory is { } shared)
+            {
+                // Not root nor the server's user: the shared maildrop.
+                directory = shared;
+                writer = MaildropWriter.CreateShared(shared, options.DataDirectory, envelope);
+            }
         }
-        catch (UnauthorizedAccessException)
+        catch (UnauthorizedAccessException e)
         {
-            return Fail(ExitCode.TempFail, $"the server is not taking mail ({why}), and the maildrop is for root and the server's user only; try again later");
+            return Fail(ExitCode.TempFail, options.SharedMaildropDirectory is null
+                ? $"the server is not taking mail ({why}), and the maildrop is for root and the server's user only (Sendmail:SharedMaildrop is none); try again later"
+                : $"the server is not taking mail ({why}), and {e.Message}; try again later");
         }
         catch (IOException e)
         {
@@ -265,7 +277,7 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
         {
             spool.CopyTo(chunk => writer.Write(chunk.Span));
             string name = writer.Publish();
-            Say($"dropped into {options.MaildropDirectory} as {name}; the server takes it in when it runs");
+            Say($"dropped into {directory} as {name}; the server takes it in when it runs");
         }
         return ExitCode.Ok;
     }

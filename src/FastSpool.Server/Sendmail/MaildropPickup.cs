@@ -16,12 +16,16 @@ namespace FastSpool.Server.Sendmail;
 /// submits it once more at the next pickup (at least once, never lost). Names starting with a dot are files still
 /// being written, never read; one older than a day is a writer that was killed, and is removed. A file that is not a
 /// well-formed maildrop file is moved to <c>DataDirectory/maildrop-corrupt</c> and logged. The submitter's uid is
-/// the file's owner as the kernel reports it (fstat), never anything written in it.</summary>
+/// the file's owner as the kernel reports it (fstat), never anything written in it. The shared maildrop
+/// (Sendmail:SharedMaildrop, where users who may not write the private one drop) is drained the same way; its files
+/// are opened without following links or waiting on FIFOs, and only a regular file with one link is read.</summary>
 internal sealed class MaildropPickup : IAsyncDisposable
 {
     private static readonly TimeSpan StaleTemporary = TimeSpan.FromDays(1);
 
     private readonly string _directory;
+    private readonly string? _shared;
+    private bool _sharedUsable;
     private readonly string _corrupt;
     private readonly MailQueue _queue;
     private readonly byte[] _hostname;
@@ -34,10 +38,11 @@ internal sealed class MaildropPickup : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
 
-    public MaildropPickup(string directory, MailQueue queue, byte[] hostname, Func<(long MaxSize, int MaxLineLength)> limits, TimeProvider time,
-        TimeSpan interval, ILogger log)
+    public MaildropPickup(string directory, string? shared, MailQueue queue, byte[] hostname, Func<(long MaxSize, int MaxLineLength)> limits,
+        TimeProvider time, TimeSpan interval, ILogger log)
     {
         _directory = directory;
+        _shared = shared;
         _corrupt = directory + "-corrupt";
         _queue = queue;
         _hostname = hostname;
@@ -59,7 +64,24 @@ internal sealed class MaildropPickup : IAsyncDisposable
     public void Start()
     {
         CreateDirectory(_directory);
+        PrepareShared();
         _loop = LoopAsync();
+    }
+
+    /// <summary>Makes the shared maildrop, or says why it cannot be used (then those users get exit 75 while the
+    /// server is down, as before it existed).</summary>
+    private void PrepareShared()
+    {
+        if (_shared is null)
+            return;
+        uint owner = Libc.GetEffectiveUserId();
+        string? problem = SharedMaildrop.Prepare(_shared, owner);
+        _sharedUsable = problem is null;
+        if (problem is not null)
+        {
+            _log.LogWarning("maildrop: the shared maildrop cannot be used, so local users other than root and the server's user cannot submit while the server is down: {Problem}; make it with: install -d -o {Owner} -m 1733 {Path}",
+                problem, Libc.UserNameOf(owner) ?? owner.ToString(System.Globalization.CultureInfo.InvariantCulture), _shared);
+        }
     }
 
     /// <summary>Asks for a drain soon (SIGHUP); does not wait for it.</summary>
@@ -93,29 +115,34 @@ internal sealed class MaildropPickup : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            string[] names;
-            try
-            {
-                names = Directory.GetFiles(_directory);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                return 0;
-            }
-            Array.Sort(names, StringComparer.Ordinal);
             int count = 0;
-            foreach (string path in names)
+            foreach (string? directory in (string?[])[_directory, _sharedUsable ? _shared : null])
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (Path.GetFileName(path).StartsWith('.'))
+                if (directory is null)
+                    continue;
+                string[] names;
+                try
                 {
-                    RemoveIfStale(path);
+                    names = Directory.GetFiles(directory);
+                }
+                catch (DirectoryNotFoundException)
+                {
                     continue;
                 }
-                if (await PickUpAsync(path).ConfigureAwait(false))
-                    count++;
-                else if (!_queue.IsHealthy)
-                    break; // the rest waits for a healthy queue
+                Array.Sort(names, StringComparer.Ordinal);
+                foreach (string path in names)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (Path.GetFileName(path).StartsWith('.'))
+                    {
+                        RemoveIfStale(path);
+                        continue;
+                    }
+                    if (await PickUpAsync(path).ConfigureAwait(false))
+                        count++;
+                    else if (!_queue.IsHealthy)
+                        return count; // the rest waits for a healthy queue
+                }
             }
             return count;
         }
@@ -263,7 +290,7 @@ internal sealed class MaildropPickup : IAsyncDisposable
     private void MoveAside(string path, string reason)
     {
         Directory.CreateDirectory(_corrupt, PrivateModes.Directory);
-        string target = Path.Combine(_corrupt, Path.GetFileName(path));
+        string target = Path.Combine(_corrupt, (Path.GetDirectoryName(path) == _shared ? "shared." : "") + Path.GetFileName(path));
         int errno = Libc.Rename(path, target);
         if (errno == 0)
             _log.LogError("maildrop: {File}: moved to {Target}: {Reason}", Path.GetFileName(path), target, reason);

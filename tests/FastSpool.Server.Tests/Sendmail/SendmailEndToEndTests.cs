@@ -381,6 +381,39 @@ public sealed class SendmailEndToEndTests : IAsyncDisposable
             && l.Contains("the message has 7 octets, the envelope says 100", StringComparison.Ordinal));
     }
 
+    /// <summary>Anyone may put anything into the shared maildrop: a FIFO (which must not hang the pickup), a link to a
+    /// file the server may read and the user may not, a second name of a file. None is read; each is moved aside and
+    /// logged; a good file beside them is taken in.</summary>
+    [Fact]
+    public async Task WhatIsNoPlainFileInTheSharedMaildropIsMovedAsideUnread()
+    {
+        await StartAsync(o => o.Sendmail.MaildropPollInterval = TimeSpan.Zero);
+        string shared = Data + ".maildrop";
+        Assert.Equal(SharedMaildrop.DirectoryMode, File.GetUnixFileMode(shared));
+        Tool.RunOrFail("mkfifo", Path.Combine(shared, "1-fifo"));
+        File.CreateSymbolicLink(Path.Combine(shared, "2-link"), Path.Combine(Data, "users"));
+        string outside = Path.Combine(_root, "outside");
+        File.WriteAllText(outside, "x");
+        Tool.RunOrFail("ln", outside, Path.Combine(shared, "3-second-name"));
+        using (FileStream good = File.Create(Path.Combine(shared, "4-good")))
+        {
+            long at = MaildropFile.WriteEnvelope(good, new MaildropEnvelope("me@localhost", [new("alice@localhost", DsnNotify.None)], DsnReturn.Unspecified, "", false));
+            long start = good.Position;
+            good.Write("Subject: shared\r\n\r\nup\r\n"u8);
+            MaildropFile.WriteSize(good, at, good.Position - start);
+        }
+
+        Succeeded(Sendmail("", "-q"));
+        var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
+        Assert.Equal("shared", message.Subject);
+        Assert.Empty(Directory.GetFileSystemEntries(shared));
+        Assert.Equal(["shared.1-fifo", "shared.2-link", "shared.3-second-name"],
+            Directory.GetFileSystemEntries(Path.Combine(Data, "maildrop-corrupt")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains(Server.Log.Lines, l => l.Contains("maildrop: 1-fifo: moved to", StringComparison.Ordinal) && l.Contains("not a regular file", StringComparison.Ordinal));
+        Assert.Contains(Server.Log.Lines, l => l.Contains("maildrop: 2-link: moved to", StringComparison.Ordinal));
+        Assert.Contains(Server.Log.Lines, l => l.Contains("maildrop: 3-second-name: moved to", StringComparison.Ordinal) && l.Contains("more than one link", StringComparison.Ordinal));
+    }
+
     /// <summary>1,000 invocations, 100 at a time, each its own connection (run in this process: 1,000 .NET start-ups
     /// would take minutes of CPU on a two-core machine; the process tests run the real binary).</summary>
     [Fact]

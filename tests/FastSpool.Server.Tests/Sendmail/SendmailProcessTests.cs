@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using FastSpool.Queue.Pickup;
 using FastSpool.Server.Tests.Support;
+using FastSpool.Tests;
 using FastSpool.Users;
 using Microsoft.Extensions.Logging;
 using MimeKit;
@@ -51,6 +53,13 @@ public sealed class SendmailProcessTests : IAsyncLifetime
     private string Data => Path.Combine(_root, "data");
 
     private string ConfigFile => Path.Combine(_root, "fastspool.json");
+
+    private string SharedMaildropPath => Data + ".maildrop";
+
+    private const string Nobody = "65534";
+
+    /// <summary>setpriv's words that run the rest as nobody, with this test's configuration.</summary>
+    private string[] AsNobody => ["--reuid=" + Nobody, "--regid=" + Nobody, "--clear-groups", "env", "FASTSPOOL_CONFIG=" + ConfigFile, "HOME=/tmp"];
 
     private TestServer Server => _server!;
 
@@ -157,17 +166,21 @@ public sealed class SendmailProcessTests : IAsyncLifetime
         Assert.NotNull(mailx.MessageId);
     }
 
+    /// <summary>A user who is neither root nor the server's user submits on the socket while the server runs, and
+    /// into the shared maildrop (made 1733 by the server) while it does not; the admin verbs stay refused.</summary>
     [RootFact]
-    public async Task AUserWhoIsNotRootSubmitsButNeitherListsTheQueueNorDropsIntoTheMaildrop()
+    public async Task AUserWhoIsNotRootSubmitsWhetherTheServerRunsOrNotButCannotListTheQueue()
     {
-        const string Nobody = "65534";
-        string[] asNobody = ["--reuid=" + Nobody, "--regid=" + Nobody, "--clear-groups", "env", "FASTSPOOL_CONFIG=" + ConfigFile, "HOME=/tmp"];
+        string[] asNobody = AsNobody;
+        string shared = SharedMaildropPath;
         Directory.CreateDirectory(Data);
-        CliResult down = await RunAsync("setpriv", "Subject: down\n\nx\n", [.. asNobody, Sendmail, "alice@localhost"]);
-        Assert.Equal(75, down.Code);
-        Assert.Contains("the maildrop is for root and the server's user only; try again later", down.Error);
+        // The server has never run: no shared maildrop yet, so nothing is kept and the program is told to retry.
+        CliResult never = await RunAsync("setpriv", "Subject: never\n\nx\n", [.. asNobody, Sendmail, "alice@localhost"]);
+        Assert.Equal(75, never.Code);
+        Assert.Contains($"the shared maildrop cannot be used: {shared} does not exist (the server makes it when it starts); try again later", never.Error);
 
         await StartAsync();
+        Assert.Equal(SharedMaildrop.DirectoryMode, File.GetUnixFileMode(shared));
         Succeeded(await RunAsync("setpriv", "Subject: as nobody\n\nx\n", [.. asNobody, Sendmail, "alice@localhost"]));
         var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
         Assert.Equal("as nobody", message.Subject);
@@ -180,7 +193,46 @@ public sealed class SendmailProcessTests : IAsyncLifetime
         Assert.Contains("permission denied", mailq.Error);
         CliResult flush = await RunAsync("setpriv", null, [.. asNobody, Sendmail, "-q"]);
         Assert.Equal(77, flush.Code);
+
+        Server.KeepData = true;
+        await Server.DisposeAsync();
+        _server = null;
+        CliResult down = await RunAsync("setpriv", "Subject: while down\n\ny\n", [.. asNobody, Sendmail, "-v", "alice@localhost"]);
+        Succeeded(down);
+        Assert.Contains($"dropped into {shared} as ", down.Error);
         Assert.Empty(Directory.GetFiles(Path.Combine(Data, "maildrop")));
+        string dropped = Assert.Single(Directory.GetFiles(shared));
+        Assert.Equal(SharedMaildrop.FileMode, File.GetUnixFileMode(dropped));
+        Assert.Matches("^[0-9]{21}\\.[0-9A-F]{32}$", Path.GetFileName(dropped));
+
+        await StartAsync();
+        (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 2), m => m.Message.Subject == "while down");
+        Assert.Contains($"(FastSpool sendmail, from userid {Nobody})", message.Headers["Received"]);
+        Assert.Empty(Directory.GetFiles(shared));
+    }
+
+    /// <summary>A shared maildrop that is not the server's (made by someone else before it started, or with the
+    /// wrong mode) is neither written into by sendmail nor drained by the server, which says so.</summary>
+    [RootFact]
+    public async Task ASharedMaildropThatIsNotTheServersIsNeitherUsedNorDrained()
+    {
+        string[] asNobody = AsNobody;
+        string shared = SharedMaildropPath;
+        Directory.CreateDirectory(Data);
+        Directory.CreateDirectory(shared);
+        File.SetUnixFileMode(shared, (UnixFileMode)0b1_111_111_111); // 1777
+        Tool.RunOrFail("chown", Nobody, shared);
+        File.WriteAllText(Path.Combine(shared, "planted"), "FastSpool maildrop 1\n");
+
+        CliResult result = await RunAsync("setpriv", "Subject: x\n\nx\n", [.. asNobody, Sendmail, "alice@localhost"]);
+        Assert.Equal(75, result.Code);
+        Assert.Contains($"{shared} belongs to uid 65534, not to the server's user (uid 0)", result.Error);
+
+        await StartAsync();
+        Assert.Contains(Server.Log.Lines, l => l.Contains("the shared maildrop cannot be used", StringComparison.Ordinal)
+            && l.Contains("belongs to uid 65534", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(shared, "planted")));
+        Assert.False(Directory.Exists(Path.Combine(Data, "maildrop-corrupt")));
     }
 
     [RootFact]
