@@ -194,6 +194,22 @@ public sealed class DeliveryStatusNotificationTests : IAsyncLifetime
         Assert.Equal("wanted", dsn.ReturnedHeaders()[HeaderId.Subject]);
     }
 
+    /// <summary>RFC 6533: an internationalized ORCPT, raw (utf-8-addr-unitext, in an SMTPUTF8 transaction) or escaped
+    /// (utf-8-addr-xtext), is kept decoded and comes back in the report in the 7-bit escaped form.</summary>
+    [Theory]
+    [InlineData(@"ORCPT=utf-8;jöran\x{2B}x@exämple.org")] // '+' is no QCHAR: escaped in either form
+    [InlineData(@"ORCPT=utf-8;j\x{F6}ran\x{2B}x@ex\x{E4}mple.org")]
+    [InlineData(@"ORCPT=UTF-8;j\x{f6}ran\x{2b}x@ex\x{e4}mple.org")]
+    public async Task AnInternationalizedOriginalRecipientComesBackEscaped(string orcpt)
+    {
+        using (RawSmtp raw = await OpenAsync(_server))
+            await TransactAsync(raw, "MAIL FROM:<bob@localhost> SMTPUTF8", $"RCPT TO:<alice@localhost> NOTIFY=SUCCESS {orcpt}", "utf-8 orcpt");
+
+        Assert.Single(await _server.DeliveredAsync("alice", 1));
+        ReceivedDsn dsn = ReceivedDsn.Read(Assert.Single(await _server.DeliveredAsync("bob", 1)).Message);
+        Assert.Equal(@"utf-8;j\x{F6}ran\x{2B}x@ex\x{E4}mple.org", dsn.Recipient["Original-Recipient"]);
+    }
+
     [Fact]
     public async Task ANullSenderBounceGoesToThePostmasterOnceAndNeverBackToTheNullSender()
     {
@@ -245,6 +261,7 @@ public sealed class DeliveryStatusNotificationTests : IAsyncLifetime
     [InlineData("NOTIFY=SOMETIMES")]
     [InlineData("ORCPT=alice@localhost")]
     [InlineData("ORCPT=rfc822;")]
+    [InlineData("ORCPT=utf-8;jöran@example.org")] // raw UTF-8 only in an SMTPUTF8 transaction
     public async Task BadRcptDsnParametersAreRefused(string parameter)
     {
         using RawSmtp raw = await OpenAsync(_server);

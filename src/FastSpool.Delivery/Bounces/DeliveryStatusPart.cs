@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using FastSpool.Protocols.Smtp;
 using MimeKit;
 using MimeKit.Utils;
 
@@ -89,15 +90,16 @@ internal static class DeliveryStatusPart
     /// <summary><c>rfc822; addr</c>, or for an address with non-ASCII characters RFC 6533's <c>utf-8; addr</c>
     /// in the utf-8-addr-xtext form that a message/delivery-status body must use.</summary>
     private static string TypedAddress(string address) =>
-        Ascii.IsValid(address) ? "rfc822; " + Text(address) : "utf-8; " + Escape(address, utf8AddrXtext: true);
+        Ascii.IsValid(address) ? "rfc822; " + Text(address) : "utf-8; " + Utf8AddrXtext.Encode(address);
 
-    // ORCPT is echoed as given; only an internationalized one must be turned into the 7-bit utf-8 form.
+    // ORCPT is echoed as given; a utf-8 one (kept decoded) or an internationalized one goes out in the 7-bit utf-8
+    // form.
     private static string OriginalRecipient(string orcpt)
     {
-        if (Ascii.IsValid(orcpt))
+        if (Ascii.IsValid(orcpt) && !Utf8AddrXtext.IsUtf8Type(orcpt))
             return Text(orcpt);
         int semicolon = orcpt.IndexOf(';');
-        return "utf-8;" + Escape(orcpt[(semicolon + 1)..].Trim(), utf8AddrXtext: true);
+        return "utf-8;" + Utf8AddrXtext.Encode(orcpt[(semicolon + 1)..].Trim());
     }
 
     private static string MtaName(string client) =>
@@ -107,7 +109,7 @@ internal static class DeliveryStatusPart
 
     /// <summary>A value made 7-bit and one line: line ends and tabs become spaces, other control and non-ASCII
     /// characters become RFC 6533 EmbeddedUnicodeChar (<c>\x{E9}</c>).</summary>
-    private static string Text(string value) => Ascii.IsValid(value) && !HasControl(value) ? value : Escape(value, utf8AddrXtext: false);
+    private static string Text(string value) => Ascii.IsValid(value) && !HasControl(value) ? value : Escape(value);
 
     private static bool HasControl(string value)
     {
@@ -119,16 +121,17 @@ internal static class DeliveryStatusPart
         return false;
     }
 
-    // utf-8-addr-xtext (RFC 6533 §3) allows only QCHAR bare: printable ASCII but space, '+', '=' and '\'.
-    private static string Escape(string value, bool utf8AddrXtext)
+    /// <summary>Control and non-ASCII characters as RFC 6533 EmbeddedUnicodeChar (<c>\x{E9}</c>); line ends and tabs as
+    /// spaces.</summary>
+    private static string Escape(string value)
     {
         var text = new StringBuilder(value.Length + 16);
         foreach (Rune rune in value.EnumerateRunes())
         {
             int c = rune.Value;
-            if (!utf8AddrXtext && c is '\r' or '\n' or '\t')
+            if (c is '\r' or '\n' or '\t')
                 text.Append(' ');
-            else if (c < ' ' || c >= 0x7f || (utf8AddrXtext && c is ' ' or '+' or '=' or '\\'))
+            else if (c < ' ' || c >= 0x7f)
                 text.Append(@"\x{").Append(c.ToString("X2", CultureInfo.InvariantCulture)).Append('}');
             else
                 text.Append((char)c);

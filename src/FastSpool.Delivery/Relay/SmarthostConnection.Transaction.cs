@@ -155,8 +155,12 @@ internal sealed partial class SmarthostConnection
             string? original = target.OriginalRecipient;
             if (original is null && !item.Part.Equals(target.Address, StringComparison.OrdinalIgnoreCase))
                 original = "rfc822;" + target.Address;
+            // A utf-8 one (kept decoded) goes out in RFC 6533's 7-bit form, which is xtext too.
             if (original is not null && original.IndexOf(';') is > 0 and int semicolon)
-                Write($" ORCPT={original[..semicolon]};{XtextOf(original[(semicolon + 1)..])}");
+            {
+                string address = original[(semicolon + 1)..];
+                Write($" ORCPT={original[..semicolon]};{(Utf8AddrXtext.IsUtf8Type(original) ? Utf8AddrXtext.Encode(address) : XtextOf(address))}");
+            }
         }
         Write("\r\n");
     }

@@ -1,6 +1,7 @@
 // RFC 3461 §4 (xtext), §4.1 (NOTIFY), §4.2 (ORCPT), §4.3 (RET), §4.4 (ENVID); RFC 6533 §3 (ORCPT type utf-8).
 using System.Buffers;
 using System.Text;
+using System.Text.Unicode;
 
 namespace FastSpool.Protocols.Smtp;
 
@@ -61,9 +62,10 @@ public static partial class SmtpCommandParser
     }
 
     // original-recipient-address = addr-type ";" xtext, addr-type = atom; at most 500 octets as sent. Any addr-type
-    // is taken: rfc822, and utf-8 with RFC 6533 utf-8-addr-xtext, whose \x{HEX} escapes are xchars. Its raw UTF-8
-    // form (utf-8-addr-unitext) is not xtext and is refused.
-    private static bool IsOriginalRecipient(ReadOnlySpan<byte> value)
+    // is taken: rfc822, and utf-8 with RFC 6533 utf-8-addr-xtext, whose \x{HEX} escapes are xchars; and in an SMTPUTF8
+    // transaction (RFC 6531 §3.3 lets esmtp-value hold UTF-8 then) utf-8's raw form, utf-8-addr-unitext, whose
+    // non-ASCII octets must be well-formed UTF-8. Raw UTF-8 in any other type is refused.
+    private static bool IsOriginalRecipient(ReadOnlySpan<byte> value, bool allowUtf8)
     {
         if (value.Length > MaxOriginalRecipientLength)
             return false;
@@ -71,6 +73,18 @@ public static partial class SmtpCommandParser
         if (semicolon <= 0 || value[..semicolon].ContainsAnyExcept(s_addrTypeOctets))
             return false;
         ReadOnlySpan<byte> xtext = value[(semicolon + 1)..];
-        return !xtext.IsEmpty && Xtext.IsValid(xtext);
+        if (xtext.IsEmpty)
+            return false;
+        if (Xtext.IsValid(xtext))
+            return true;
+        if (!allowUtf8 || !Utf8AddrXtext.IsUtf8Type(value) || !Utf8.IsValid(xtext))
+            return false;
+        // The ASCII between the UTF-8 sequences must still be xchars.
+        foreach (byte b in xtext)
+        {
+            if (b < 0x80 && !Xtext.IsValid(new ReadOnlySpan<byte>(in b)))
+                return false;
+        }
+        return true;
     }
 }

@@ -131,6 +131,9 @@ public static partial class SmtpCommandParser
         public int OrcptStart;
         public int OrcptLength;
 
+        /// <summary>Whether the transaction's MAIL carried SMTPUTF8 (ORCPT may then hold raw UTF-8).</summary>
+        public bool AllowUtf8;
+
         public ParameterVerdict Take(ReadOnlySpan<byte> keyword, bool hasValue, ReadOnlySpan<byte> value, int valueStart)
         {
             if (Ascii.EqualsIgnoreCase(keyword, SmtpLiterals.Notify))
@@ -140,7 +143,7 @@ public static partial class SmtpCommandParser
             }
             else if (Ascii.EqualsIgnoreCase(keyword, SmtpLiterals.Orcpt))
             {
-                if (OrcptLength != 0 || !IsOriginalRecipient(value))
+                if (OrcptLength != 0 || !IsOriginalRecipient(value, AllowUtf8))
                     return ParameterVerdict.BadValue;
                 OrcptStart = valueStart;
                 OrcptLength = value.Length;

@@ -170,7 +170,7 @@ public static partial class SmtpCommandParser
         if (path.HasNonAscii && !IsAllowedUtf8(argument.Slice(path.Start, path.Length), allowUtf8))
             return ArgumentError.BadAddress;
 
-        var parameters = new RcptParameters();
+        var parameters = new RcptParameters { AllowUtf8 = allowUtf8 };
         error = ParseParameters(argument, pos, ref parameters, out int errorStart, out int errorLength);
         if (error != ArgumentError.None)
         {

@@ -547,7 +547,19 @@ internal sealed partial class SmtpSession
         }
         if (!_recipients.Contains(path))
         {
-            int orcpt = rcpt.OrcptLength > 0 ? Xtext.Decode(rcpt.GetOriginalRecipient(argument), _buffers.OriginalRecipient) : 0;
+            ReadOnlySpan<byte> given = rcpt.GetOriginalRecipient(argument);
+            int orcpt;
+            if (!Utf8AddrXtext.IsUtf8Type(given))
+            {
+                orcpt = given.IsEmpty ? 0 : Xtext.Decode(given, _buffers.OriginalRecipient);
+            }
+            else
+            {
+                // RFC 6533: kept decoded, its \x{HEX} escapes turned into UTF-8 (utf-8-addr-xtext and its raw form,
+                // utf-8-addr-unitext, have no +XX).
+                given.CopyTo(_buffers.OriginalRecipient);
+                orcpt = Utf8AddrXtext.DecodeInPlace(_buffers.OriginalRecipient.AsSpan(0, given.Length));
+            }
             _recipients.Add(path, _buffers.OriginalRecipient.AsSpan(0, Math.Max(0, orcpt)), rcpt.Notify);
         }
         return Reply(SmtpReplies.RcptOk);

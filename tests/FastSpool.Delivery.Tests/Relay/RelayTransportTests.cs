@@ -358,6 +358,16 @@ public sealed class RelayTransportTests : IAsyncLifetime
         Assert.Contains("RCPT TO:<friend@elsewhere.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;friend+2Btag@elsewhere.example", _fault.Commands);
     }
 
+    /// <summary>A utf-8 ORCPT (kept decoded) goes out in RFC 6533's 7-bit utf-8-addr-xtext form, never as +XX.</summary>
+    [Fact]
+    public async Task AnInternationalizedOriginalRecipientIsPassedOnEscaped()
+    {
+        QueuedMessage message = await _harness.SubmitAsync("alice@example.test", ["friend@elsewhere.example"], DsnNotify.Failure,
+            ["utf-8;jöran+x@exämple.org"], Text);
+        Assert.Equal(DeliveryResultKind.Sent, (await DeliverAsync(Relay(), Items(message)))[0].Kind);
+        Assert.Contains(@"RCPT TO:<friend@elsewhere.example> NOTIFY=FAILURE ORCPT=utf-8;j\x{F6}ran\x{2B}x@ex\x{E4}mple.org", _fault.Commands);
+    }
+
     [Fact]
     public async Task WithoutDsnNoDsnParameterIsSent()
     {

@@ -243,6 +243,36 @@ public sealed class RcptToParsingTests
         Assert.Equal(Encoding.UTF8.GetByteCount(argument) - rcpt.OrcptLength, rcpt.OrcptStart);
     }
 
+    /// <summary>RFC 6533's utf-8-addr-unitext: raw UTF-8 in a utf-8 ORCPT, when the transaction uses SMTPUTF8 (and
+    /// only then); the octets must be well-formed UTF-8.</summary>
+    [Fact]
+    public void RcptToTakesARawUtf8OriginalRecipientOnlyInAnSmtpUtf8Transaction()
+    {
+        const string argument = "TO:<a@b> ORCPT=utf-8;jöran@exämple.org";
+        Assert.Equal(ArgumentError.None, Parse(argument, out RcptToCommand rcpt, out byte[] arg, allowUtf8: true));
+        Assert.Equal("utf-8;jöran@exämple.org", Text(rcpt.GetOriginalRecipient(arg)));
+        Assert.Equal(ArgumentError.BadParameterValue, Parse(argument, out _, out _, allowUtf8: false));
+
+        byte[] broken = [.. "TO:<a@b> ORCPT=utf-8;j"u8, 0xC3, (byte)'r', .. "an@example.org"u8];
+        Assert.Equal(ArgumentError.BadParameterValue, SmtpCommandParser.TryParseRcptTo(broken, allowUtf8: true, out _));
+    }
+
+    [Theory]
+    [InlineData(@"utf-8;j\x{F6}ran@example.org", "utf-8;jöran@example.org")]
+    [InlineData(@"utf-8;\x{1F600}\x{2b}\x{5C}@x", "utf-8;😀+\\@x")]
+    [InlineData(@"utf-8;a\x{}b\x{110000}c\x{D800}d\xe9\x{F6", @"utf-8;a\x{}b\x{110000}c\x{D800}d\xe9\x{F6")]
+    [InlineData("utf-8;jöran@example.org", "utf-8;jöran@example.org")]
+    public void Utf8AddrXtextEscapesAreDecodedInPlaceAndWhatIsNoEscapeStays(string text, string decoded)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        int length = Utf8AddrXtext.DecodeInPlace(bytes);
+        Assert.Equal(decoded, Encoding.UTF8.GetString(bytes, 0, length));
+    }
+
+    [Fact]
+    public void Utf8AddrXtextEncodesAllButQchar() =>
+        Assert.Equal(@"j\x{F6}r\x{20}a\x{2B}n\x{3D}\x{5C}\x{1F600}@x!~", Utf8AddrXtext.Encode("jör a+n=\\😀@x!~"));
+
     [Fact]
     public void RcptToAcceptsOrcptOf500OctetsAndRejects501()
     {
@@ -287,7 +317,9 @@ public sealed class RcptToParsingTests
     [InlineData("TO:<a@b> ORCPT=rfc.822;a@b", "ORCPT=rfc.822;a@b")]
     [InlineData("TO:<a@b> ORCPT=rfc(822);a@b", "ORCPT=rfc(822);a@b")]
     [InlineData("TO:<a@b> ORCPT=rfc822;a\tb", "ORCPT=rfc822;a\tb")]
-    [InlineData("TO:<a@b> ORCPT=utf-8;jöran@example.com", "ORCPT=utf-8;jöran@example.com")]
+    [InlineData("TO:<a@b> ORCPT=rfc822;jöran@example.com", "ORCPT=rfc822;jöran@example.com")]
+    [InlineData("TO:<a@b> ORCPT=utf-8;jö+ran@example.com", "ORCPT=utf-8;jö+ran@example.com")]
+    [InlineData("TO:<a@b> ORCPT=utf-8;jö=ran@example.com", "ORCPT=utf-8;jö=ran@example.com")]
     [InlineData("TO:<a@b> ORCPT=rfc822;a@b NOTIFY=NEVER ORCPT=rfc822;a@b", "ORCPT=rfc822;a@b")]
     [InlineData("TO:<a@b> ORCPT=rfc822;a@b ORCPT=rfc822;c@d", "ORCPT=rfc822;c@d")]
     public void RcptToRejectsMalformedOrDuplicatedDsnParameters(string argument, string error)
