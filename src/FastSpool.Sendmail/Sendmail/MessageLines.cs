@@ -2,23 +2,42 @@ namespace FastSpool.Cli.Sendmail;
 
 /// <summary>Standard input read as lines, as local programs write them: LF or CRLF at the end of each (bare LF is
 /// normal here), each handed on without its line end. Without -i a line holding a single dot ends the message, as
-/// in sendmail. The last line may lack its line end. A line longer than the limit, a bare CR inside a line or a NUL
-/// is refused with the line's number: the queue keeps only canonical text, and a message is refused whole rather
-/// than changed. Nothing holds more than one line.</summary>
-internal sealed class MessageLines(Stream input, bool ignoreDots, int maxLineLength)
+/// in sendmail. The last line may lack its line end. A line longer than the limit is broken as Postfix breaks one
+/// that it sends by SMTP (smtp_line_length_limit): after as many octets as a line may hold, the rest goes on in a
+/// line of its own that starts with a space (in a header field, a folded continuation; in MIME, the least damage);
+/// the queue keeps only lines within the limit. A bare CR inside a line or a NUL is refused with the line's number:
+/// the message is refused whole rather than changed in a way its writer would not see. Nothing holds more than a
+/// line.</summary>
+internal sealed class MessageLines
 {
+    private readonly Stream _input;
+    private readonly bool _ignoreDots;
+    private readonly int _maxLineLength;
     private readonly byte[] _buffer = new byte[64 * 1024];
-    private readonly byte[] _long = new byte[maxLineLength + 2];
+    private readonly byte[] _line;
     private int _start;
     private int _end;
     private bool _eof;
     private bool _done;
+    private bool _continues; // the line last handed on was cut: what follows is the rest of the same input line
+    private bool _midLine; // octets of the current input line were read already (for the last line without LF)
 
-    /// <summary>Lines read so far (for error messages).</summary>
+    public MessageLines(Stream input, bool ignoreDots, int maxLineLength)
+    {
+        _input = input;
+        _ignoreDots = ignoreDots;
+        _maxLineLength = maxLineLength;
+        _line = new byte[maxLineLength - 2];
+    }
+
+    /// <summary>Input lines begun so far (for error messages).</summary>
     public long LineNumber { get; private set; }
 
-    /// <summary>Octets of message text read so far, with CRLF line ends.</summary>
+    /// <summary>Octets of message text handed on so far, with CRLF line ends.</summary>
     public long Size { get; private set; }
+
+    /// <summary>Lines broken because they were longer than the limit.</summary>
+    public long LinesBroken { get; private set; }
 
     /// <summary>The next line without its line end; false at the end of the message.</summary>
     /// <exception cref="InvalidDataException">The line cannot be stored as it is.</exception>
@@ -27,78 +46,96 @@ internal sealed class MessageLines(Stream input, bool ignoreDots, int maxLineLen
         line = default;
         if (_done)
             return false;
-        int length = 0; // octets gathered in _long when a line crosses the buffer's end
-        bool gathering = false;
+        int length = 0;
+        bool continuation = _continues;
+        if (_continues)
+        {
+            _line[length++] = (byte)' ';
+            _continues = false;
+        }
+        else
+        {
+            LineNumber++;
+        }
         while (true)
         {
-            int lf = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
-            if (lf >= 0 || (_eof && _end > _start))
+            if (_start == _end || (_end - _start == 1 && _buffer[_start] == (byte)'\r' && !_eof))
             {
-                int take = lf >= 0 ? lf : _end - _start;
-                ReadOnlyMemory<byte> piece = _buffer.AsMemory(_start, take);
-                _start += lf >= 0 ? take + 1 : take;
-                if (gathering)
+                // Nothing left but perhaps a CR whose LF may come with the next read: read on.
+                if (!Fill())
                 {
-                    Append(piece.Span, ref length);
-                    line = _long.AsMemory(0, length);
+                    if (length == 0 && !continuation && !_midLine && _start == _end)
+                    {
+                        LineNumber--;
+                        _done = true;
+                        return false;
+                    }
+                    _midLine = false;
+                    line = _line.AsMemory(0, length);
+                    return Finish(ref line, continuation);
                 }
-                else
-                {
-                    line = piece;
-                }
-                return Finish(ref line);
+                continue;
             }
-            if (_eof)
+            ReadOnlySpan<byte> available = _buffer.AsSpan(_start, _end - _start);
+            int lf = available.IndexOf((byte)'\n');
+            int take = lf >= 0 ? lf : available.Length;
+            // A CR that ends the chunk without its LF is left for the next read, which tells whether it ends the line.
+            if (lf < 0 && !_eof && available[take - 1] == (byte)'\r')
+                take--;
+            int content = lf >= 0 && take > 0 && available[take - 1] == (byte)'\r' ? take - 1 : take;
+            int room = _line.Length - length;
+            if (content > room)
             {
-                if (gathering && length > 0)
-                {
-                    line = _long.AsMemory(0, length);
-                    return Finish(ref line);
-                }
-                _done = true;
-                return false;
+                available[..room].CopyTo(_line.AsSpan(length));
+                length += room;
+                _start += room;
+                _continues = true;
+                _midLine = true;
+                LinesBroken += continuation ? 0 : 1;
+                line = _line.AsMemory(0, length);
+                return Finish(ref line, continuation);
             }
-            // Keep the partial line: in the buffer if it fits, else gathered aside.
-            if (_start > 0 && _end - _start < _buffer.Length / 2)
+            available[..content].CopyTo(_line.AsSpan(length));
+            length += content;
+            if (lf >= 0)
             {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
+                _start += lf + 1;
+                _midLine = false;
+                line = _line.AsMemory(0, length);
+                return Finish(ref line, continuation);
             }
-            else if (_end == _buffer.Length)
-            {
-                gathering = true;
-                Append(_buffer.AsSpan(_start, _end - _start), ref length);
-                _start = _end = 0;
-            }
-            int read = input.Read(_buffer, _end, _buffer.Length - _end);
-            if (read == 0)
-                _eof = true;
-            _end += read;
+            _start += take;
+            _midLine = true;
         }
     }
 
-    private void Append(ReadOnlySpan<byte> piece, ref int length)
+    /// <summary>Reads more input after what is left; false at its end.</summary>
+    private bool Fill()
     {
-        if (length + piece.Length > _long.Length)
-            throw new InvalidDataException($"line {LineNumber + 1} is longer than {maxLineLength - 2} characters (Smtp:MaxLineLength {maxLineLength} with its line end)");
-        piece.CopyTo(_long.AsSpan(length));
-        length += piece.Length;
+        if (_eof)
+            return false;
+        int left = _end - _start;
+        if (left > 0)
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, left);
+        _start = 0;
+        _end = left;
+        int read = _input.Read(_buffer, _end, _buffer.Length - _end);
+        if (read == 0)
+        {
+            _eof = true;
+            return left > 0;
+        }
+        _end += read;
+        return true;
     }
 
-    private bool Finish(ref ReadOnlyMemory<byte> line)
+    private bool Finish(ref ReadOnlyMemory<byte> line, bool continuation)
     {
-        LineNumber++;
         ReadOnlySpan<byte> text = line.Span;
-        if (!text.IsEmpty && text[^1] == (byte)'\r')
-            line = line[..^1];
-        text = line.Span;
-        if (text.Length + 2 > maxLineLength)
-            throw new InvalidDataException($"line {LineNumber} is longer than {maxLineLength - 2} characters (Smtp:MaxLineLength {maxLineLength} with its line end)");
         int bad = text.IndexOfAny((byte)'\r', (byte)0);
         if (bad >= 0)
             throw new InvalidDataException($"line {LineNumber} holds a {(text[bad] == 0 ? "NUL" : "carriage return not followed by a line feed")}");
-        if (!ignoreDots && text.Length == 1 && text[0] == (byte)'.')
+        if (!_ignoreDots && !continuation && !_continues && text.Length == 1 && text[0] == (byte)'.')
         {
             _done = true;
             return false;

@@ -124,6 +124,8 @@ internal sealed partial class SendmailCommand(SendmailArguments arguments, FastS
         spool.Write(completed);
         if (CopyBody(lines, completed.Length, spool.WriteLine) is { } refused)
             return refused;
+        if (lines.LinesBroken > 0)
+            Say($"{lines.LinesBroken} lines longer than {options.Smtp.MaxLineLength - 2} characters were broken, the rest of each on lines that start with a space");
         using LocalSmtpClient? client = Connect(out string why);
         if (client is not null)
         {

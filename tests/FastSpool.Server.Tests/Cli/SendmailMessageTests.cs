@@ -47,13 +47,31 @@ public sealed class SendmailMessageTests
         Assert.Equal([longLine, "b"], Lines(longLine + "\nb\n", step: 7));
     }
 
-    [Fact]
-    public void ALineOverTheLimitIsRefusedWithItsNumber()
+    /// <summary>As Postfix breaks a line that it sends by SMTP: after as many octets as a line may hold, the rest goes
+    /// on in lines of their own that start with a space; a line of exactly the limit, its CR split from its LF by a
+    /// read, is not broken.</summary>
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(998)]
+    [InlineData(999)]
+    public void ALineOverTheLimitIsBrokenWithASpaceBeforeEachRest(int step)
     {
-        var e = Assert.Throws<InvalidDataException>(() => Lines("a\n" + new string('x', 999) + "\n", step: 100));
-        Assert.Equal("line 2 is longer than 998 characters (Smtp:MaxLineLength 1000 with its line end)", e.Message);
-        Assert.Single(Lines(new string('x', 998) + "\r\n"));
+        string longLine = string.Concat(Enumerable.Range(0, 2500).Select(i => (char)('a' + (i % 26))));
+        var lines = new MessageLines(new Trickle(Encoding.UTF8.GetBytes("a\n" + longLine + "\r\n" + new string('x', 998) + "\r\n.\n"), step),
+            ignoreDots: false, 1000);
+        var result = new List<string>();
+        while (lines.TryRead(out ReadOnlyMemory<byte> line))
+            result.Add(Encoding.UTF8.GetString(line.Span));
+        Assert.Equal(["a", longLine[..998], " " + longLine[998..1995], " " + longLine[1995..], new string('x', 998)], result);
+        Assert.Equal(1, lines.LinesBroken);
+        Assert.Equal(4, lines.LineNumber);
     }
+
+    [Fact]
+    public void ALoneDotAfterABrokenLineStillEndsTheMessage() =>
+        Assert.Equal([new string('y', 998), " y", "z"], Lines(new string('y', 999) + "\nz\n.\nafter\n"));
 
     [Theory]
     [InlineData("a\nb\rc\n", "line 2 holds a carriage return not followed by a line feed")]
