@@ -5,6 +5,8 @@
 # server's processes as PSS (proportional set size, so that pages shared by Dovecot's processes count once).
 # Needs root (installs dovecot-pop3d, creates the user fsbench).
 # Usage: bench/pop3-compare.sh [USERS (20)] [MESSAGES per user (200)] [BODY bytes (10240)] [CONNECTIONS (10)]
+# Env:   DOVECOT_PASSWORDS=same (default: Dovecot gets each user's own SCRAM-SHA-256 entry from FastSpool's users
+#        file, so both check PASS with the same 210,000-round PBKDF2) or plain (Dovecot's {PLAIN}: no hashing cost)
 set -euo pipefail
 USERS=${1:-20} MESSAGES=${2:-200} BODY=${3:-10240} CONNECTIONS=${4:-10}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,10 +66,15 @@ for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$FS_POP3) 2>/dev/null && bre
 run fastspool "$FS_POP3" '^fastspool$'
 kill "$fs_pid"; wait "$fs_pid" || true
 
-# Dovecot, a private instance: mbox INBOX per user, the same locks (fcntl + dotlock), plain passwords.
+# Dovecot, a private instance: mbox INBOX per user, the same locks (fcntl + dotlock), and the same password hashes
+# ($scram-sha-256$ITER$SALT$STOREDKEY$SERVERKEY is Dovecot's {SCRAM-SHA-256}ITER,SALT,STOREDKEY,SERVERKEY).
 mkdir -p "$WORK/dc/run" "$WORK/dc/spool" "$WORK/dc/home"
 for u in ${users//,/ }; do
-  echo "$u:{PLAIN}secret::::::" >> "$WORK/dc/passwd"
+  if [ "${DOVECOT_PASSWORDS:-same}" = plain ]; then
+    echo "$u:{PLAIN}secret::::::" >> "$WORK/dc/passwd"
+  else
+    grep "^$u:" "$WORK/fs/users" | awk -F'$' '{ printf "%s{SCRAM-SHA-256}%s,%s,%s,%s::::::\n", $1, $3, $4, $5, $6 }' >> "$WORK/dc/passwd"
+  fi
   cp "$WORK/template" "$WORK/dc/spool/$u"; mkdir -p "$WORK/dc/home/$u"
 done
 chown -R fsbench: "$WORK/dc/spool" "$WORK/dc/home"; chmod 1777 "$WORK/dc/spool"; chmod 644 "$WORK/dc/passwd"; chmod 755 "$WORK/dc"
