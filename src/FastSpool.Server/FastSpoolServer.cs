@@ -125,7 +125,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             // POP3's failed logins per client address (SMTP AUTH counts its own, under the Smtp: limits).
             var loginFailures = new LoginFailures(time, options.Pop3.MaxLoginFailures, options.Pop3.LoginFailureDelay,
                 TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15));
-            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, loginFailures, loggers, time, certificate);
+            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, loginFailures, loggers, time, certificate, meters);
             var pop3 = new Pop3ConnectionHandler(pop3Context);
             List<(string Name, IPEndPoint EndPoint)> pop3Endpoints = ListenSockets.Parse("Pop3:Listen", options.Pop3.Listen ?? []);
             List<(string Name, IPEndPoint EndPoint)> pop3TlsEndpoints = ListenSockets.Parse("Pop3:ListenTls", options.Pop3.ListenTls ?? []);

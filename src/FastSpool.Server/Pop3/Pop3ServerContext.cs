@@ -13,9 +13,11 @@ namespace FastSpool.Server.Pop3;
 internal sealed class Pop3ServerContext
 {
     public Pop3ServerContext(FastSpoolOptions options, UserStore users, Func<string, MailboxOwner> ownerOf, LocalTransport? local,
-        MailboxHolders holders, LoginFailures loginFailures, ILoggerFactory loggers, TimeProvider time, ServerCertificate? certificate = null)
+        MailboxHolders holders, LoginFailures loginFailures, ILoggerFactory loggers, TimeProvider time, ServerCertificate? certificate = null,
+        System.Diagnostics.Metrics.IMeterFactory? meters = null)
     {
         Certificate = certificate;
+        Metrics = new Pop3Metrics(meters);
         Options = options.Pop3;
         Users = users;
         OwnerOf = ownerOf;
@@ -45,6 +47,9 @@ internal sealed class Pop3ServerContext
 
     /// <summary>The certificate of STLS and of <c>Pop3:ListenTls</c>; null: no TLS.</summary>
     public ServerCertificate? Certificate { get; }
+
+    /// <summary>The POP3 instruments (sessions, logins, messages retrieved and deleted).</summary>
+    public Pop3Metrics Metrics { get; }
 
     public Pop3Options Options { get; }
     public UserStore Users { get; }

@@ -131,6 +131,7 @@ internal sealed partial class Pop3Session
         if (_server.LoginFailures.IsLockedOut(_clientIp))
         {
             _server.Logger.Line(LogLevel.Warning, $"login refused: user=<{_user}>, method={method}, [{_client}]: too many failed logins");
+            _server.Metrics.LoginLockedOut();
             _output.Write(Pop3Replies.LockedOut);
             return true;
         }
@@ -138,6 +139,7 @@ internal sealed partial class Pop3Session
         {
             LoginFailure failure = _server.LoginFailures.Record(_clientIp);
             _server.Logger.Line(LogLevel.Warning, $"authentication failed: user=<{_user}>, method={method}, [{_client}], failures={failure.Count}");
+            _server.Metrics.LoginFailed();
             if (failure.Delay > TimeSpan.Zero)
                 await Task.Delay(failure.Delay, _server.Time, Token).ConfigureAwait(false);
             _user = null;
@@ -154,6 +156,7 @@ internal sealed partial class Pop3Session
         if (_server.Local is { } local && !local.TrySettle(mailbox!, out problem))
         {
             _server.Logger.Line(LogLevel.Warning, $"maildrop unavailable: user=<{_user}>, [{_client}]: {problem}");
+            _server.Metrics.MaildropUnavailable();
             _output.Write(Pop3Replies.MaildropUnavailable);
             return true;
         }
@@ -167,16 +170,19 @@ internal sealed partial class Pop3Session
         {
             case MaildropOpenResult.InUse:
                 _server.Logger.Line(LogLevel.Information, $"maildrop in use: user=<{_user}>, [{_client}]: {error}");
+                _server.Metrics.MaildropInUse();
                 _output.Write(Pop3Replies.InUse);
                 return true;
             case MaildropOpenResult.Failed:
                 _server.Logger.Line(LogLevel.Error, $"maildrop cannot be opened: user=<{_user}>, [{_client}]: {error}");
+                _server.Metrics.MaildropUnavailable();
                 _output.Write(error is not null && error.Contains("not an mbox", StringComparison.Ordinal) ? Pop3Replies.MaildropBroken : Pop3Replies.MaildropUnavailable);
                 return true;
         }
         _maildrop = maildrop!;
         _deleted = new bool[_maildrop.Count];
         _state = Pop3State.Transaction;
+        _server.Metrics.LoggedIn();
         _server.Logger.Line(LogLevel.Information,
             $"login: user=<{_user}>, method={method}, [{_client}], messages={_maildrop.Count}, octets={_maildrop.TotalSize}");
         WriteNumberLine(Pop3Replies.LoggedInPrefix, _maildrop.Count, Pop3Replies.MessagesSuffix, _maildrop.TotalSize, Pop3Replies.OctetsSuffix);

@@ -136,6 +136,7 @@ internal sealed partial class Pop3Session
         WriteNumberLine(Pop3Replies.OkPrefix, message.Size, Pop3Replies.RetrSuffix, -1, default);
         _retrieved++;
         _retrievedOctets += message.Size;
+        _server.Metrics.Retrieved(message.Size);
         return SendTextAsync(index, (int)message.ContentLength);
     }
 
@@ -195,6 +196,7 @@ internal sealed partial class Pop3Session
         string? failure = await _maildrop!.UpdateAsync(_deleted, _server.Local is { } local ? local.HasUnchecked : null, Token).ConfigureAwait(false);
         if (failure is null)
         {
+            _server.Metrics.Deleted(deleted);
             _server.Logger.Line(LogLevel.Information,
                 $"logout: user=<{_user}>, [{_client}], retr={_retrieved}/{_retrievedOctets}, top={_topped}, deleted={deleted}, left={left}");
             _output.Write(Pop3Replies.Bye);

@@ -98,6 +98,7 @@ internal sealed partial class Pop3Session
     public async Task RunAsync()
     {
         _server.Logger.Line(LogLevel.Information, $"connect from [{_client}]");
+        _server.Metrics.Opened();
         try
         {
             if (_implicitTls && !await UpgradeAsync().ConfigureAwait(false))
@@ -132,6 +133,7 @@ internal sealed partial class Pop3Session
                 await _tls.DisposeAsync().ConfigureAwait(false);
             _timer.Dispose();
             _timeout.Dispose();
+            _server.Metrics.Closed();
             _server.Logger.Line(LogLevel.Information, $"disconnect from [{_client}]{UserPart}");
         }
     }

@@ -104,6 +104,50 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         return scrape;
     }
 
+    /// <summary>POP3: a session that logs in, retrieves and deletes one message and quits, one wrong password, and a
+    /// second session for a maildrop in use; each is counted once, and no session is left open.</summary>
+    [Fact]
+    public async Task AScrapeCountsPop3SessionsLoginsRetrievedAndDeletedMessages()
+    {
+        await SendOneAcceptedAndOneRefusedAsync();
+        using (RawPop3 wrong = await RawPop3.ConnectAsync(_server.Pop3Port))
+        {
+            Assert.StartsWith("+OK", await wrong.CommandAsync("USER alice"));
+            Assert.StartsWith("-ERR", await wrong.CommandAsync("PASS not-the-password"));
+        }
+        using (RawPop3 pop = await RawPop3.ConnectAsync(_server.Pop3Port))
+        {
+            await pop.LoginAsync();
+            using (RawPop3 second = await RawPop3.ConnectAsync(_server.Pop3Port))
+            {
+                Assert.StartsWith("+OK", await second.CommandAsync("USER alice"));
+                Assert.StartsWith("-ERR [IN-USE]", await second.CommandAsync("PASS alice-secret"));
+            }
+            string size = (await pop.CommandAsync("LIST 1")).Split(' ')[2];
+            Assert.StartsWith("+OK", await pop.CommandAsync("RETR 1"));
+            while (await pop.ReadLineAsync() != ".")
+            {
+            }
+            Assert.StartsWith("+OK", await pop.CommandAsync("DELE 1"));
+            Assert.StartsWith("+OK", await pop.CommandAsync("QUIT"));
+
+            Scrape scrape = null!;
+            await Wait.UntilAsync(async () =>
+            {
+                scrape = (await ScrapeAsync()).Scrape;
+                return scrape.Value("fastspool_pop3_connections_open") == 0;
+            }, because: "every POP3 session closed", observed: () => scrape?.Text ?? "");
+            Assert.Empty(scrape.Errors);
+            Assert.Equal(3, scrape.Value("fastspool_pop3_connections_total"));
+            Assert.Equal(1, scrape.Value("fastspool_pop3_logins_total", ("result", "ok")));
+            Assert.Equal(1, scrape.Value("fastspool_pop3_logins_total", ("result", "failed")));
+            Assert.Equal(1, scrape.Value("fastspool_pop3_logins_total", ("result", "in_use")));
+            Assert.Equal(1, scrape.Value("fastspool_pop3_messages_retrieved_total"));
+            Assert.Equal(double.Parse(size, System.Globalization.CultureInfo.InvariantCulture), scrape.Value("fastspool_pop3_messages_retrieved_bytes_total"));
+            Assert.Equal(1, scrape.Value("fastspool_pop3_messages_deleted_total"));
+        }
+    }
+
     [Fact]
     public async Task OpenMetricsFramingHasHelpAndTypeBeforeTheSamplesAndEofLast()
     {

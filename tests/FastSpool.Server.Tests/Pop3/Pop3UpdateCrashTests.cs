@@ -29,6 +29,14 @@ public sealed class Pop3UpdateCrashTests : IDisposable
 
     private string MailboxPath => Path.Combine(_data, "mail", "alice");
 
+    /// <summary>The subjects while a server may still be appending: null when the read caught an append half made
+    /// (more separators than whole messages), to be read again.</summary>
+    private List<string>? SubjectsIfWhole()
+    {
+        List<(string Marker, MimeKit.MimeMessage Message)> messages = Mailbox.Read(MailboxPath);
+        return Mailbox.CountSeparators(MailboxPath) == messages.Count ? messages.Select(m => m.Message.Subject ?? "").ToList() : null;
+    }
+
     private List<string> Subjects()
     {
         List<(string Marker, MimeKit.MimeMessage Message)> messages = Mailbox.Read(MailboxPath);
@@ -117,8 +125,9 @@ public sealed class Pop3UpdateCrashTests : IDisposable
         int finalSmtp = TestServer.FreePort();
         using ServerProcess final = await ServerProcess.StartAsync(_data, finalSmtp, "--StatisticsInterval=00:00:00.200");
         HashSet<string> expected = [.. acknowledged.Except(gone)];
-        await Wait.UntilAsync(() => expected.All(Subjects().Contains), TimeSpan.FromSeconds(60), "every acknowledged message not deleted in the mailbox",
-            () => string.Join(", ", expected.Except(Subjects())) + "\n" + final.Output);
+        await Wait.UntilAsync(() => SubjectsIfWhole() is { } now && expected.All(now.Contains), TimeSpan.FromSeconds(60),
+            "every acknowledged message not deleted in the mailbox",
+            () => string.Join(", ", expected.Except(SubjectsIfWhole() ?? [])) + "\n" + final.Output);
         int mark = final.Output.Length;
         await Wait.UntilAsync(() => final.Output[mark..].Contains(", queued=0, ", StringComparison.Ordinal), because: "an idle queue", observed: () => final.Output);
         await final.StopAsync();
