@@ -200,6 +200,30 @@ public sealed class SmtpAuthTests
         await mx.ExpectAsync("250 2.1.0 Ok");
     }
 
+    /// <summary>With Smtp:SenderLoginMatch, an alias whose mail reaches the user's mailbox is the user's address too
+    /// (as Postfix's smtpd_sender_login_maps set to the alias map); one that does not reach it is not.</summary>
+    [Fact]
+    public async Task TheSenderMayBeAnAliasThatReachesTheUser()
+    {
+        string data = Directory.CreateTempSubdirectory("fastspool-slm-").FullName;
+        File.WriteAllText(Path.Combine(data, "aliases"), "info: alice\nteam: bob, alice\nsales: bob\n");
+        await using TlsServer tls = await TlsServer.StartAsync(o => o.Smtp.SenderLoginMatch = true, dataDirectory: data);
+        using RawSmtp raw = await EhloAsync(tls.SubmissionPort);
+        await raw.SendAsync($"AUTH PLAIN {Plain("alice", TlsServer.Password)}\r\n");
+        await raw.ExpectAsync("235 ");
+        foreach (string sender in (string[])["info@localhost", "TEAM@example.test"])
+        {
+            await raw.SendAsync($"MAIL FROM:<{sender}>\r\n");
+            await raw.ExpectAsync("250 2.1.0 Ok");
+            await raw.SendAsync("RSET\r\n");
+            await raw.ExpectAsync("250 ");
+        }
+        await raw.SendAsync("MAIL FROM:<sales@localhost>\r\n");
+        await raw.ExpectAsync("553 5.7.1 <sales@localhost>: Sender address rejected: not owned by user alice");
+        await raw.SendAsync("MAIL FROM:<info@elsewhere.example>\r\n");
+        await raw.ExpectAsync("553 5.7.1 ");
+    }
+
     [Fact]
     public async Task AServerWithoutACertificateHasNoStartTlsButAuthOnLoopback()
     {

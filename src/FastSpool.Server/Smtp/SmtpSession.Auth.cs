@@ -281,13 +281,25 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>On a submission listener with <c>Smtp:SenderLoginMatch</c>: the sender must be the user's own
-    /// address (its name at a local domain) or the null sender.</summary>
+    /// address (its name at a local domain), an alias at a local domain whose mail reaches the user's mailbox (as
+    /// Postfix's smtpd_sender_login_maps does when it is the alias map: <c>info: alice</c> lets alice send as
+    /// info@), or the null sender.</summary>
     private bool SenderOwned(ReadOnlySpan<byte> path)
     {
         if (path.IsEmpty)
             return true;
         int at = path.LastIndexOf((byte)'@');
-        return at > 0 && Ascii.EqualsIgnoreCase(path[..at], _authenticatedUserBytes) && _server.Domains.Contains(path[(at + 1)..]);
+        if (at <= 0 || !_server.Domains.Contains(path[(at + 1)..]))
+            return false;
+        if (Ascii.EqualsIgnoreCase(path[..at], _authenticatedUserBytes))
+            return true;
+        RecipientResolution resolution = _server.Recipients.Resolve(Encoding.UTF8.GetString(path[..at]));
+        foreach (string mailbox in resolution.Mailboxes)
+        {
+            if (mailbox.Equals(_authenticatedUser, StringComparison.OrdinalIgnoreCase))
+                return true;
+        }
+        return false;
     }
 
     /// <summary><c>553 5.7.1 &lt;sender&gt;: Sender address rejected: not owned by user alice</c>.</summary>
