@@ -123,7 +123,7 @@ public sealed class SubmissionClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PythonSmtplibSubmitsWithStartTlsAndLogin()
+    public async Task PythonSmtplibSubmitsWithStartTlsAndLoginAndTheServerEndsTlsWithCloseNotify()
     {
         const string script = """
             import smtplib, ssl, sys
@@ -139,6 +139,11 @@ public sealed class SubmissionClientTests : IAsyncLifetime
                 assert not s.has_extn("starttls"), "STARTTLS offered after TLS"
                 s.login("alice", sys.argv[3])
                 s.sendmail("alice@localhost", ["bob@localhost"], "Subject: from smtplib\r\n\r\nsent by smtplib\r\n")
+                code, _ = s.docmd("QUIT")
+                assert code == 221, code
+                # TLS ends with the server's close_notify (RFC 8446 6.1), not a cut connection: unwrap waits for it.
+                s.sock.unwrap().close()
+                s.sock = None
             print("sent")
             """;
         _tls.Server.Server.Smtp.PlaintextAuthOnLoopback = false;

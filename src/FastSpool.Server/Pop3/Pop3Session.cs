@@ -130,7 +130,7 @@ internal sealed partial class Pop3Session
             // A session that ends without QUIT deletes nothing (RFC 1939 §6).
             _maildrop?.Dispose();
             if (_tls is not null)
-                await _tls.DisposeAsync().ConfigureAwait(false);
+                await _tls.CloseAsync(_server.Time, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             _timer.Dispose();
             _timeout.Dispose();
             _server.Metrics.Closed();

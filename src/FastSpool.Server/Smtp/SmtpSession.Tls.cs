@@ -75,10 +75,13 @@ internal sealed partial class SmtpSession
             _server.Logger.Line(LogLevel.Warning, $"[{_clientAddress}]: {octets} octets pipelined after STARTTLS discarded");
     }
 
-    /// <summary>Ends TLS with the session; what was left unsent goes with it.</summary>
+    /// <summary>Ends TLS with the session: a close_notify after what is left to send (within a second), then the
+    /// connection.</summary>
     private async ValueTask CloseTlsAsync()
     {
         if (_tls is not null)
-            await _tls.DisposeAsync().ConfigureAwait(false);
+            await _tls.CloseAsync(_server.Time, CloseNotifyWait).ConfigureAwait(false);
     }
+
+    private static readonly TimeSpan CloseNotifyWait = TimeSpan.FromSeconds(1);
 }

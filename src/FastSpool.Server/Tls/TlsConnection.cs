@@ -50,6 +50,25 @@ internal sealed class TlsConnection : IAsyncDisposable
         _ => protocol.ToString(),
     };
 
+    /// <summary>Ends TLS as RFC 8446 §6.1 asks, with a close_notify alert after what is left to send, so that the
+    /// client can tell the end from a cut connection (some refuse to take a reply otherwise), then releases it. The
+    /// alert is a courtesy: a client that is gone, or does not read it within <paramref name="wait"/> on
+    /// <paramref name="time"/>'s clock, does not hold the session up.</summary>
+    public async ValueTask CloseAsync(TimeProvider time, TimeSpan wait)
+    {
+        try
+        {
+            await Output.FlushAsync().ConfigureAwait(false);
+            await _stream.ShutdownAsync().WaitAsync(wait, time).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or TimeoutException
+            or System.Security.Authentication.AuthenticationException)
+        {
+            // The client is gone or not reading: it gets no alert.
+        }
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Input.CompleteAsync().ConfigureAwait(false);
