@@ -7,9 +7,14 @@ namespace FastSpool.Queue;
 /// <param name="RemoteHost">The host that gave the reply (relay), or null for local delivery.</param>
 public sealed record DeliveryReply(int Code, string EnhancedStatus, string Text, string? RemoteHost = null)
 {
+    /// <summary>The code and text are <see cref="RemoteHost"/>'s own reply; false for a failure of ours in the session
+    /// with it (TLS not offered, the connection lost, a timeout), which names the host for the log's <c>relay=</c>
+    /// but is not quoted as something it said, nor given as its diagnostic in a notice.</summary>
+    public bool FromHost { get; init; } = true;
+
     /// <summary>The reason as the log and mailq give it: a remote server's reply quoted with its host
     /// (<c>host smtp.isp.example[192.0.2.1]:587 said: 451 4.3.0 try later</c>), our own as it is.</summary>
-    public string Describe() => RemoteHost is null ? Text : $"host {RemoteHost} said: {Code} {EnhancedStatus} {Text}";
+    public string Describe() => RemoteHost is null || !FromHost ? Text : $"host {RemoteHost} said: {Code} {EnhancedStatus} {Text}";
 
     /// <summary>For <c>status=sent (...)</c>: the remote server's reply as it was (<c>250 2.0.0 Ok: queued as X</c>).</summary>
     public string DescribeSent() => RemoteHost is null ? Text : $"{Code} {EnhancedStatus} {Text}";

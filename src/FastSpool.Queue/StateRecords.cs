@@ -6,7 +6,7 @@ namespace FastSpool.Queue;
 public static class StateRecords
 {
     private const byte StateStatus = 1, StateTime = 2, StateAttempts = 3, StateNext = 4, StateReply = 5;
-    private const byte ReplyCode = 1, ReplyEnhanced = 2, ReplyText = 3, ReplyHost = 4;
+    private const byte ReplyCode = 1, ReplyEnhanced = 2, ReplyText = 3, ReplyHost = 4, ReplyNotFromHost = 5;
     private const byte PartName = 1;
     private const byte JournalTransport = 1, JournalPayload = 2, JournalEntryGroup = 3;
     private const byte EntryId = 1, EntryRecipient = 2, EntryPart = 3;
@@ -15,7 +15,7 @@ public static class StateRecords
 
     public static int ReplySize(DeliveryReply? reply) => reply is null ? 0
         : TlvWriter.GroupOverhead + TlvWriter.SizeOf(8) + TlvWriter.SizeOf(reply.EnhancedStatus) + TlvWriter.SizeOf(reply.Text)
-          + TlvWriter.SizeOf(reply.RemoteHost);
+          + TlvWriter.SizeOf(reply.RemoteHost) + (reply.FromHost ? 0 : TlvWriter.SizeOf(1));
 
     public static void WriteReply(ref TlvWriter writer, byte tag, DeliveryReply reply)
     {
@@ -24,6 +24,8 @@ public static class StateRecords
         writer.WriteText(ReplyEnhanced, reply.EnhancedStatus);
         writer.WriteText(ReplyText, reply.Text);
         writer.WriteText(ReplyHost, reply.RemoteHost);
+        if (!reply.FromHost)
+            writer.WriteOctet(ReplyNotFromHost, 1);
         writer.EndGroup(group);
     }
 
@@ -32,6 +34,7 @@ public static class StateRecords
         int code = 0;
         string enhanced = "", text = "";
         string? host = null;
+        bool fromHost = true;
         var reader = new TlvReader(group);
         while (reader.Next(out byte tag, out ReadOnlySpan<byte> value))
         {
@@ -41,10 +44,11 @@ public static class StateRecords
                 case ReplyEnhanced: enhanced = TlvReader.Text(value); break;
                 case ReplyText: text = TlvReader.Text(value); break;
                 case ReplyHost: host = TlvReader.Text(value); break;
+                case ReplyNotFromHost: fromHost = false; break;
                 default: break;
             }
         }
-        return new DeliveryReply(code, enhanced, text, host);
+        return new DeliveryReply(code, enhanced, text, host) { FromHost = fromHost };
     }
 
     // Recipient state.

@@ -77,6 +77,19 @@ public sealed class RelayFailureTests : IAsyncLifetime
             && l.EndsWith($"status=bounced (host {Peer} said: 550 5.1.1 <friend@elsewhere.example>: no such user here)", StringComparison.Ordinal));
     }
 
+    /// <summary>A failure in the session with a host that answered (here: it drops the connection in the middle of the
+    /// text) is logged with that host, as Postfix logs it, and is not quoted as something the host said.</summary>
+    [Fact]
+    public async Task AFailureAfterTheHostAnsweredIsLoggedWithTheHost()
+    {
+        _fault.DropAfterDataOctets = 10;
+        await SendAsync("dropped");
+        await Wait.UntilAsync(() => _server.Log.Lines.Any(l => l.Contains($"to=<friend@elsewhere.example>, relay={Peer}, ", StringComparison.Ordinal)
+                && l.Contains($"status=deferred (lost connection with {Peer} during ", StringComparison.Ordinal)),
+            because: "the deferral to be logged with the host", observed: () => string.Join('\n', _server.Log.Lines));
+        Assert.DoesNotContain(_server.Log.Lines, l => l.Contains("said: 451 4.4.2 lost connection", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task ASmarthostThatCannotBeReachedIsLoggedAsRelayNone()
     {

@@ -11,6 +11,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using FastSpool.Delivery.Transport;
 using FastSpool.Protocols.Smtp;
+using FastSpool.Queue;
 
 namespace FastSpool.Delivery.Relay;
 
@@ -139,14 +140,14 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
         if (_settings.Tls == RelayTls.StartTls)
         {
             if (!Ehlo.Has(SmtpExtensions.StartTls))
-                throw Fail($"TLS is required, but was not offered by host {Peer}", "4.7.4");
+                throw Failed($"TLS is required, but was not offered by host {Peer}", "4.7.4");
             _step = "STARTTLS";
             RemoteReply reply = await CommandAsync("STARTTLS\r\n"u8, _settings.Timeouts.Command).ConfigureAwait(false);
             if (reply.Code != 220)
-                throw Fail($"TLS is required, but host {Peer} refused to start TLS: {reply.Code} {reply.Text}", "4.7.4");
+                throw Failed($"TLS is required, but host {Peer} refused to start TLS: {reply.Code} {reply.Text}", "4.7.4");
             // Octets the server sent behind its 220 came in clear and may be an attacker's (CVE-2011-0411).
             if (_input.TryRead(out ReadResult extra) && !extra.Buffer.IsEmpty)
-                throw Fail($"host {Peer} sent text in clear after STARTTLS", "4.7.0");
+                throw Failed($"host {Peer} sent text in clear after STARTTLS", "4.7.0");
             await HandshakeAsync().ConfigureAwait(false);
             await HelloAsync().ConfigureAwait(false);
         }
@@ -194,7 +195,7 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
         catch (Exception e) when (e is AuthenticationException or IOException)
         {
             Broken = true;
-            throw Fail($"TLS with host {Peer} failed: {e.Message}", "4.7.5");
+            throw Failed($"TLS with host {Peer} failed: {e.Message}", "4.7.5");
         }
         finally
         {
@@ -226,10 +227,10 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
         }
         else
         {
-            throw Fail($"host {Peer} offers no AUTH mechanism this client has (PLAIN, LOGIN)", "4.7.0");
+            throw Failed($"host {Peer} offers no AUTH mechanism this client has (PLAIN, LOGIN)", "4.7.0");
         }
         if (reply.Code != 235)
-            throw Fail($"SASL authentication failed; server {Peer} said: {reply.Code} {reply.Text}", "4.7.0");
+            throw Failed($"SASL authentication failed; server {Peer} said: {reply.Code} {reply.Text}", "4.7.0");
     }
 
     /// <summary>RSET between messages; false when the connection is no good for another.</summary>
@@ -318,12 +319,12 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
                         return text;
                     case ReplyReadStatus.Malformed:
                         Broken = true;
-                        throw Fail($"host {Peer} sent a malformed reply after {_step}");
+                        throw Failed($"host {Peer} sent a malformed reply after {_step}");
                 }
                 if (buffer.Length > MaxReplyLength)
                 {
                     Broken = true;
-                    throw Fail($"host {Peer} sent a reply longer than {MaxReplyLength} octets after {_step}");
+                    throw Failed($"host {Peer} sent a reply longer than {MaxReplyLength} octets after {_step}");
                 }
                 if (result.IsCompleted)
                     throw Lost("the connection was closed");
@@ -391,16 +392,22 @@ internal sealed partial class SmarthostConnection : IAsyncDisposable
     private RelayFailure TimedOutFailure()
     {
         Broken = true;
-        return Fail($"conversation with {Peer} timed out while waiting for {_step}", "4.4.2");
+        return Failed($"conversation with {Peer} timed out while waiting for {_step}", "4.4.2");
     }
 
     private RelayFailure Lost(string why)
     {
         Broken = true;
-        return Fail($"lost connection with {Peer} during {_step}: {why}", "4.4.2");
+        return Failed($"lost connection with {Peer} during {_step}: {why}", "4.4.2");
     }
 
+    /// <summary>A failure before any host answered: logged as <c>relay=none</c>.</summary>
     private static RelayFailure Fail(string text, string status = "4.4.1") => new(DeliveryResult.Temporary(status, text, 451));
+
+    /// <summary>A failure of ours in the session with the host (TLS not offered, a timeout, the connection lost):
+    /// logged with the host, <c>relay=host[ip]:port</c>, as Postfix logs it, but not quoted as the host's reply.</summary>
+    private RelayFailure Failed(string text, string status = "4.4.1") =>
+        new(new DeliveryResult(DeliveryResultKind.Temporary, new DeliveryReply(451, status, text, Peer) { FromHost = false }));
 
     /// <summary>QUIT, without waiting long for the answer, then close.</summary>
     public async Task QuitAsync()

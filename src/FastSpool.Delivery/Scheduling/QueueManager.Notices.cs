@@ -180,7 +180,7 @@ public sealed partial class QueueManager
                 },
                 Status = reply.EnhancedStatus,
                 DiagnosticCode = $"{reply.Code} {reply.EnhancedStatus} {reply.Text}",
-                RemoteMta = reply.RemoteHostName(),
+                RemoteMta = reply.FromHost ? reply.RemoteHostName() : null,
                 LastAttempt = history.Count > 0 ? history[^1].Time : now,
                 WillRetryUntil = plan.Kind == DeliveryReportKind.Delay ? message.Arrival + _queueOptions.MaxLifetime : null,
                 HumanReason = reply.Text,
