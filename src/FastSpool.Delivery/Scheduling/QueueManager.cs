@@ -31,7 +31,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     private readonly object _lock = new();
     private readonly Dictionary<ulong, Tracked> _messages = [];
     private readonly SortedSet<QueuedMessage> _live = new(ByFirstAddress.Instance);
-    private readonly Dictionary<string, DestinationWork> _destinations = new(StringComparer.Ordinal);
+    // Keyed by transport name and destination as a pair: a key string made per routed recipient would be garbage.
+    private readonly Dictionary<(string Transport, string Destination), DestinationWork> _destinations = new();
     private readonly PriorityQueue<Tracked, DateTimeOffset> _waiting = new();
     private readonly Channel<Tracked> _intake = Channel.CreateUnbounded<Tracked>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<DestinationWork> _ready = Channel.CreateUnbounded<DestinationWork>();
@@ -277,7 +278,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
 
     private DestinationWork Work(Route route)
     {
-        string key = route.Transport.Name + "\0" + route.Destination;
+        (string, string) key = (route.Transport.Name, route.Destination);
         if (!_destinations.TryGetValue(key, out DestinationWork? work))
         {
             work = new DestinationWork(route.Transport, route.Destination);
