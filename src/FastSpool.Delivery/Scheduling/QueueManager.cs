@@ -520,8 +520,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         }
         // Backoff per destination: everything deferred at a destination until its retry time is tried again
         // together, in arrival order (a mailbox keeps its order across a lock held for a while).
-        DateTimeOffset next = tracked.Progress(r).NotBefore is { } notBefore && notBefore > now ? notBefore : now + Backoff(recipient.Attempts);
-        tracked.Progress(r).NotBefore = null;
+        DateTimeOffset notBefore = tracked.Progress(r).NotBefore;
+        DateTimeOffset next = notBefore > now ? notBefore : now + Backoff(recipient.Attempts);
+        tracked.Progress(r).NotBefore = default;
         TimeSpan delay = next - now;
         SetState(message, r, RecipientStatus.Deferred, outcome, now, next);
         CountDelivery(Deferred, transport);
