@@ -323,7 +323,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         }
     }
 
-    private async Task RunAsync(DestinationWork work, List<DeliveryItem> batch, DeliveryResult[] results)
+    // Pooled: one state machine per batch delivered otherwise.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunAsync(DestinationWork work, List<DeliveryItem> batch, DeliveryResult[] results)
     {
         batch.Clear();
         if (_delivery.BatchDelay > TimeSpan.Zero && work.Pending.Count < _delivery.MaxBatch)
