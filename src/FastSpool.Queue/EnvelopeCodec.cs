@@ -335,7 +335,8 @@ public static class EnvelopeCodec
 
     /// <summary>The queue manager's form of an envelope a door just sealed (what <see cref="Read"/> would return for
     /// its record, without parsing it back).</summary>
-    internal static QueuedMessage ToMessage(QueueId id, DateTimeOffset arrival, long size, in SubmissionEnvelope envelope, long[] chunks, long firstAddress)
+    internal static QueuedMessage ToMessage(QueueId id, DateTimeOffset arrival, long size, in SubmissionEnvelope envelope, long[] chunks, long firstAddress,
+        EnvelopeTextCache text)
     {
         RecipientList list = envelope.Recipients;
         var recipients = new QueuedRecipient[list.Count];
@@ -343,7 +344,7 @@ public static class EnvelopeCodec
         {
             recipients[i] = new QueuedRecipient
             {
-                Address = Text(list.Address(i)),
+                Address = i == 0 ? text.Recipient(list.Address(i)) : Text(list.Address(i)),
                 OriginalRecipient = list.OriginalRecipient(i).IsEmpty ? null : Text(list.OriginalRecipient(i)),
                 Notify = list.Notify(i),
             };
@@ -354,12 +355,12 @@ public static class EnvelopeCodec
             FirstAddress = firstAddress,
             Arrival = arrival,
             Size = size,
-            Sender = Text(envelope.Sender),
+            Sender = text.Sender(envelope.Sender),
             Recipients = recipients,
             ChunkAddresses = chunks,
-            ClientAddress = Text(envelope.ClientAddress),
-            ClientHelo = Text(envelope.ClientHelo),
-            AuthenticatedName = envelope.AuthenticatedName.IsEmpty ? null : Text(envelope.AuthenticatedName),
+            ClientAddress = text.ClientAddress(envelope.ClientAddress),
+            ClientHelo = text.ClientHelo(envelope.ClientHelo),
+            AuthenticatedName = envelope.AuthenticatedName.IsEmpty ? null : text.AuthenticatedName(envelope.AuthenticatedName),
             EnvelopeId = envelope.EnvelopeId.IsEmpty ? null : Text(envelope.EnvelopeId),
             Origin = envelope.Origin,
             Return = envelope.Return,

@@ -219,6 +219,7 @@ public sealed class MailQueue : IAsyncDisposable
 
     /// <summary>Commits a transport's crash record before it writes (for the local transport: which mbox region an
     /// append will fill, so that recovery can tell whether it happened).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask RecordJournalAsync(string transport, ReadOnlyMemory<byte> payload, JournalEntry[] entries, CancellationToken cancellationToken = default)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(StateRecords.JournalSize(transport, payload.Length, entries));

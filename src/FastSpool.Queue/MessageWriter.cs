@@ -25,6 +25,7 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
     private long _pin = -1; // the reception bound registered with the queue, from the first record written
     private int _sealedLength;
     private QueuedMessage? _sealed;
+    private readonly EnvelopeTextCache _text = new();
 
     // The commit in progress: the writer is the task a door awaits (one per writer at a time), so that a commit
     // needs no state machine of its own.
@@ -205,7 +206,7 @@ public sealed class MessageWriter : IValueTaskSource<QueuedMessage>
             _chunk = larger;
         }
         _sealedLength = EnvelopeCodec.Write(_chunk, Id, Arrival, Size, envelope, chunks, _chunkLength);
-        _sealed = EnvelopeCodec.ToMessage(Id, Arrival, Size, envelope, [.. _chunkAddresses], chunks.IsEmpty ? long.MaxValue : Min(chunks));
+        _sealed = EnvelopeCodec.ToMessage(Id, Arrival, Size, envelope, [.. _chunkAddresses], chunks.IsEmpty ? long.MaxValue : Min(chunks), _text);
     }
 
     /// <summary>Makes the sealed message durable and hands it to the queue manager; the message is accepted once

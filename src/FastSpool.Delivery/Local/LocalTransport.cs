@@ -89,6 +89,7 @@ public sealed class LocalTransport : ITransport
         list.Add(intent);
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DeliverAsync(string destination, IReadOnlyList<DeliveryItem> items, DeliveryResult[] results, CancellationToken cancellationToken)
     {
         string path = PathOf(destination);
@@ -127,6 +128,7 @@ public sealed class LocalTransport : ITransport
         }
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsync(string destination, string path, MailboxOwner owner, IReadOnlyList<DeliveryItem> items, List<int> toWrite,
         DeliveryResult[] results, ArrayBufferWriter<byte> scratch, CancellationToken cancellationToken)
     {
@@ -190,6 +192,7 @@ public sealed class LocalTransport : ITransport
             await AppendAsync(file!, destination, path, items, toWrite, results, scratch, cancellationToken).ConfigureAwait(false);
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AppendAsync(MailboxFile file, string destination, string path, IReadOnlyList<DeliveryItem> items, List<int> toWrite,
         DeliveryResult[] results, ArrayBufferWriter<byte> scratch, CancellationToken cancellationToken)
     {

@@ -31,7 +31,8 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
     private readonly object _lock = new();
     private readonly Dictionary<ulong, Tracked> _messages = [];
     private readonly SortedSet<QueuedMessage> _live = new(ByFirstAddress.Instance);
-    private readonly Dictionary<string, DestinationWork> _destinations = new(StringComparer.Ordinal);
+    // Keyed by transport name and destination as a pair: a key string made per routed recipient would be garbage.
+    private readonly Dictionary<(string Transport, string Destination), DestinationWork> _destinations = new();
     private readonly PriorityQueue<Tracked, DateTimeOffset> _waiting = new();
     private readonly Channel<Tracked> _intake = Channel.CreateUnbounded<Tracked>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<DestinationWork> _ready = Channel.CreateUnbounded<DestinationWork>();
@@ -277,7 +278,7 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
 
     private DestinationWork Work(Route route)
     {
-        string key = route.Transport.Name + "\0" + route.Destination;
+        (string, string) key = (route.Transport.Name, route.Destination);
         if (!_destinations.TryGetValue(key, out DestinationWork? work))
         {
             work = new DestinationWork(route.Transport, route.Destination);
@@ -322,7 +323,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         }
     }
 
-    private async Task RunAsync(DestinationWork work, List<DeliveryItem> batch, DeliveryResult[] results)
+    // Pooled: one state machine per batch delivered otherwise.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunAsync(DestinationWork work, List<DeliveryItem> batch, DeliveryResult[] results)
     {
         batch.Clear();
         if (_delivery.BatchDelay > TimeSpan.Zero && work.Pending.Count < _delivery.MaxBatch)
@@ -519,8 +522,9 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         }
         // Backoff per destination: everything deferred at a destination until its retry time is tried again
         // together, in arrival order (a mailbox keeps its order across a lock held for a while).
-        DateTimeOffset next = tracked.Progress(r).NotBefore is { } notBefore && notBefore > now ? notBefore : now + Backoff(recipient.Attempts);
-        tracked.Progress(r).NotBefore = null;
+        DateTimeOffset notBefore = tracked.Progress(r).NotBefore;
+        DateTimeOffset next = notBefore > now ? notBefore : now + Backoff(recipient.Attempts);
+        tracked.Progress(r).NotBefore = default;
         TimeSpan delay = next - now;
         SetState(message, r, RecipientStatus.Deferred, outcome, now, next);
         CountDelivery(Deferred, transport);
@@ -859,74 +863,6 @@ public sealed partial class QueueManager : IQueueSink, Control.IQueueControl, IA
         {
             int c = x!.FirstAddress.CompareTo(y!.FirstAddress);
             return c != 0 ? c : x.Id.Value.CompareTo(y.Id.Value);
-        }
-    }
-
-    /// <summary>The scheduler's view of a message in the queue: per recipient, the items of the current attempt not
-    /// yet answered and the worst answer so far.</summary>
-    private sealed class Tracked(QueuedMessage message)
-    {
-        public QueuedMessage Message { get; } = message;
-
-        // One entry per recipient; a one-recipient message (most mail) keeps its entry inline, without an array.
-        private RecipientProgress _single;
-        private readonly RecipientProgress[]? _many = message.Recipients.Length > 1 ? new RecipientProgress[message.Recipients.Length] : null;
-
-        public ref RecipientProgress Progress(int recipient)
-        {
-            if (_many is not null)
-                return ref _many[recipient];
-            ArgumentOutOfRangeException.ThrowIfNotEqual(recipient, 0);
-            return ref _single;
-        }
-
-        /// <summary>Items handed to a transport and not answered yet (<c>*</c> in mailq).</summary>
-        public int InFlight { get; set; }
-
-        public bool NoticeQueued { get; set; }
-
-        /// <summary>Deleted by an admin with a notice: nothing more is tried, and each recipient still under way is
-        /// bounced with this reply unless its attempt delivers it.</summary>
-        public DeliveryReply? Deleted { get; set; }
-
-        /// <summary>Admin changes being recorded whose effect is not in memory yet: no copy forward meanwhile.</summary>
-        public int PendingControl { get; set; }
-
-        /// <summary>Being copied forward in the log: no delivery starts until the copy is in place.</summary>
-        public bool Moving { get; set; }
-
-        /// <summary>When the retry timer brings the message back; MaxValue when it is not waiting.</summary>
-        public DateTimeOffset WaitingUntil { get; set; } = DateTimeOffset.MaxValue;
-
-        // Parts queued or in flight for some recipient of the message (only messages with several recipients can
-        // reach the same part twice).
-        private List<string>? _claims;
-
-        public bool Claim(string part)
-        {
-            if (Message.Recipients.Length == 1)
-                return true;
-            _claims ??= [];
-            if (_claims.Contains(part))
-                return false;
-            _claims.Add(part);
-            return true;
-        }
-
-        public void Unclaim(string part) => _claims?.Remove(part);
-
-        /// <summary>Items queued or in flight: the message is not settled.</summary>
-        public bool Busy
-        {
-            get
-            {
-                for (int r = 0; r < Message.Recipients.Length; r++)
-                {
-                    if (Progress(r).Outstanding > 0)
-                        return true;
-                }
-                return false;
-            }
         }
     }
 
