@@ -105,7 +105,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters, certificate, new PasswordVerifier(users, time));
             var smtp = new SmtpConnectionHandler(context);
             var pickup = new MaildropPickup(options.MaildropDirectory, options.SharedMaildropDirectory, queue, context.Hostname,
-                () => (context.Options.MaxMessageSize, context.Options.MaxLineLength), time, options.Sendmail.MaildropPollInterval,
+                () => (context.Options.MaxMessageSize, context.Options.MaxLineLength, context.Options.MaxRecipients), time, options.Sendmail.MaildropPollInterval,
                 loggers.CreateLogger("pickup"));
             // The sendmail socket: SMTP for local users, outside the private data directory, published 0666 as the
             // control socket is published 0600.

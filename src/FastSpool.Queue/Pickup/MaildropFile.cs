@@ -64,9 +64,15 @@ public static class MaildropFile
             ? throw new ArgumentException("a line break or NUL in an envelope field", nameof(value))
             : value;
 
+    /// <summary>The most octets of an ENVID (RFC 3461 §4.4, as the SMTP server takes it).</summary>
+    private const int MaxEnvelopeId = 100;
+
     /// <summary>Reads the envelope and leaves <paramref name="file"/> at the message's first octet; the message is
-    /// the rest of the file. Throws <see cref="InvalidDataException"/> saying what is wrong.</summary>
-    public static MaildropEnvelope Read(Stream file, out long messageLength)
+    /// the rest of the file. Everything is checked as the SMTP server checks it, since any local user can write a
+    /// file into the shared maildrop without sendmail: the sender and each recipient as the paths of MAIL and RCPT,
+    /// at most <paramref name="maxRecipients"/> of them, NOTIFY, RET and ENVID as their parameters, no CR or NUL
+    /// anywhere in the envelope. Throws <see cref="InvalidDataException"/> saying what is wrong.</summary>
+    public static MaildropEnvelope Read(Stream file, int maxRecipients, out long messageLength)
     {
         string? sender = null;
         var recipients = new List<MaildropRecipient>();
@@ -90,18 +96,27 @@ public static class MaildropFile
             switch (key)
             {
                 case "sender":
+                    if (sender is not null || (value.Length > 0 && !IsPath("FROM:<" + value + "> SMTPUTF8", mail: true)))
+                        throw new InvalidDataException("bad sender line: " + line);
                     sender = value;
                     break;
                 case "recipient":
                     int last = value.LastIndexOf(' ');
-                    if (last <= 0 || !byte.TryParse(value.AsSpan(last + 1), NumberStyles.None, CultureInfo.InvariantCulture, out byte notify))
+                    if (last <= 0 || !byte.TryParse(value.AsSpan(last + 1), NumberStyles.None, CultureInfo.InvariantCulture, out byte notify)
+                        || !IsNotify((DsnNotify)notify) || !IsPath("TO:<" + value[..last] + ">", mail: false))
+                    {
                         throw new InvalidDataException("bad recipient line: " + line);
+                    }
+                    if (recipients.Count == maxRecipients)
+                        throw new InvalidDataException($"more than {maxRecipients} recipients (Smtp:MaxRecipients)");
                     recipients.Add(new MaildropRecipient(value[..last], (DsnNotify)notify));
                     break;
                 case "ret":
                     ret = value switch { "1" => DsnReturn.Full, "2" => DsnReturn.Headers, _ => throw new InvalidDataException("bad ret line: " + line) };
                     break;
                 case "envid":
+                    if (value.Length is 0 or > MaxEnvelopeId || value.AsSpan().ContainsAnyExceptInRange(' ', '~'))
+                        throw new InvalidDataException("bad envid line: " + line);
                     envid = value;
                     break;
                 case "8bitmime":
@@ -125,7 +140,7 @@ public static class MaildropFile
         return new MaildropEnvelope(sender, recipients, ret, envid, eightBit);
     }
 
-    /// <summary>One LF-ended line as UTF-8; null at the end of the file.</summary>
+    /// <summary>One LF-ended line as UTF-8 (well-formed, without CR or NUL); null at the end of the file.</summary>
     private static string? ReadLine(Stream file)
     {
         Span<byte> line = stackalloc byte[MaxHeaderLine];
@@ -136,10 +151,29 @@ public static class MaildropFile
             if (b < 0)
                 return n == 0 ? null : throw new InvalidDataException("the file ends inside the envelope");
             if (b == '\n')
+            {
+                if (!System.Text.Unicode.Utf8.IsValid(line[..n]))
+                    throw new InvalidDataException("an envelope line that is not UTF-8");
                 return Encoding.UTF8.GetString(line[..n]);
+            }
+            if (b is '\r' or 0)
+                throw new InvalidDataException("a CR or NUL in the envelope");
             if (n == line.Length)
                 throw new InvalidDataException("an envelope line longer than " + MaxHeaderLine + " octets");
             line[n++] = (byte)b;
         }
     }
+
+    /// <summary>Whether the argument of a MAIL or RCPT command holding the address parses as the server parses it.</summary>
+    private static bool IsPath(string argument, bool mail)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(argument);
+        return mail
+            ? SmtpCommandParser.TryParseMailFrom(bytes, out _) == ArgumentError.None
+            : SmtpCommandParser.TryParseRcptTo(bytes, allowUtf8: true, out _) == ArgumentError.None;
+    }
+
+    /// <summary>RFC 3461 NOTIFY: none, NEVER alone, or any of SUCCESS, FAILURE and DELAY.</summary>
+    private static bool IsNotify(DsnNotify notify) =>
+        notify is DsnNotify.None or DsnNotify.Never || (notify & ~(DsnNotify.Success | DsnNotify.Failure | DsnNotify.Delay)) == 0;
 }

@@ -41,26 +41,28 @@ public static class SharedMaildrop
         return null;
     }
 
-    /// <summary>For the server, running as <paramref name="owner"/>: makes the directory if it is missing, and sets
-    /// its mode when it is its own; null, or why it cannot be used.</summary>
+    /// <summary>For the server, running as <paramref name="owner"/>: makes the directory (1733) if it is missing; a
+    /// directory that is there already is only checked, never changed (a wrong path must not make /tmp 1733); null,
+    /// or why it cannot be used.</summary>
     public static string? Prepare(string path, uint owner)
     {
         if (Libc.LStat(path, out _) == Errno.ENOENT)
         {
             int errno = Libc.MkDir(path, PrivateModes.Directory);
-            if (errno is not 0 and not Errno.EEXIST)
-                return Libc.Describe(path, "mkdir", errno);
-        }
-        if (Libc.LStat(path, out UnixFileStatus status) == 0 && status.Type == UnixFileType.Directory && status.OwnerId == owner
-            && (status.Mode & ~UnixFileMode.SetGroup) != DirectoryMode)
-        {
-            try
+            if (errno == 0)
             {
-                File.SetUnixFileMode(path, DirectoryMode); // the umask does not touch chmod
+                try
+                {
+                    File.SetUnixFileMode(path, DirectoryMode); // the umask does not touch chmod
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return $"{path}: cannot set its mode to 1733: {e.Message}";
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            else if (errno != Errno.EEXIST)
             {
-                return $"{path}: cannot set its mode to 1733: {e.Message}";
+                return Libc.Describe(path, "mkdir", errno);
             }
         }
         return Problem(path, owner);

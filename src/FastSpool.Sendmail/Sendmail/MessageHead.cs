@@ -24,6 +24,19 @@ internal sealed class MessageHead
 
     public static MessageHead Read(MessageLines lines)
     {
+        lines.FoldAtWhitespace = true;
+        try
+        {
+            return ReadFields(lines);
+        }
+        finally
+        {
+            lines.FoldAtWhitespace = false;
+        }
+    }
+
+    private static MessageHead ReadFields(MessageLines lines)
+    {
         var head = new MessageHead();
         int size = 0;
         bool first = true;

@@ -2,10 +2,10 @@ namespace FastSpool.Cli.Sendmail;
 
 /// <summary>Standard input read as lines, as local programs write them: LF or CRLF at the end of each (bare LF is
 /// normal here), each handed on without its line end. Without -i a line holding a single dot ends the message, as
-/// in sendmail. The last line may lack its line end. A line longer than the limit is broken as Postfix breaks one
-/// that it sends by SMTP (smtp_line_length_limit): after as many octets as a line may hold, the rest goes on in a
-/// line of its own that starts with a space (in a header field, a folded continuation; in MIME, the least damage);
-/// the queue keeps only lines within the limit. A bare CR inside a line or a NUL is refused with the line's number:
+/// in sendmail. The last line may lack its line end. A body line longer than the limit is broken as Postfix breaks
+/// one that it sends by SMTP (smtp_line_length_limit): after as many octets as a line may hold, the rest goes on in a
+/// line of its own that starts with a space (in MIME, the least damage); a header field is folded at a space instead
+/// (<see cref="FoldAtWhitespace"/>); the queue keeps only lines within the limit. A bare CR inside a line or a NUL is refused with the line's number:
 /// the message is refused whole rather than changed in a way its writer would not see. Nothing holds more than a
 /// line.</summary>
 internal sealed class MessageLines
@@ -21,6 +21,8 @@ internal sealed class MessageLines
     private bool _done;
     private bool _continues; // the line last handed on was cut: what follows is the rest of the same input line
     private bool _midLine; // octets of the current input line were read already (for the last line without LF)
+    private readonly byte[] _carry; // in the head: the part of a cut line after the space it was folded at
+    private int _carryLength;
 
     public MessageLines(Stream input, bool ignoreDots, int maxLineLength)
     {
@@ -28,7 +30,14 @@ internal sealed class MessageLines
         _ignoreDots = ignoreDots;
         _maxLineLength = maxLineLength;
         _line = new byte[maxLineLength - 2];
+        _carry = new byte[maxLineLength - 2];
     }
+
+    /// <summary>Set while the header section is read: a field longer than the limit is folded at its last space or
+    /// tab within the limit (RFC 5322 §2.2.3), which changes nothing of its value (its addresses stay whole); one
+    /// with no such place is cut as a body line is. In the body a line is cut where the limit falls and goes on after
+    /// an added space.</summary>
+    public bool FoldAtWhitespace { get; set; }
 
     /// <summary>Input lines begun so far (for error messages).</summary>
     public long LineNumber { get; private set; }
@@ -48,7 +57,15 @@ internal sealed class MessageLines
             return false;
         int length = 0;
         bool continuation = _continues;
-        if (_continues)
+        if (_carryLength > 0)
+        {
+            // The rest of a folded header line, from the space it was folded at.
+            _carry.AsSpan(0, _carryLength).CopyTo(_line);
+            length = _carryLength;
+            _carryLength = 0;
+            _continues = false;
+        }
+        else if (_continues)
         {
             _line[length++] = (byte)' ';
             _continues = false;
@@ -92,6 +109,8 @@ internal sealed class MessageLines
                 _continues = true;
                 _midLine = true;
                 LinesBroken += continuation ? 0 : 1;
+                if (FoldAtWhitespace)
+                    length = Fold(length);
                 line = _line.AsMemory(0, length);
                 return Finish(ref line, continuation);
             }
@@ -107,6 +126,19 @@ internal sealed class MessageLines
             _start += take;
             _midLine = true;
         }
+    }
+
+    /// <summary>Folds the full line buffer at its last space or tab (not the first octet): the rest, from that
+    /// space on, waits in the carry for the next line. Returns the length of the part handed on now; with no space
+    /// or tab to fold at, the line is cut as a body line is.</summary>
+    private int Fold(int length)
+    {
+        int at = _line.AsSpan(1, length - 1).LastIndexOfAny((byte)' ', (byte)'\t') + 1;
+        if (at <= 0)
+            return length;
+        _line.AsSpan(at, length - at).CopyTo(_carry);
+        _carryLength = length - at;
+        return at;
     }
 
     /// <summary>Reads more input after what is left; false at its end.</summary>

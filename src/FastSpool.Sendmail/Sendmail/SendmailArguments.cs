@@ -137,10 +137,12 @@ internal sealed class SendmailArguments
             string error = letter switch
             {
                 'f' or 'r' => SetSender(value),
-                'F' => Set(() => FullName = value),
+                'F' => Plain(value, "-F") ?? Set(() => FullName = value),
                 'N' => SetNotify(value),
                 'R' => SetReturn(value),
-                'V' => Set(() => EnvelopeId = value),
+                'V' => value.Length is 0 or > 100 || value.AsSpan().ContainsAnyExceptInRange(' ', '~')
+                    ? "-V: the envelope id must be 1 to 100 printable ASCII characters (RFC 3461 ENVID)"
+                    : Set(() => EnvelopeId = value),
                 _ => Set(() => Ignored.Add($"-{letter} {value}")),
             };
             return error.Length > 0 ? error : null;
@@ -227,14 +229,22 @@ internal sealed class SendmailArguments
         return $"-q{rest} is not supported (FastSpool takes -q and -qI<id>)";
     }
 
+    private static readonly System.Buffers.SearchValues<char> s_notInSender = System.Buffers.SearchValues.Create("\r\n\0<> ");
+
     private string SetSender(string value)
     {
         string sender = value.Trim();
         if (sender.StartsWith('<') && sender.EndsWith('>'))
             sender = sender[1..^1];
+        if (sender.AsSpan().IndexOfAny(s_notInSender) >= 0)
+            return $"-f: '{value.ReplaceLineEndings(" ")}' is not an address";
         Sender = sender;
         return "";
     }
+
+    /// <summary>An error for a value with a line break or NUL (it would end up in a header or an envelope line).</summary>
+    private static string? Plain(string value, string option) =>
+        value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0 ? $"{option}: a line break or NUL is not allowed" : null;
 
     private string SetNotify(string value)
     {

@@ -26,10 +26,11 @@ internal sealed class MaildropPickup : IAsyncDisposable
     private readonly string _directory;
     private readonly string? _shared;
     private bool _sharedUsable;
+    private string? _sharedProblem;
     private readonly string _corrupt;
     private readonly MailQueue _queue;
     private readonly byte[] _hostname;
-    private readonly Func<(long MaxSize, int MaxLineLength)> _limits;
+    private readonly Func<(long MaxSize, int MaxLineLength, int MaxRecipients)> _limits;
     private readonly TimeProvider _time;
     private readonly TimeSpan _interval;
     private readonly ILogger _log;
@@ -38,7 +39,7 @@ internal sealed class MaildropPickup : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
 
-    public MaildropPickup(string directory, string? shared, MailQueue queue, byte[] hostname, Func<(long MaxSize, int MaxLineLength)> limits,
+    public MaildropPickup(string directory, string? shared, MailQueue queue, byte[] hostname, Func<(long MaxSize, int MaxLineLength, int MaxRecipients)> limits,
         TimeProvider time, TimeSpan interval, ILogger log)
     {
         _directory = directory;
@@ -79,9 +80,27 @@ internal sealed class MaildropPickup : IAsyncDisposable
         _sharedUsable = problem is null;
         if (problem is not null)
         {
+            _sharedProblem = problem;
             _log.LogWarning("maildrop: the shared maildrop cannot be used, so local users other than root and the server's user cannot submit while the server is down: {Problem}; make it with: install -d -o {Owner} -m 1733 {Path}",
                 problem, Libc.UserNameOf(owner) ?? owner.ToString(System.Globalization.CultureInfo.InvariantCulture), _shared);
         }
+    }
+
+    /// <summary>The shared maildrop as it is now (made or mended by the administrator while the server runs, or
+    /// spoiled): used from the next drain on, with one log line for each change.</summary>
+    private void CheckShared()
+    {
+        if (_shared is null)
+            return;
+        string? problem = SharedMaildrop.Problem(_shared, Libc.GetEffectiveUserId());
+        if (problem == _sharedProblem)
+            return;
+        _sharedProblem = problem;
+        _sharedUsable = problem is null;
+        if (problem is null)
+            _log.LogInformation("maildrop: the shared maildrop {Path} is usable now", _shared);
+        else
+            _log.LogWarning("maildrop: the shared maildrop cannot be used: {Problem}", problem);
     }
 
     /// <summary>Asks for a drain soon (SIGHUP); does not wait for it.</summary>
@@ -94,7 +113,14 @@ internal sealed class MaildropPickup : IAsyncDisposable
         {
             while (!stopping.IsCancellationRequested)
             {
-                await DrainAsync(stopping).ConfigureAwait(false);
+                try
+                {
+                    await DrainAsync(stopping).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _log.LogError("maildrop: the pickup failed, and tries again at the next poll: {Error}", e.Message);
+                }
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(stopping);
                 Task poked = _pokes.Reader.WaitToReadAsync(wake.Token).AsTask();
                 Task timer = _interval > TimeSpan.Zero ? Task.Delay(_interval, _time, wake.Token) : Task.Delay(Timeout.Infinite, wake.Token);
@@ -115,6 +141,7 @@ internal sealed class MaildropPickup : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            CheckShared();
             int count = 0;
             foreach (string? directory in (string?[])[_directory, _sharedUsable ? _shared : null])
             {
@@ -138,7 +165,18 @@ internal sealed class MaildropPickup : IAsyncDisposable
                         RemoveIfStale(path);
                         continue;
                     }
-                    if (await PickUpAsync(path).ConfigureAwait(false))
+                    bool taken;
+                    try
+                    {
+                        taken = await PickUpAsync(path).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // Whatever a file made go wrong, it is that file's: out of the way, and the drain goes on.
+                        MoveAside(path, "it could not be taken in: " + e.Message);
+                        continue;
+                    }
+                    if (taken)
                         count++;
                     else if (!_queue.IsHealthy)
                         return count; // the rest waits for a healthy queue
@@ -167,6 +205,11 @@ internal sealed class MaildropPickup : IAsyncDisposable
         int errno = Libc.Open(path, OpenFlags.NoFollow | OpenFlags.CloseOnExec | OpenFlags.NonBlocking, 0, out SafeFileHandle? handle);
         if (errno == Errno.ENOENT)
             return false; // taken by a drain that ran before
+        if (errno is Errno.EINTR or Errno.EAGAIN or Errno.EMFILE or Errno.ENFILE or Errno.ENOMEM)
+        {
+            _log.LogError("maildrop: {Path}: {Error}; left for the next pickup", path, Libc.Describe(path, "open", errno));
+            return false; // the server's trouble, not the file's
+        }
         if (errno != 0 || handle is null)
         {
             MoveAside(path, "cannot be opened: " + Libc.Describe(path, "open", errno));
@@ -188,20 +231,25 @@ internal sealed class MaildropPickup : IAsyncDisposable
         long length;
         try
         {
-            envelope = MaildropFile.Read(input, out length);
+            envelope = MaildropFile.Read(input, _limits().MaxRecipients, out length);
         }
         catch (InvalidDataException e)
         {
             MoveAside(path, e.Message);
             return false;
         }
-        (long maxSize, int maxLineLength) = _limits();
+        (long maxSize, int maxLineLength, _) = _limits();
+        if (length > maxSize)
+        {
+            MoveAside(path, $"the message is larger than Smtp:MaxMessageSize ({maxSize} octets)");
+            return false;
+        }
         MessageWriter writer = _queue.RentWriter();
         try
         {
             writer.Begin(_time.GetUtcNow(), maxSize);
             writer.AdvanceTrace(ReceivedHeader.WriteLocal(writer.FreeSpace, _hostname, status.OwnerId, writer.Id, writer.Arrival));
-            string? problem = await CopyMessageAsync(input, writer, maxLineLength).ConfigureAwait(false);
+            string? problem = await CopyMessageAsync(input, length, writer, maxLineLength).ConfigureAwait(false);
             if (problem is not null)
             {
                 writer.Abort();
@@ -215,9 +263,10 @@ internal sealed class MaildropPickup : IAsyncDisposable
                 return false;
             }
             var recipients = new RecipientList();
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (MaildropRecipient recipient in envelope.Recipients)
             {
-                if (!recipients.Contains(Encoding.UTF8.GetBytes(recipient.Address)))
+                if (seen.Add(recipient.Address))
                     recipients.Add(Encoding.UTF8.GetBytes(recipient.Address), default, recipient.Notify);
             }
             QueueId id = writer.Id;
@@ -256,15 +305,17 @@ internal sealed class MaildropPickup : IAsyncDisposable
 
     /// <summary>The message text into the writer, checked as BDAT text is (it must be canonical: CRLF, no NUL);
     /// null, or what is wrong with it.</summary>
-    private static async Task<string?> CopyMessageAsync(Stream input, MessageWriter writer, int maxLineLength)
+    private static async Task<string?> CopyMessageAsync(Stream input, long length, MessageWriter writer, int maxLineLength)
     {
         MessageTextScanner scanner = MessageTextScanner.ForBdat(maxLineLength);
         byte[] buffer = new byte[64 * 1024];
-        while (true)
+        long left = length; // exactly what the envelope says, even if the file grows meanwhile
+        while (left > 0)
         {
-            int read = await input.ReadAsync(buffer).ConfigureAwait(false);
+            int read = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left))).ConfigureAwait(false);
             if (read == 0)
-                break;
+                return "the file shrank while it was read";
+            left -= read;
             int offset = 0;
             while (offset < read)
             {

@@ -58,8 +58,7 @@ internal sealed class TlsConnection : IAsyncDisposable
     {
         try
         {
-            await Output.FlushAsync().ConfigureAwait(false);
-            await _stream.ShutdownAsync().WaitAsync(wait, time).ConfigureAwait(false);
+            await FlushAndShutdownAsync().WaitAsync(wait, time).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or TimeoutException
             or System.Security.Authentication.AuthenticationException)
@@ -67,6 +66,12 @@ internal sealed class TlsConnection : IAsyncDisposable
             // The client is gone or not reading: it gets no alert.
         }
         await DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task FlushAndShutdownAsync()
+    {
+        await Output.FlushAsync().ConfigureAwait(false);
+        await _stream.ShutdownAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

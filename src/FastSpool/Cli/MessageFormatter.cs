@@ -63,7 +63,7 @@ internal static class MessageFormatter
 
     private static string Reply(DeliveryReply reply) =>
         string.Create(CultureInfo.InvariantCulture, $"{reply.Code} {reply.EnhancedStatus} {reply.Text}")
-        + (reply.RemoteHost is null ? "" : $" (from {reply.RemoteHost})");
+        + (reply.RemoteHost is null ? "" : reply.FromHost ? $" (from {reply.RemoteHost})" : $" (with {reply.RemoteHost})");
 
     private static void Field(StringBuilder text, string name, string value) =>
         text.Append(name).Append(':').Append(' ', Math.Max(1, 14 - name.Length)).Append(value).Append('\n');

@@ -55,6 +55,17 @@ public sealed class SendmailArgumentsTests
     [InlineData("-f", "<me@example.org>")]
     public void TheSenderIsGivenGluedOrApart(params string[] args) => Assert.Equal("me@example.org", Parse(args).Sender);
 
+    [Theory]
+    [InlineData("-f", "me@example.org\nrecipient evil@x 0", "-f: ")]
+    [InlineData("-f", "two words@x", "-f: ")]
+    [InlineData("-F", "Me\nBcc: evil@x", "-F: a line break or NUL is not allowed")]
+    [InlineData("-V", "\u00e9", "-V: the envelope id must be")]
+    public void AValueThatWouldBreakALineOrTheEnvelopeIsRefused(string option, string value, string error)
+    {
+        Assert.Null(SendmailArguments.Parse([option, value, "a@x"], SendmailMode.Deliver, out string? message));
+        Assert.StartsWith(error, message);
+    }
+
     [Fact]
     public void TheNullSenderIsEmpty() => Assert.Equal("", Parse("-f", "<>").Sender);
 

@@ -69,6 +69,25 @@ public sealed class SendmailMessageTests
         Assert.Equal(4, lines.LineNumber);
     }
 
+    /// <summary>A header field longer than the limit is folded at a space, so -t finds every address whole (a cut
+    /// inside one would send mail to part of it).</summary>
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(5)]
+    public void ALongHeaderFieldIsFoldedAtASpaceAndEveryAddressStaysWhole(int step)
+    {
+        string[] addresses = [.. Enumerable.Range(0, 60).Select(i => $"user{i:D3}@example.com")];
+        string input = "To: " + string.Join(", ", addresses) + "\nSubject: many\n\nbody\n";
+        var lines = new MessageLines(new Trickle(Encoding.UTF8.GetBytes(input), step), ignoreDots: true, 1000);
+        MessageHead head = MessageHead.Read(lines);
+        Assert.Equal(addresses, head.HeaderRecipients());
+        string text = Encoding.UTF8.GetString(head.Complete("me@host", null, "host", Now));
+        string[] fieldLines = text.Split("\r\n");
+        Assert.All(fieldLines, l => Assert.True(l.Length <= 998, l));
+        Assert.Equal(2, fieldLines.Count(l => l.StartsWith("To: ", StringComparison.Ordinal) || l.StartsWith(' ')));
+        Assert.Equal("To: " + string.Join(", ", addresses), string.Concat(fieldLines.TakeWhile(l => !l.StartsWith("Subject", StringComparison.Ordinal))));
+    }
+
     [Fact]
     public void ALoneDotAfterABrokenLineStillEndsTheMessage() =>
         Assert.Equal([new string('y', 998), " y", "z"], Lines(new string('y', 999) + "\nz\n.\nafter\n"));

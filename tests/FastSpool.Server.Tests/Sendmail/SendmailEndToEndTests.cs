@@ -56,6 +56,32 @@ public sealed class SendmailEndToEndTests : IAsyncDisposable
 
     private static void Succeeded(CliResult result) => Assert.True(result.Code == 0, result.ToString());
 
+    /// <summary>Flushes; then the one message with <paramref name="subject"/> is alice's, the shared maildrop is empty,
+    /// and each of <paramref name="movedAside"/> was moved aside (as <c>shared.NAME</c>) and logged with its reason.</summary>
+    private async Task FlushAndExpectAsync(string shared, string subject, params (string File, string Reason)[] movedAside)
+    {
+        Succeeded(Sendmail("", "-q"));
+        Assert.Equal(subject, Assert.Single(await Server.DeliveredAsync("alice", 1)).Message.Subject);
+        Assert.Empty(Directory.GetFileSystemEntries(shared));
+        Assert.Equal(movedAside.Select(m => "shared." + m.File),
+            Directory.GetFileSystemEntries(Path.Combine(Data, "maildrop-corrupt")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        foreach ((string file, string reason) in movedAside)
+        {
+            Assert.Contains(Server.Log.Lines, l => l.Contains($"maildrop: {file}: moved to", StringComparison.Ordinal)
+                && l.Contains(reason, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>A well-formed maildrop file, as sendmail writes it, from me@localhost to alice with this subject.</summary>
+    private static void WriteMaildropFile(string path, string subject)
+    {
+        using FileStream file = File.Create(path);
+        long at = MaildropFile.WriteEnvelope(file, new MaildropEnvelope("me@localhost", [new("alice@localhost", DsnNotify.None)], DsnReturn.Unspecified, "", false));
+        long start = file.Position;
+        file.Write(Encoding.ASCII.GetBytes($"Subject: {subject}\r\n\r\nup\r\n"));
+        MaildropFile.WriteSize(file, at, file.Position - start);
+    }
+
     [Fact]
     public async Task AMessageWithArgumentsArrivesWithItsHeadCompletedAndTheSubmittersUid()
     {
@@ -375,15 +401,9 @@ public sealed class SendmailEndToEndTests : IAsyncDisposable
         await StartAsync(o => o.Sendmail.MaildropPollInterval = TimeSpan.Zero);
         string maildrop = Path.Combine(Data, "maildrop");
         // A finished file, as sendmail writes it; one still being written; one that is not a maildrop file.
-        using (FileStream good = File.Create(Path.Combine(maildrop, "1-good")))
-        {
-            long at = MaildropFile.WriteEnvelope(good, new MaildropEnvelope("me@localhost", [new("alice@localhost", DsnNotify.None)], DsnReturn.Unspecified, "", false));
-            long start = good.Position;
-            good.Write("Subject: picked\r\n\r\nup\r\n"u8);
-            MaildropFile.WriteSize(good, at, good.Position - start);
-        }
+        WriteMaildropFile(Path.Combine(maildrop, "1-good"), "picked");
         File.WriteAllText(Path.Combine(maildrop, ".123.unfinished"), "FastSpool maildrop 1\nsender a\n");
-        File.WriteAllText(Path.Combine(maildrop, "2-corrupt"), "FastSpool maildrop 1\nsender a\nrecipient alice@localhost 0\nsize 00000000000000000100\n\nshort\r\n");
+        File.WriteAllText(Path.Combine(maildrop, "2-corrupt"), "FastSpool maildrop 1\nsender a@x\nrecipient alice@localhost 0\nsize 00000000000000000100\n\nshort\r\n");
 
         Succeeded(Sendmail("", "-q"));
         var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
@@ -408,23 +428,56 @@ public sealed class SendmailEndToEndTests : IAsyncDisposable
         string outside = Path.Combine(_root, "outside");
         File.WriteAllText(outside, "x");
         Tool.RunOrFail("ln", outside, Path.Combine(shared, "3-second-name"));
-        using (FileStream good = File.Create(Path.Combine(shared, "4-good")))
-        {
-            long at = MaildropFile.WriteEnvelope(good, new MaildropEnvelope("me@localhost", [new("alice@localhost", DsnNotify.None)], DsnReturn.Unspecified, "", false));
-            long start = good.Position;
-            good.Write("Subject: shared\r\n\r\nup\r\n"u8);
-            MaildropFile.WriteSize(good, at, good.Position - start);
-        }
+        WriteMaildropFile(Path.Combine(shared, "4-good"), "shared");
 
+        await FlushAndExpectAsync(shared, "shared", ("1-fifo", "not a regular file"), ("2-link", "moved to"), ("3-second-name", "more than one link"));
+    }
+
+    /// <summary>Any user may write into the shared maildrop without sendmail: an envelope the SMTP server would refuse
+    /// (a CR in the sender, more recipients than Smtp:MaxRecipients, a size over Smtp:MaxMessageSize) is moved aside
+    /// and logged, and the drain goes on to the good file behind it.</summary>
+    [Fact]
+    public async Task AHostileFileInTheSharedMaildropIsMovedAsideAndTheRestIsTakenIn()
+    {
+        await StartAsync(o =>
+        {
+            o.Sendmail.MaildropPollInterval = TimeSpan.Zero;
+            o.Smtp.MaxRecipients = 3;
+            o.Smtp.MaxMessageSize = 4096;
+        });
+        string shared = Data + ".maildrop";
+        static string Envelope(string lines, int size) => $"FastSpool maildrop 1\n{lines}size {size:D20}\n\n";
+        File.WriteAllText(Path.Combine(shared, "1-cr"), Envelope("sender a\rb@x\nrecipient alice@localhost 0\n", 3) + "x\r\n");
+        File.WriteAllText(Path.Combine(shared, "2-many"),
+            Envelope(string.Concat(Enumerable.Range(0, 4).Select(i => $"recipient r{i}@localhost 0\n")) + "sender a@x\n", 3) + "x\r\n");
+        string big = string.Concat(Enumerable.Repeat(new string('b', 78) + "\r\n", 100));
+        File.WriteAllText(Path.Combine(shared, "3-big"), Envelope("sender a@x\nrecipient alice@localhost 0\n", big.Length) + big);
+        const string Good = "Subject: good\r\n\r\nok\r\n";
+        File.WriteAllText(Path.Combine(shared, "4-good"), Envelope("sender a@x\nrecipient alice@localhost 0\n", Good.Length) + Good);
+
+        await FlushAndExpectAsync(shared, "good", ("1-cr", "a CR or NUL in the envelope"), ("2-many", "more than 3 recipients"),
+            ("3-big", "larger than Smtp:MaxMessageSize"));
+    }
+
+    /// <summary>The shared maildrop is looked at again at every pickup: made (or mended) while the server runs, it is
+    /// drained from then on without a restart.</summary>
+    [Fact]
+    public async Task ASharedMaildropMadeWhileTheServerRunsIsDrainedWithoutARestart()
+    {
+        string shared = Data + ".maildrop";
+        Directory.CreateDirectory(Data);
+        File.WriteAllText(shared, "a file where the directory should be");
+        await StartAsync(o => o.Sendmail.MaildropPollInterval = TimeSpan.Zero);
+        Assert.Contains(Server.Log.Lines, l => l.Contains($"the shared maildrop cannot be used, so local users", StringComparison.Ordinal)
+            && l.Contains($"{shared} is not a directory", StringComparison.Ordinal));
+
+        File.Delete(shared);
+        Directory.CreateDirectory(shared);
+        File.SetUnixFileMode(shared, SharedMaildrop.DirectoryMode);
+        WriteMaildropFile(Path.Combine(shared, "late"), "late");
         Succeeded(Sendmail("", "-q"));
-        var (_, message) = Assert.Single(await Server.DeliveredAsync("alice", 1));
-        Assert.Equal("shared", message.Subject);
-        Assert.Empty(Directory.GetFileSystemEntries(shared));
-        Assert.Equal(["shared.1-fifo", "shared.2-link", "shared.3-second-name"],
-            Directory.GetFileSystemEntries(Path.Combine(Data, "maildrop-corrupt")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Contains(Server.Log.Lines, l => l.Contains("maildrop: 1-fifo: moved to", StringComparison.Ordinal) && l.Contains("not a regular file", StringComparison.Ordinal));
-        Assert.Contains(Server.Log.Lines, l => l.Contains("maildrop: 2-link: moved to", StringComparison.Ordinal));
-        Assert.Contains(Server.Log.Lines, l => l.Contains("maildrop: 3-second-name: moved to", StringComparison.Ordinal) && l.Contains("more than one link", StringComparison.Ordinal));
+        Assert.Equal("late", Assert.Single(await Server.DeliveredAsync("alice", 1)).Message.Subject);
+        Assert.Contains(Server.Log.Lines, l => l.Contains($"maildrop: the shared maildrop {shared} is usable now", StringComparison.Ordinal));
     }
 
     /// <summary>1,000 invocations, 100 at a time, each its own connection (run in this process: 1,000 .NET start-ups

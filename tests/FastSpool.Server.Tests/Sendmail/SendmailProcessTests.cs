@@ -262,7 +262,8 @@ public sealed class SendmailProcessTests : IAsyncLifetime
         info.Environment["FASTSPOOL_CONFIG"] = ConfigFile;
         using (Process writer = Process.Start(info)!)
         {
-            await writer.StandardInput.WriteAsync("Subject: killed\n\npart one\n" + new string('x', 70) + "\n");
+            // More than a pipe holds (64 KiB): once the write returns, sendmail has been reading the message.
+            await writer.StandardInput.WriteAsync("Subject: killed\n\npart one\n" + string.Concat(Enumerable.Repeat(new string('x', 70) + "\n", 4000)));
             await writer.StandardInput.FlushAsync();
             writer.Kill(); // SIGKILL, with the message half written
             await writer.WaitForExitAsync();
