@@ -329,6 +329,10 @@ public sealed class MailQueueTests : IDisposable
         Assert.Equal("rfc822;a@example.org", a.OriginalRecipient);
         Assert.Equal(DsnNotify.Success | DsnNotify.Failure, a.Notify);
         Assert.Equal(RecipientStatus.Sent, b.Status);
+        // A reply from a host-less transport is written without the FromHost field, as every reply was before it
+        // existed, and reads back as the host's (the default).
+        Assert.Equal(new DeliveryReply(250, "2.0.0", "delivered to mailbox b"), b.LastReply);
+        Assert.True(b.LastReply!.FromHost);
         Assert.Equal(DsnNotify.Success, b.Notified);
         Assert.Equal(RecipientStatus.Pending, c.Status);
         Assert.Equal(["c1"], c.PartsDone);

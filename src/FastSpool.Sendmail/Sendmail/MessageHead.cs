@@ -116,11 +116,31 @@ internal sealed class MessageHead
     }
 
     /// <summary>The head as it is stored: the fields (Bcc: and Resent-Bcc: removed), then the missing From:, Date: and
-    /// Message-ID: (From: with the envelope sender and <paramref name="fullName"/>; for a message being resent,
-    /// Resent-From:, Resent-Date: and Resent-Message-ID:), each line ending in CRLF, then the empty line.</summary>
+    /// Message-ID: (From: with the envelope sender and <paramref name="fullName"/>); for a message being resent, the
+    /// missing Resent-From:, Resent-Date: and Resent-Message-ID: instead, placed first, beside the resent block that
+    /// is at the top (RFC 5322 §3.6.6); each line ending in CRLF, then the empty line.</summary>
     public byte[] Complete(string sender, string? fullName, string hostname, DateTimeOffset now)
     {
+        var added = new MemoryStream();
+        string prefix = Prefix;
+        if (!Has(prefix + "From"))
+        {
+            string from = sender.Length == 0 ? "MAILER-DAEMON" : sender;
+            string value = string.IsNullOrEmpty(fullName) ? from : new MailboxAddress(fullName, from).ToString(encode: true);
+            added.Write(Encoding.UTF8.GetBytes(prefix + "From: " + value + "\r\n"));
+        }
+        if (!Has(prefix + "Date"))
+            added.Write(Encoding.ASCII.GetBytes(prefix + "Date: " + MimeKit.Utils.DateUtils.FormatDate(now) + "\r\n"));
+        if (!Has(prefix + "Message-ID"))
+        {
+            // Unique, not secret: 64 random bits from the shared generator, which (unlike the cryptographic one) does
+            // not load OpenSSL, a few milliseconds of a sendmail run.
+            string id = string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMddHHmmss}.{Random.Shared.NextInt64():X16}@{hostname}");
+            added.Write(Encoding.ASCII.GetBytes(prefix + "Message-ID: <" + id + ">\r\n"));
+        }
         var text = new MemoryStream();
+        if (Resent)
+            added.WriteTo(text);
         foreach ((string name, List<byte[]> lines) in _fields)
         {
             if (name.Equals("Bcc", StringComparison.OrdinalIgnoreCase) || name.Equals("Resent-Bcc", StringComparison.OrdinalIgnoreCase))
@@ -131,22 +151,8 @@ internal sealed class MessageHead
                 text.Write("\r\n"u8);
             }
         }
-        string prefix = Prefix;
-        if (!Has(prefix + "From"))
-        {
-            string from = sender.Length == 0 ? "MAILER-DAEMON" : sender;
-            string value = string.IsNullOrEmpty(fullName) ? from : new MailboxAddress(fullName, from).ToString(encode: true);
-            text.Write(Encoding.UTF8.GetBytes(prefix + "From: " + value + "\r\n"));
-        }
-        if (!Has(prefix + "Date"))
-            text.Write(Encoding.ASCII.GetBytes(prefix + "Date: " + MimeKit.Utils.DateUtils.FormatDate(now) + "\r\n"));
-        if (!Has(prefix + "Message-ID"))
-        {
-            // Unique, not secret: 64 random bits from the shared generator, which (unlike the cryptographic one) does
-            // not load OpenSSL, a few milliseconds of a sendmail run.
-            string id = string.Create(CultureInfo.InvariantCulture, $"{now.UtcDateTime:yyyyMMddHHmmss}.{Random.Shared.NextInt64():X16}@{hostname}");
-            text.Write(Encoding.ASCII.GetBytes(prefix + "Message-ID: <" + id + ">\r\n"));
-        }
+        if (!Resent)
+            added.WriteTo(text);
         text.Write("\r\n"u8);
         if (FirstBodyLine is not null)
         {

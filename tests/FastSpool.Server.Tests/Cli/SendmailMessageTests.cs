@@ -128,9 +128,10 @@ public sealed class SendmailMessageTests
         Assert.True(head.Resent);
         Assert.Equal(["new@x", "hidden@x"], head.HeaderRecipients());
         string text = Encoding.UTF8.GetString(head.Complete("me@host", null, "host", Now));
+        // RFC 5322 §3.6.6: the resent fields added go first, with the resent block at the top.
         Assert.Matches(
-            "^From: a@x\r\nTo: old@x\r\nDate: Tue, 1 Dec 2026 00:00:00 \\+0100\r\nMessage-ID: <a@b>\r\nResent-To: new@x\r\n"
-            + "Resent-From: me@host\r\nResent-Date: Mon, 30 Nov 2026 12:00:00 \\+0000\r\nResent-Message-ID: <20261130120000\\.[0-9A-F]{16}@host>\r\n\r\n$",
+            "^Resent-From: me@host\r\nResent-Date: Mon, 30 Nov 2026 12:00:00 \\+0000\r\nResent-Message-ID: <20261130120000\\.[0-9A-F]{16}@host>\r\n"
+            + "From: a@x\r\nTo: old@x\r\nDate: Tue, 1 Dec 2026 00:00:00 \\+0100\r\nMessage-ID: <a@b>\r\nResent-To: new@x\r\n\r\n$",
             text);
     }
 
