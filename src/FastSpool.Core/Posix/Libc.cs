@@ -144,6 +144,17 @@ public static partial class Libc
     /// <summary><c>munmap(2)</c>.</summary>
     public static int MUnmap(nint address, nuint length) => ErrnoOf(munmap(address, length));
 
+    /// <summary><c>madvise(MADV_DONTNEED)</c> on the pages of a file's shared mapping that hold
+    /// [<paramref name="address"/>, + <paramref name="length"/>): they leave the process's resident set and stay in
+    /// the page cache; a later read maps them again. The range is widened to whole pages.</summary>
+    public static int MAdviseDontNeed(nint address, nuint length)
+    {
+        nint page = Environment.SystemPageSize;
+        nint start = address & ~(page - 1);
+        nint end = (address + (nint)length + page - 1) & ~(page - 1);
+        return end > start ? ErrnoOf(madvise(start, (nuint)(end - start), MadvDontNeed)) : 0;
+    }
+
     /// <summary><c>fsync(2)</c>.</summary>
     public static int FSync(SafeFileHandle handle)
     {
@@ -263,6 +274,11 @@ public static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "munmap", SetLastError = true)]
     private static partial int munmap(nint address, nuint length);
+
+    private const int MadvDontNeed = 4;
+
+    [LibraryImport(Library, EntryPoint = "madvise", SetLastError = true)]
+    private static partial int madvise(nint address, nuint length, int advice);
 
 
     [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]

@@ -62,6 +62,15 @@ public sealed class Maildrop : IDisposable
         return _map == 0 ? default : new ReadOnlySpan<byte>((byte*)_map + m.ContentStart, (int)m.ContentLength);
     }
 
+    /// <summary>Gives back the resident pages of the first <paramref name="length"/> octets of message
+    /// <paramref name="index"/> once they are sent: a session reading a large maildrop keeps no more of it in its
+    /// resident set than the message it is sending (the pages stay in the page cache).</summary>
+    public unsafe void Release(int index, int length)
+    {
+        if (_map != 0 && length > 0)
+            _ = Libc.MAdviseDontNeed(_map + (nint)_messages[index].ContentStart, (nuint)length);
+    }
+
     /// <summary>Writes the UIDL of message <paramref name="index"/> (<c>PREFIX.N</c>, at most 40 octets) into
     /// <paramref name="destination"/>.</summary>
     public int FormatUid(int index, Span<byte> destination)
@@ -118,7 +127,11 @@ public sealed class Maildrop : IDisposable
                 return Fail();
             }
             if (changed)
+            {
                 index.Save(indexPath);
+                if (map != 0)
+                    _ = Libc.MAdviseDontNeed(map, (nuint)length); // the scan read the file; messages are mapped again as they are sent
+            }
             hold.Attach(held);
             maildrop = new Maildrop(held, hold, index, indexPath, length, map);
             return MaildropOpenResult.Opened;

@@ -165,6 +165,7 @@ internal sealed partial class Pop3Session
             if (_output.UnflushedBytes >= TextBlock)
                 await FlushAsync().ConfigureAwait(false);
         }
+        _maildrop!.Release(index, length);
         Span<byte> end = _output.GetSpan(8);
         int n = _encoder.Finish(end);
         Pop3Replies.End.CopyTo(end[n..]);
