@@ -7,7 +7,7 @@
 # Env:   CONNS ("10 50")  SIZES ("1024 10240 102400")  REUSE ("10:1024 10:102400")  REPEATS (1)
 #        HARNESS (1: also run fastspool-bench)  EXTENDED ("10:1024 50:10240": harness only, reused connections
 #        with PIPELINING, then with PIPELINING and BDAT)  WARMUP (1: a short unmeasured load on every server
-#        first, so that no server is measured cold)  OUT (bench/results)
+#        first, so that no server is measured cold)  OUT (bench/results)  FASTSPOOL_BUILD (native, as installed; or jit)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
@@ -37,9 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building (Release)"
-dotnet build -c Release "$ROOT/src/FastSpool/FastSpool.csproj" -v q -nologo >/dev/null
-FASTSPOOL="dotnet $ROOT/src/FastSpool/bin/Release/net10.0/fastspool.dll"
+log "building (Release, ${FASTSPOOL_BUILD:-native})"
+FASTSPOOL=$("$BENCH/build-fastspool.sh" "$WORK/app")
 HARNESS_DLL=
 if [ "$HARNESS" = 1 ] && [ -f "$BENCH/FastSpool.Bench/FastSpool.Bench.csproj" ]; then
   dotnet build -c Release "$BENCH/FastSpool.Bench/FastSpool.Bench.csproj" -v q -nologo >/dev/null

@@ -15,7 +15,7 @@ chmod 755 "$WORK" # Dovecot's auth and mail processes (users dovecot, fsbench) r
 FS_POP3=${FS_POP3:-11210} FS_SMTP=${FS_SMTP:-11225} DC_POP3=${DC_POP3:-11310}
 command -v dovecot >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dovecot-pop3d >/dev/null
 id fsbench >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin fsbench
-dotnet publish "$ROOT/src/FastSpool" -c Release -o "$WORK/fastspool" >/dev/null
+dotnet publish "$ROOT/src/FastSpool" -c Release -o "$WORK/fastspool" --artifacts-path "$WORK/artifacts" >/dev/null # native, as installed
 dotnet publish "$ROOT/bench/FastSpool.Bench" -c Release -o "$WORK/bench" >/dev/null
 
 # One mbox, as FastSpool's delivery writes it, copied for every user of both servers.
@@ -60,7 +60,7 @@ for u in ${users//,/ }; do
   cp "$WORK/template" "$WORK/fs/mail/$u"
 done
 "$WORK/fastspool/fastspool" serve --data "$WORK/fs" --Users:System=false --Smtp:Listen:0=127.0.0.1:$FS_SMTP \
-  --Pop3:Listen:0=127.0.0.1:$FS_POP3 --LogLevel=Warning > "$WORK/fs.log" 2>&1 &
+  --Pop3:Listen:0=127.0.0.1:$FS_POP3 --Pop3:MaxConnectionsPerClient=0 --LogLevel=Warning > "$WORK/fs.log" 2>&1 &
 fs_pid=$!
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$FS_POP3) 2>/dev/null && break; sleep 0.1; done
 run fastspool "$FS_POP3" '^fastspool$'
@@ -88,6 +88,9 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain
 first_valid_uid = 1
+# room for every session at once (the default of 100 processes per service would queue them)
+default_process_limit = 2000
+default_client_limit = 4000
 passdb {
   driver = passwd-file
   args = scheme=PLAIN $WORK/dc/passwd

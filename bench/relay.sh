@@ -33,8 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "building (Release)"
-dotnet build -c Release "$ROOT/src/FastSpool/FastSpool.csproj" -v q -nologo >/dev/null
-FASTSPOOL="dotnet $ROOT/src/FastSpool/bin/Release/net10.0/fastspool.dll"
+FASTSPOOL=$("$ROOT/bench/build-fastspool.sh" "$WORK/app") # native, as installed (FASTSPOOL_BUILD=jit for the JIT build)
 
 "$BENCH/peers.sh" postfix-start >&2
 "$BENCH/peers.sh" sink-start >&2

@@ -31,8 +31,8 @@ trap cleanup EXIT
 
 APP=$WORK/app
 rm -rf "$APP" "$WORK/bin" "$WORK/bin-full"
-log "publishing fastspool (ReadyToRun) and the native sendmail client into $APP"
-dotnet publish "$ROOT/src/FastSpool" -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true -o "$APP" -nologo -v q >/dev/null
+log "publishing fastspool and the native sendmail client (both Native AOT, as installed) into $APP"
+dotnet publish "$ROOT/src/FastSpool" -c Release -r linux-x64 -o "$APP" -nologo -v q >/dev/null
 dotnet publish "$ROOT/src/FastSpool.Sendmail" -c Release -r linux-x64 -o "$APP" -nologo -v q >/dev/null
 mkdir -p "$WORK/bin" "$WORK/bin-full"
 ln -s "$APP/fastspool-sendmail" "$WORK/bin/sendmail"

@@ -12,14 +12,13 @@ FS_PORT=${FS_PORT:-2630}
 SUB_PORT=$((FS_PORT + 1))
 out=${1:-/dev/stdout}
 rm -rf "$DIR" && mkdir -p "$DIR"
-dotnet build -c Release "$root/src/FastSpool" -v q -nologo >/dev/null
+fs=$("$root/bench/build-fastspool.sh" "$DIR/app") # native, as installed (FASTSPOOL_BUILD=jit for the JIT build)
 dotnet build -c Release "$root/bench/FastSpool.Bench" -v q -nologo >/dev/null
-fs="$root/src/FastSpool/bin/Release/net10.0/fastspool.dll"
 bench="$root/bench/FastSpool.Bench/bin/Release/net10.0/fastspool-bench.dll"
-dotnet "$fs" tls self-signed --host localhost --certificate "$DIR/cert.pem" --key "$DIR/key.pem" >/dev/null
+$fs tls self-signed --host localhost --certificate "$DIR/cert.pem" --key "$DIR/key.pem" >/dev/null
 PEER_DIR="$DIR/peers" PF_PORT=$PF_PORT PF_TLS_CERT="$DIR/cert.pem" PF_TLS_KEY="$DIR/key.pem" "$root/bench/peers.sh" postfix-start >/dev/null
-printf 'bench-pw\n' | dotnet "$fs" user add bench1 --password-stdin --data "$DIR/var" >/dev/null
-dotnet "$fs" serve --data "$DIR/var" --Smtp:Listen:0=127.0.0.1:$FS_PORT --Smtp:Submission:0=127.0.0.1:$SUB_PORT \
+printf 'bench-pw\n' | $fs user add bench1 --password-stdin --data "$DIR/var" >/dev/null
+$fs serve --data "$DIR/var" --Smtp:Listen:0=127.0.0.1:$FS_PORT --Smtp:Submission:0=127.0.0.1:$SUB_PORT \
   --Tls:Certificate="$DIR/cert.pem" --Tls:Key="$DIR/key.pem" --Users:System=false --LocalDomains:0=localhost \
   --LogLevel=Warning >"$DIR/server.log" 2>&1 &
 server=$!

@@ -3,7 +3,7 @@ using FastSpool.Server.Tests.Support;
 
 namespace FastSpool.Server.Tests.Cli;
 
-/// <summary>The built <c>fastspool</c> executable against a running <c>fastspool serve</c>.</summary>
+/// <summary>The native <c>fastspool</c>, as installed, against a running <c>fastspool serve</c>.</summary>
 public sealed class CommandLineProcessTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "fastspool-cli-" + Guid.NewGuid().ToString("N")[..12]);
@@ -12,7 +12,7 @@ public sealed class CommandLineProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(_data, recursive: true);
 
-    private static Task<CliResult> RunAsync(params string[] args) => ChildProcess.RunAsync("dotnet", [ChildProcess.FastSpoolDll, .. args]);
+    private static async Task<CliResult> RunAsync(params string[] args) => await ChildProcess.RunAsync(await NativeBuild.FastSpoolAsync(), args);
 
     [Fact]
     public async Task TheExecutablePrintsItsVersion()

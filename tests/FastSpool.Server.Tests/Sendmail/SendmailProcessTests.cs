@@ -25,8 +25,8 @@ public sealed class SendmailProcessTests : IAsyncLifetime
         // Reachable by other users (the temporary directory is 0700): the configuration and the submission socket are
         // for everyone; the data directory inside stays private.
         File.SetUnixFileMode(_root, Mode0755);
-        Link(Bin, await NativeSendmail.PathAsync());
-        Link(FullCommandBin, Path.Combine(AppContext.BaseDirectory, "fastspool"));
+        Link(Bin, await NativeBuild.SendmailAsync());
+        Link(FullCommandBin, await NativeBuild.FastSpoolAsync());
         File.WriteAllText(ConfigFile, $$"""
             { "DataDirectory": "{{Data}}", "LocalDomains": [ "localhost", "example.test" ],
               "Smtp": { "Hostname": "mx.example.test" }, "Users": { "System": false } }

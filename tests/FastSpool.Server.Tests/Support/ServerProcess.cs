@@ -4,7 +4,8 @@ using System.Text;
 
 namespace FastSpool.Server.Tests.Support;
 
-/// <summary>The real <c>fastspool serve</c> as a child process, so that it can be killed with SIGKILL.</summary>
+/// <summary>The real <c>fastspool serve</c>, the native program as installed, as a child process, so that it can be
+/// killed with SIGKILL.</summary>
 internal sealed class ServerProcess : IDisposable
 {
     private readonly Process _process;
@@ -45,14 +46,14 @@ internal sealed class ServerProcess : IDisposable
     /// <param name="wrapper">A command that runs the server, such as setpriv with fewer rights; none when empty.</param>
     public static async Task<ServerProcess> StartAsync(string[] wrapper, string dataDirectory, int port, params string[] extra)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "fastspool.dll");
-        var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet")
+        string program = await NativeBuild.FastSpoolAsync();
+        var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in (string[])[.. wrapper.Skip(1), .. wrapper.Length > 0 ? ["dotnet"] : (string[])[], dll, "serve", "--data", dataDirectory, $"--Smtp:Listen:0=127.0.0.1:{port}",
+        foreach (string arg in (string[])[.. wrapper.Skip(1), .. wrapper.Length > 0 ? [program] : (string[])[], "serve", "--data", dataDirectory, $"--Smtp:Listen:0=127.0.0.1:{port}",
                      "--Users:System=false", "--LocalDomains:0=localhost", "--Smtp:Hostname=crash.test",
                      .. extra.Any(e => e.StartsWith("--Pop3:Listen", StringComparison.Ordinal)) ? (string[])[] : [$"--Pop3:Listen:0=127.0.0.1:{TestServer.FreePort()}"], .. extra])
             info.ArgumentList.Add(arg);
