@@ -62,14 +62,25 @@ public sealed class Maildrop : IDisposable
         return _map == 0 ? default : new ReadOnlySpan<byte>((byte*)_map + m.ContentStart, (int)m.ContentLength);
     }
 
+    /// <summary>How much of the mailbox an index scan reads before it gives those pages back.</summary>
+    private const long ScanWindow = 1 << 20;
+
     /// <summary>Gives back the resident pages of the first <paramref name="length"/> octets of message
-    /// <paramref name="index"/> once they are sent: a session reading a large maildrop keeps no more of it in its
-    /// resident set than the message it is sending (the pages stay in the page cache).</summary>
+    /// <paramref name="index"/> once they are sent, and of up to <see cref="ReleaseBehind"/> before it: a session
+    /// reading a large maildrop keeps no more of it in its resident set than about the message it is sending (the
+    /// pages stay in the page cache). The part before is for the kernel's fault-around, which maps the neighbours of
+    /// a page read (a whole large folio of a file written by ordinary writes), so that reading one message maps the
+    /// one before it again.</summary>
     public unsafe void Release(int index, int length)
     {
-        if (_map != 0 && length > 0)
-            _ = Libc.MAdviseDontNeed(_map + (nint)_messages[index].ContentStart, (nuint)length);
+        if (_map == 0 || length <= 0)
+            return;
+        long start = Math.Max(0, _messages[index].ContentStart - ReleaseBehind);
+        long end = _messages[index].ContentStart + length;
+        _ = Libc.MAdviseDontNeed(_map + (nint)start, (nuint)(end - start));
     }
+
+    private const long ReleaseBehind = 2 << 20;
 
     /// <summary>Writes the UIDL of message <paramref name="index"/> (<c>PREFIX.N</c>, at most 40 octets) into
     /// <paramref name="destination"/>.</summary>
@@ -120,7 +131,17 @@ public sealed class Maildrop : IDisposable
             }
             var file = new ReadOnlySpan<byte>((void*)map, (int)length);
             MboxIndex index = MboxIndex.Load(indexPath) ?? MboxIndex.Create(time);
-            error = index.Refresh(file, status, out bool changed);
+            // What the scan has read leaves the resident set as it goes, a window at a time: sessions opening large
+            // mailboxes at once do not hold them whole.
+            long released = 0;
+            nint mapped = map;
+            error = index.Refresh(file, status, out bool changed, upTo =>
+            {
+                if (upTo - released < ScanWindow)
+                    return;
+                _ = Libc.MAdviseDontNeed(mapped + (nint)released, (nuint)(upTo - released));
+                released = upTo;
+            });
             if (error is not null)
             {
                 error = $"{path}: {error}";

@@ -70,9 +70,9 @@ public sealed class MboxIndex
     }
 
     /// <summary>Brings the index up to date with <paramref name="file"/> (the whole mbox, mapped) whose status is
-    /// <paramref name="status"/>.</summary>
+    /// <paramref name="status"/>; <paramref name="scanned"/>, if given, learns how far the file has been read.</summary>
     /// <returns>Null, or why the file is not an mbox.</returns>
-    public string? Refresh(ReadOnlySpan<byte> file, in UnixFileStatus status, out bool changed)
+    public string? Refresh(ReadOnlySpan<byte> file, in UnixFileStatus status, out bool changed, Action<long>? scanned = null)
     {
         changed = false;
         long ticks = status.ModificationTime.UtcTicks;
@@ -81,7 +81,7 @@ public sealed class MboxIndex
             return null;
         changed = true;
         int from = 0;
-        if (sameFile && StillHolds(file))
+        if (sameFile && StillHolds(file, scanned))
         {
             from = (int)IndexedLength;
         }
@@ -96,11 +96,11 @@ public sealed class MboxIndex
                 uids.Enqueue(m.Uid);
             }
             Messages.Clear();
-            string? error = AddFrom(file, 0, known);
+            string? error = AddFrom(file, 0, known, scanned);
             Identify(status, file.Length);
             return error;
         }
-        string? problem = AddFrom(file, from, null);
+        string? problem = AddFrom(file, from, null, scanned);
         Identify(status, file.Length);
         return problem;
     }
@@ -115,7 +115,7 @@ public sealed class MboxIndex
     }
 
     /// <summary>The indexed messages are where they were, and what follows starts a new entry.</summary>
-    private bool StillHolds(ReadOnlySpan<byte> file)
+    private bool StillHolds(ReadOnlySpan<byte> file, Action<long>? scanned)
     {
         if (file.Length < IndexedLength || !MboxScanner.StartsEntry(file, IndexedLength))
             return false;
@@ -123,14 +123,15 @@ public sealed class MboxIndex
         {
             if (m.ContentEnd > file.Length || MboxScanner.Fingerprint(file, m.Start, m.ContentEnd) != m.Fingerprint)
                 return false;
+            scanned?.Invoke(m.ContentEnd);
         }
         return true;
     }
 
-    private string? AddFrom(ReadOnlySpan<byte> file, int from, Dictionary<uint, Queue<long>>? known)
+    private string? AddFrom(ReadOnlySpan<byte> file, int from, Dictionary<uint, Queue<long>>? known, Action<long>? scanned)
     {
         int first = Messages.Count;
-        string? error = MboxScanner.Scan(file, from, Messages);
+        string? error = MboxScanner.Scan(file, from, Messages, scanned);
         for (int i = first; i < Messages.Count; i++)
         {
             MboxMessage m = Messages[i];

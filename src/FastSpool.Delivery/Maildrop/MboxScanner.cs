@@ -21,9 +21,10 @@ public static class MboxScanner
         && (at == 0 || (at >= 2 && file[(int)at - 2] == '\n' && file[(int)at - 1] == '\n'));
 
     /// <summary>Indexes the entries of <paramref name="file"/> from <paramref name="at"/> (0, or the start of an
-    /// entry), calling <paramref name="add"/> with each (Uid 0: the caller numbers them).</summary>
+    /// entry), calling <paramref name="add"/> with each (Uid 0: the caller numbers them), and
+    /// <paramref name="scanned"/>, if given, with the offset read up to after each.</summary>
     /// <returns>Null, or why the text is not an mbox.</returns>
-    public static string? Scan(ReadOnlySpan<byte> file, int at, List<MboxMessage> add)
+    public static string? Scan(ReadOnlySpan<byte> file, int at, List<MboxMessage> add, Action<long>? scanned = null)
     {
         if (at >= file.Length)
             return null;
@@ -50,6 +51,7 @@ public static class MboxScanner
             contentEnd = Math.Max(contentEnd, contentStart);
             ReadOnlySpan<byte> content = file[contentStart..contentEnd];
             add.Add(new MboxMessage(start, contentStart, contentEnd, MultilineEncoder.MeasureUnstuffed(content), 0, Fingerprint(file, start, contentEnd)));
+            scanned?.Invoke(at);
         }
         return null;
     }

@@ -3,6 +3,7 @@ using FastSpool.Delivery.Maildrop;
 using FastSpool.Delivery.Mbox;
 using FastSpool.Delivery.Tests.Support;
 using FastSpool.Posix;
+using FastSpool.Tests;
 using MimeKit;
 
 namespace FastSpool.Delivery.Tests.Maildrop;
@@ -70,6 +71,29 @@ public sealed class MaildropTests : IDisposable
             Assert.Equal(text.Replace("\n", "\r\n", StringComparison.Ordinal).Length, maildrop[i].Size);
         }
         Assert.Equal(maildrop[0].Size + maildrop[1].Size + maildrop[2].Size, maildrop.TotalSize);
+    }
+
+    [Fact]
+    public void AnOpenedMaildropKeepsNoMoreResidentThanTheMessageBeingRead()
+    {
+        string body = string.Concat(Enumerable.Repeat(new string('x', 79) + "\n", 256)); // 20 KiB
+        Write([.. Enumerable.Range(0, 300).Select(i => Entry("m" + i, body))]);     // 6 MiB
+        using Maildrop maildrop = Open(); // indexed: the scan read it all
+        Assert.Equal(300, maildrop.Count);
+        long afterScan = ResidentMemory.OfMappedFile(MailboxPath);
+        Assert.True(afterScan < 1024, $"{afterScan} KiB of the 6 MiB mailbox resident after the index scan");
+        long sum = 0;
+        for (int i = 0; i < maildrop.Count; i++)
+        {
+            ReadOnlySpan<byte> content = maildrop.Content(i);
+            foreach (byte b in content)
+                sum += b;
+            maildrop.Release(i, content.Length);
+        }
+        Assert.True(sum > 0);
+        long afterReading = ResidentMemory.OfMappedFile(MailboxPath);
+        Assert.True(afterReading < 1024, $"{afterReading} KiB of the 6 MiB mailbox resident after every message was read and released");
+        Assert.Equal("Return-Path: <bob@example.org>\nDelivered-To: alice@localhost\nSubject: m299\n\n" + body, Encoding.ASCII.GetString(maildrop.Content(299))); // read again: mapped again
     }
 
     [Fact]

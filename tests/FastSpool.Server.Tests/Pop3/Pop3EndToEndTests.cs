@@ -150,26 +150,8 @@ public sealed class Pop3EndToEndTests
         Assert.EndsWith("Subject: big\r\n\r\n" + body, Encoding.ASCII.GetString(message));
         // The session still maps the mailbox, but a message once sent leaves the server's resident set (the pages stay
         // in the page cache): a session reading a large maildrop holds no more of it than the message it is sending.
-        long resident = ResidentKilobytes(server.MailboxPath("alice"));
+        long resident = ResidentMemory.OfMappedFile(server.MailboxPath("alice"));
         Assert.True(resident < 1024, $"{resident} KiB of the 20 MiB mailbox still resident in the server after RETR");
-    }
-
-    /// <summary>The resident kilobytes of this process's mappings of <paramref name="path"/>.</summary>
-    private static long ResidentKilobytes(string path)
-    {
-        long total = 0;
-        bool inside = false;
-        foreach (string line in File.ReadLines("/proc/self/smaps"))
-        {
-            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length == 0)
-                continue;
-            if (!fields[0].EndsWith(':')) // a mapping's first line: address range, permissions, offset, device, inode, path
-                inside = fields.Length >= 6 && fields[5] == path;
-            else if (inside && fields[0] == "Rss:")
-                total += long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        return total;
     }
 
     [Fact]
