@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.Unicode;
 using FastSpool.Logging;
 using FastSpool.Protocols.Sasl;
+using FastSpool.Sasl;
 using FastSpool.Server.Logging;
 using FastSpool.Users;
 using Microsoft.Extensions.Logging;
@@ -33,6 +34,7 @@ internal sealed partial class SmtpSession
     private string? _loginUser;
     private string _failedUser = "";
     private ScramSha256Exchange? _scram;
+    private string _scramUser = "";
     private byte[] _scramStoredKey = [];
     private byte[] _scramServerKey = [];
     private bool _scramKnown;
@@ -138,7 +140,7 @@ internal sealed partial class SmtpSession
             case AuthStep.ScramFinal:
                 return ScramFinal(response);
             default: // ScramDone: the client's empty answer to the server's signature
-                return Succeeded(_scram!.UserName);
+                return Succeeded(_scramUser);
         }
     }
 
@@ -169,21 +171,47 @@ internal sealed partial class SmtpSession
             return Failed(user);
         int nameLength = Encoding.UTF8.GetChars(user, name);
         int secretLength = Encoding.UTF8.GetChars(password, secret);
-        bool ok = UserName.TryNormalize(name[..nameLength], out string? normalized)
-            && _server.Credentials!.Verify(normalized, secret[..secretLength]);
+        // RFC 4013 (SASLprep) on both, as RFC 4616 §2 asks of a PLAIN server; NFKC can make a string longer.
+        Span<char> preparedName = stackalloc char[PreparedLength];
+        Span<char> prepared = stackalloc char[PreparedLength];
+        SaslPrepResult nameResult = SaslPrep.Prepare(name[..nameLength], preparedName);
+        SaslPrepResult secretResult = nameResult.Succeeded ? SaslPrep.Prepare(secret[..secretLength], prepared) : nameResult;
+        string? normalized = null;
+        bool ok = false;
+        if (!nameResult.Succeeded)
+            LogSaslPrepRefused("user name", nameResult);
+        else if (!secretResult.Succeeded)
+            LogSaslPrepRefused("password", secretResult);
+        else
+            ok = UserName.TryNormalize(preparedName[..nameResult.Length], out normalized)
+                && _server.Credentials!.Verify(normalized, prepared[..secretResult.Length], secret[..secretLength]);
         secret.Clear();
+        prepared.Clear();
         return ok ? Succeeded(normalized!) : Failed(user);
     }
+
+    /// <summary>Room for a user name or password after SASLprep.</summary>
+    private const int PreparedLength = 1024;
+
+    private void LogSaslPrepRefused(string what, SaslPrepResult result) =>
+        _server.Logger.Line(LogLevel.Warning, $"[{_clientAddress}]: SASL {_authMechanism}: the {what} was refused by SASLprep (RFC 4013): {result.ToString()}");
 
     private Step ScramFirst(ReadOnlySpan<byte> message)
     {
         _scram = new ScramSha256Exchange();
         if (_scram.ReadClientFirst(message) != ScramStatus.Ok)
             return Failed(default);
-        string user = _scram.UserName;
+        // RFC 5802 §5.1: the name is SASLprep'd (the client should have; the server does it again to find the user).
+        if (SaslPrep.Prepare(_scram.UserName, out SaslPrepResult prepared) is not { } user)
+        {
+            LogSaslPrepRefused("user name", prepared);
+            return Failed(default);
+        }
         byte[] salt;
         int iterations;
-        if (UserName.TryNormalize(user, out string? normalized) && _server.Credentials!.Users.TryGetPasswordHash(normalized, out string? stored)
+        UserName.TryNormalize(user, out string? normalized);
+        _scramUser = normalized ?? user;
+        if (normalized is not null && _server.Credentials!.Users.TryGetPasswordHash(normalized, out string? stored)
             && ScramKeys.TryParse(stored, out ScramKeys? keys))
         {
             (salt, iterations, _scramStoredKey, _scramServerKey, _scramKnown) = (keys.Salt, keys.Iterations, keys.StoredKey, keys.ServerKey, true);
@@ -205,9 +233,9 @@ internal sealed partial class SmtpSession
         ScramStatus status = _scram!.ReadClientFinal(message, _scramStoredKey, _scramServerKey, out byte[] serverFinal);
         if (status != ScramStatus.Ok || !_scramKnown)
         {
-            if (!_scramKnown && _server.Credentials!.Users.TryGetPasswordHash(_scram.UserName, out _))
-                _server.Logger.Line(LogLevel.Warning, $"SASL SCRAM-SHA-256: user {_scram.UserName} has a password hash of the older form, which serves PLAIN and LOGIN only; set the password again (fastspool user passwd) for SCRAM");
-            return Failed(Encoding.UTF8.GetBytes(_scram.UserName));
+            if (!_scramKnown && _server.Credentials!.Users.TryGetPasswordHash(_scramUser, out _))
+                _server.Logger.Line(LogLevel.Warning, $"SASL SCRAM-SHA-256: user {_scramUser} has a password hash of the older form, which serves PLAIN and LOGIN only; set the password again (fastspool user passwd) for SCRAM");
+            return Failed(Encoding.UTF8.GetBytes(_scramUser));
         }
         _authStep = AuthStep.ScramDone;
         return Challenge(serverFinal);
