@@ -31,7 +31,7 @@ public sealed class StartTlsTests
         await raw.ExpectAsync("503 5.5.1 Error: send HELO/EHLO first");
         List<string> after = await raw.EhloAsync();
         Assert.DoesNotContain(after, l => l.Contains("STARTTLS", StringComparison.Ordinal));
-        Assert.Contains("250-AUTH PLAIN LOGIN SCRAM-SHA-256", after);
+        Assert.Contains("250-AUTH PLAIN LOGIN SCRAM-SHA-256 SCRAM-SHA-256-PLUS", after); // channel binding: over TLS only
         await raw.SendAsync("STARTTLS\r\n");
         await raw.ExpectAsync("554 5.5.1 Error: TLS already active");
     }

@@ -60,18 +60,19 @@ internal sealed class SmtpServerContext
     }
 
     /// <summary>The EHLO reply, with STARTTLS (RFC 3207 §4: only before TLS) and AUTH (RFC 4954 §3) as the session
-    /// may use them; the four forms are made once.</summary>
-    public byte[] EhloReply(bool startTls, bool auth) => _ehloReplies[(startTls ? 2 : 0) | (auth ? 1 : 0)];
+    /// may use them, SCRAM-SHA-256-PLUS among the mechanisms over TLS with a channel binding; the forms are made once.</summary>
+    public byte[] EhloReply(bool startTls, bool auth, bool plus = false) =>
+        _ehloReplies[(startTls ? 2 : 0) | (auth ? 1 : 0) | (auth && plus ? 4 : 0)];
 
     private static byte[][] Ehlo(SmtpOptions smtp)
     {
-        var replies = new byte[4][];
-        for (int i = 0; i < 4; i++)
+        var replies = new byte[8][];
+        for (int i = 0; i < 8; i++)
         {
             replies[i] = Encoding.UTF8.GetBytes(
                 $"250-{smtp.Hostname}\r\n250-PIPELINING\r\n250-SIZE {smtp.MaxMessageSize}\r\n" +
                 ((i & 2) != 0 ? "250-STARTTLS\r\n" : "") +
-                ((i & 1) != 0 ? "250-AUTH PLAIN LOGIN SCRAM-SHA-256\r\n" : "") +
+                ((i & 1) != 0 ? "250-AUTH PLAIN LOGIN SCRAM-SHA-256" + ((i & 4) != 0 ? " SCRAM-SHA-256-PLUS" : "") + "\r\n" : "") +
                 "250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250 CHUNKING\r\n");
         }
         return replies;

@@ -1,5 +1,6 @@
 // RFC 4954 (SMTP AUTH) §4 (the AUTH command, 334 continuations, "*" to cancel), §5 (MAIL AUTH=), §6 (status codes);
-// RFC 4616 (PLAIN); the LOGIN mechanism (draft-murchison-sasl-login); RFC 5802 and RFC 7677 (SCRAM-SHA-256).
+// RFC 4616 (PLAIN); the LOGIN mechanism (draft-murchison-sasl-login); RFC 5802 and RFC 7677 (SCRAM-SHA-256, and
+// SCRAM-SHA-256-PLUS with the tls-server-end-point binding of RFC 5929).
 using System.Buffers;
 using System.Buffers.Text;
 using System.Net;
@@ -45,6 +46,10 @@ internal sealed partial class SmtpSession
     /// <c>Smtp:AllowPlaintextAuth</c> says so.</summary>
     private bool AuthOffered => _server.Credentials is not null
         && (Secure || _server.Options.AllowPlaintextAuth || (_localIsLoopback && _server.PlaintextAuthOnLoopback));
+
+    /// <summary>SCRAM-SHA-256-PLUS is offered and accepted: over TLS, with a certificate whose signature algorithm
+    /// defines the tls-server-end-point binding (RFC 5929 §4.1).</summary>
+    private bool PlusOffered => _tls?.EndPointBinding is not null;
 
     private void ForgetAuthentication()
     {
@@ -99,9 +104,10 @@ internal sealed partial class SmtpSession
             _authStep = AuthStep.LoginUser;
             return hasInitial ? AuthResponse(initial) : Reply(SmtpReplies.LoginUsername);
         }
-        if (Ascii.EqualsIgnoreCase(mechanism, "SCRAM-SHA-256"u8))
+        bool plus = Ascii.EqualsIgnoreCase(mechanism, "SCRAM-SHA-256-PLUS"u8) && PlusOffered;
+        if (plus || Ascii.EqualsIgnoreCase(mechanism, "SCRAM-SHA-256"u8))
         {
-            _authMechanism = "SCRAM-SHA-256";
+            _authMechanism = plus ? ScramSha256Exchange.PlusMechanism : ScramSha256Exchange.Mechanism;
             _authStep = AuthStep.ScramFirst;
             return hasInitial ? AuthResponse(initial) : Reply(SmtpReplies.ContinueEmpty);
         }
@@ -198,9 +204,14 @@ internal sealed partial class SmtpSession
 
     private Step ScramFirst(ReadOnlySpan<byte> message)
     {
-        _scram = new ScramSha256Exchange();
-        if (_scram.ReadClientFirst(message) != ScramStatus.Ok)
+        // The binding goes to a non-PLUS exchange too: where -PLUS is offered, a client's 'y' is a downgrade.
+        _scram = new ScramSha256Exchange(_authMechanism == ScramSha256Exchange.PlusMechanism, PlusOffered ? _tls!.EndPointBinding : null);
+        ScramStatus status = _scram.ReadClientFirst(message);
+        if (status != ScramStatus.Ok)
+        {
+            LogScramRefused(status);
             return Failed(default);
+        }
         // RFC 5802 §5.1: the name is SASLprep'd (the client should have; the server does it again to find the user).
         if (SaslPrep.Prepare(_scram.UserName, out SaslPrepResult prepared) is not { } user)
         {
@@ -233,12 +244,29 @@ internal sealed partial class SmtpSession
         ScramStatus status = _scram!.ReadClientFinal(message, _scramStoredKey, _scramServerKey, out byte[] serverFinal);
         if (status != ScramStatus.Ok || !_scramKnown)
         {
+            LogScramRefused(status);
             if (!_scramKnown && _server.Credentials!.Users.TryGetPasswordHash(_scramUser, out _))
-                _server.Logger.Line(LogLevel.Warning, $"SASL SCRAM-SHA-256: user {_scramUser} has a password hash of the older form, which serves PLAIN and LOGIN only; set the password again (fastspool user passwd) for SCRAM");
+                _server.Logger.Line(LogLevel.Warning, $"SASL {_authMechanism}: user {_scramUser} has a password hash of the older form, which serves PLAIN and LOGIN only; set the password again (fastspool user passwd) for SCRAM");
             return Failed(Encoding.UTF8.GetBytes(_scramUser));
         }
         _authStep = AuthStep.ScramDone;
         return Challenge(serverFinal);
+    }
+
+    /// <summary>Names what was wrong with a SCRAM exchange beyond a wrong password: its channel binding above all.</summary>
+    private void LogScramRefused(ScramStatus status)
+    {
+        string? why = status switch
+        {
+            ScramStatus.Malformed => "malformed message",
+            ScramStatus.ChannelBindingNotSupported => "the client asked for channel binding without -PLUS",
+            ScramStatus.UnsupportedChannelBindingType => "the client asked for a channel binding other than tls-server-end-point",
+            ScramStatus.Downgraded => "the client can bind but was told the server cannot ('y' where SCRAM-SHA-256-PLUS is offered): a downgrade",
+            ScramStatus.ChannelBindingMismatch => "the channel binding is not this connection's",
+            _ => null,
+        };
+        if (why is not null)
+            _server.Logger.Line(LogLevel.Warning, $"[{_clientAddress}]: SASL {_authMechanism}: {why}");
     }
 
     /// <summary><c>334 base64(data)</c>.</summary>

@@ -478,7 +478,7 @@ internal sealed partial class SmtpSession
         _heloLength = argument.Length;
         _greeted = true;
         _extended = extended;
-        _output.Write(extended ? _server.EhloReply(StartTlsOffered, AuthOffered) : _server.HeloReply);
+        _output.Write(extended ? _server.EhloReply(StartTlsOffered, AuthOffered, PlusOffered) : _server.HeloReply);
         return Step.Continue;
     }
 

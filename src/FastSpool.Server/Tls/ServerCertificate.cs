@@ -17,7 +17,7 @@ public sealed class ServerCertificate
     private readonly string _certificatePath;
     private readonly string _keyPath;
     private readonly ILogger _log;
-    private volatile SslServerAuthenticationOptions _options;
+    private volatile Loaded _loaded;
     private (DateTime, long, DateTime, long) _files;
 
     private ServerCertificate(string certificatePath, string keyPath, ILogger log, SslServerAuthenticationOptions options, (DateTime, long, DateTime, long) files)
@@ -25,15 +25,27 @@ public sealed class ServerCertificate
         _certificatePath = certificatePath;
         _keyPath = keyPath;
         _log = log;
-        _options = options;
+        _loaded = new Loaded(options);
         _files = files;
     }
 
+    /// <summary>One loaded pair: the handshake options and the tls-server-end-point binding data of its certificate
+    /// (null when its signature algorithm defines none), taken together by a handshake.</summary>
+    public sealed class Loaded(SslServerAuthenticationOptions options)
+    {
+        public SslServerAuthenticationOptions Options { get; } = options;
+
+        public byte[]? EndPointBinding { get; } = TlsServerEndPoint.Compute(options.ServerCertificateContext!.TargetCertificate);
+    }
+
+    /// <summary>The pair for the next handshake.</summary>
+    public Loaded Current => _loaded;
+
     /// <summary>The options for the next handshake (<see cref="SslStream.AuthenticateAsServerAsync(SslServerAuthenticationOptions, CancellationToken)"/>).</summary>
-    public SslServerAuthenticationOptions Options => _options;
+    public SslServerAuthenticationOptions Options => _loaded.Options;
 
     /// <summary>The certificate in use.</summary>
-    public X509Certificate2 Certificate => _options.ServerCertificateContext!.TargetCertificate;
+    public X509Certificate2 Certificate => _loaded.Options.ServerCertificateContext!.TargetCertificate;
 
     /// <summary>Reads the pair at start; a file that is missing, unreadable or not a certificate with its key stops the
     /// start with a message naming the key.</summary>
@@ -64,7 +76,7 @@ public sealed class ServerCertificate
             _log.LogWarning("tls: the changed certificate was not taken, the one in use stays: {Error}", error);
             return;
         }
-        _options = options;
+        _loaded = new Loaded(options);
         LogLoaded("reloaded");
     }
 

@@ -10,9 +10,10 @@ internal sealed class TlsConnection : IAsyncDisposable
 {
     private readonly SslStream _stream;
 
-    private TlsConnection(SslStream stream)
+    private TlsConnection(SslStream stream, byte[]? endPointBinding)
     {
         _stream = stream;
+        EndPointBinding = endPointBinding;
         // Buffers from the shared pool, as Kestrel's; a TLS record is at most 16 KiB.
         Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4 * 1024, leaveOpen: true));
@@ -21,6 +22,10 @@ internal sealed class TlsConnection : IAsyncDisposable
     public PipeReader Input { get; }
 
     public PipeWriter Output { get; }
+
+    /// <summary>The tls-server-end-point channel binding data (RFC 5929 §4) of the certificate this handshake used;
+    /// null when it defines none.</summary>
+    public byte[]? EndPointBinding { get; }
 
     /// <summary><c>TLSv1.3 with cipher TLS_AES_256_GCM_SHA384</c>, for the log.</summary>
     public string Description => $"{ProtocolName(_stream.SslProtocol)} with cipher {_stream.NegotiatedCipherSuite}";
@@ -31,10 +36,11 @@ internal sealed class TlsConnection : IAsyncDisposable
     public static async Task<TlsConnection> AcceptAsync(IDuplexPipe transport, ServerCertificate certificate, CancellationToken cancellationToken)
     {
         var stream = new SslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: true);
+        ServerCertificate.Loaded loaded = certificate.Current;
         try
         {
-            await stream.AuthenticateAsServerAsync(certificate.Options, cancellationToken).ConfigureAwait(false);
-            return new TlsConnection(stream);
+            await stream.AuthenticateAsServerAsync(loaded.Options, cancellationToken).ConfigureAwait(false);
+            return new TlsConnection(stream, loaded.EndPointBinding);
         }
         catch
         {
