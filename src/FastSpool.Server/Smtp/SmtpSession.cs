@@ -643,6 +643,7 @@ internal sealed partial class SmtpSession
         Id = _writer.Id,
         Recipient = _recipients.Count == 1 ? _recipients[0] : default,
         Time = _writer.Arrival,
+        Tls = _tls is not null && _server.Options.ReceivedTlsCipher ? _tls.DescriptionBytes : default,
         AuthenticatedSender = _server.Options.ReceivedAuthenticatedSender ? _authenticatedUserBytes : default,
     };
 
