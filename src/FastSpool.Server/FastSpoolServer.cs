@@ -102,7 +102,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 new NoticeOptions(options.Smtp.Hostname!), loggers, time, meters);
             queue.Sink = manager;
             ServerCertificate? certificate = options.Tls.Enabled ? ServerCertificate.Load(options.Tls, loggers.CreateLogger("smtpd")) : null;
-            var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters, certificate, new PasswordVerifier(users, time));
+            // One count of failed logins per client address for SMTP AUTH and POP3, each applying its own limits to it.
+            var loginFailures = new LoginFailures(time);
+            var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters, certificate, new PasswordVerifier(users, time), loginFailures);
             var smtp = new SmtpConnectionHandler(context);
             var pickup = new MaildropPickup(options.MaildropDirectory, options.SharedMaildropDirectory, queue, context.Hostname,
                 () => (context.Options.MaxMessageSize, context.Options.MaxLineLength, context.Options.MaxRecipients), time, options.Sendmail.MaildropPollInterval,
@@ -122,10 +124,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
             ];
             List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = [.. smtpListeners.Select(l => (l.Name, l.EndPoint))];
 
-            // POP3's failed logins per client address (SMTP AUTH counts its own, under the Smtp: limits).
-            var loginFailures = new LoginFailures(time, options.Pop3.MaxLoginFailures, options.Pop3.LoginFailureDelay,
+            var pop3Failures = new LoginFailureLimit(loginFailures, options.Pop3.MaxLoginFailures, options.Pop3.LoginFailureDelay,
                 TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15));
-            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, loginFailures, loggers, time, certificate, meters);
+            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, pop3Failures, loggers, time, certificate, meters);
             var pop3 = new Pop3ConnectionHandler(pop3Context);
             List<(string Name, IPEndPoint EndPoint)> pop3Endpoints = ListenSockets.Parse("Pop3:Listen", options.Pop3.Listen ?? []);
             List<(string Name, IPEndPoint EndPoint)> pop3TlsEndpoints = ListenSockets.Parse("Pop3:ListenTls", options.Pop3.ListenTls ?? []);

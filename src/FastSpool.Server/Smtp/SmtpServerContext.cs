@@ -13,11 +13,12 @@ namespace FastSpool.Server.Smtp;
 internal sealed class SmtpServerContext
 {
     public SmtpServerContext(FastSpoolOptions options, DomainSet domains, LocalRecipients recipients, MailQueue queue, ILoggerFactory loggers, TimeProvider time,
-        IMeterFactory? meters = null, ServerCertificate? certificate = null, PasswordVerifier? credentials = null)
+        IMeterFactory? meters = null, ServerCertificate? certificate = null, PasswordVerifier? credentials = null, LoginFailures? loginFailures = null)
     {
         Certificate = certificate;
         Credentials = credentials;
-        _loginFailures = NewLoginFailures(options.Smtp, time);
+        _sharedFailures = loginFailures ?? new LoginFailures(time);
+        _loginFailures = NewLoginFailures(_sharedFailures, options.Smtp);
         Metrics = new ServerMetrics(Statistics, meters);
         _options = options.Smtp;
         Recipients = recipients;
@@ -35,7 +36,8 @@ internal sealed class SmtpServerContext
 
     private volatile SmtpOptions _options;
     private volatile byte[][] _ehloReplies;
-    private volatile LoginFailures _loginFailures;
+    private readonly LoginFailures _sharedFailures;
+    private volatile LoginFailureLimit _loginFailures;
     private volatile RelayPolicy _relay;
 
     /// <summary>Who may relay; a reload replaces it (Relay:Networks), and each RCPT asks the one in effect.</summary>
@@ -52,8 +54,9 @@ internal sealed class SmtpServerContext
         set
         {
             _ehloReplies = Ehlo(value);
+            // New limits on the same count: a reload forgives no one.
             if (value.MaxAuthFailures != _options.MaxAuthFailures || value.AuthFailureDelay != _options.AuthFailureDelay)
-                _loginFailures = NewLoginFailures(value, Time);
+                _loginFailures = NewLoginFailures(_sharedFailures, value);
             _options = value;
             Connections.Apply(value);
         }
@@ -79,8 +82,8 @@ internal sealed class SmtpServerContext
     }
 
     // A client's failures are remembered 10 minutes after its last; each delay doubles, up to 16 times the first.
-    private static LoginFailures NewLoginFailures(SmtpOptions smtp, TimeProvider time) =>
-        new(time, smtp.MaxAuthFailures, smtp.AuthFailureDelay, smtp.AuthFailureDelay * 16, TimeSpan.FromMinutes(10));
+    private static LoginFailureLimit NewLoginFailures(LoginFailures shared, SmtpOptions smtp) =>
+        new(shared, smtp.MaxAuthFailures, smtp.AuthFailureDelay, smtp.AuthFailureDelay * 16, TimeSpan.FromMinutes(10));
 
     /// <summary>The server's certificate; null: no STARTTLS, no implicit TLS.</summary>
     public ServerCertificate? Certificate { get; }
@@ -88,8 +91,9 @@ internal sealed class SmtpServerContext
     /// <summary>The users' passwords; null: no AUTH (a context made without users).</summary>
     public PasswordVerifier? Credentials { get; }
 
-    /// <summary>Failed AUTH attempts per client address (<c>Smtp:MaxAuthFailures</c>, <c>Smtp:AuthFailureDelay</c>).</summary>
-    public LoginFailures LoginFailures => _loginFailures;
+    /// <summary>Failed logins per client address, SMTP AUTH's and POP3's in one count, under SMTP's limits
+    /// (<c>Smtp:MaxAuthFailures</c>, <c>Smtp:AuthFailureDelay</c>).</summary>
+    public LoginFailureLimit LoginFailures => _loginFailures;
 
     /// <summary>Whether a connection that reached the server on a loopback address may use AUTH without TLS: its
     /// password never left the host. Tests of the refusal turn this off, as loopback is all they can listen on.</summary>
