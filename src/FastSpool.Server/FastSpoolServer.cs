@@ -176,7 +176,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             {
                 Relay = relay,
                 OwnLoggers = ownLoggers,
-                Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases),
+                Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases, certificate),
                 Certificate = certificate,
                 Pickup = pickup,
             };
@@ -339,6 +339,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
     private RelayTransport? Relay { get; init; }
 
     private ReloadableParts Reloadable { get; init; } = null!;
+
+    /// <summary>The configuration in effect, reloads included.</summary>
+    internal FastSpoolOptions RunningOptions => Reloadable.Running;
 
     /// <summary>The certificate of the TLS listeners, read again when its files change.</summary>
     internal ServerCertificate? Certificate { get; init; }
