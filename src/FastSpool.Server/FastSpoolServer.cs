@@ -102,7 +102,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
                 new NoticeOptions(options.Smtp.Hostname!), loggers, time, meters);
             queue.Sink = manager;
             ServerCertificate? certificate = options.Tls.Enabled ? ServerCertificate.Load(options.Tls, loggers.CreateLogger("smtpd")) : null;
-            var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters, certificate, new PasswordVerifier(users, time));
+            // One count of failed logins per client address for SMTP AUTH and POP3, each applying its own limits to it.
+            var loginFailures = new LoginFailures(time);
+            var context = new SmtpServerContext(options, domains, recipients, queue, loggers, time, meters, certificate, new PasswordVerifier(users, time), loginFailures);
             var smtp = new SmtpConnectionHandler(context);
             var pickup = new MaildropPickup(options.MaildropDirectory, options.SharedMaildropDirectory, queue, context.Hostname,
                 () => (context.Options.MaxMessageSize, context.Options.MaxLineLength, context.Options.MaxRecipients), time, options.Sendmail.MaildropPollInterval,
@@ -122,10 +124,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
             ];
             List<(string Name, IPEndPoint EndPoint)> smtpEndpoints = [.. smtpListeners.Select(l => (l.Name, l.EndPoint))];
 
-            // POP3's failed logins per client address (SMTP AUTH counts its own, under the Smtp: limits).
-            var loginFailures = new LoginFailures(time, options.Pop3.MaxLoginFailures, options.Pop3.LoginFailureDelay,
+            var pop3Failures = new LoginFailureLimit(loginFailures, options.Pop3.MaxLoginFailures, options.Pop3.LoginFailureDelay,
                 TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15));
-            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, loginFailures, loggers, time, certificate, meters);
+            var pop3Context = new Pop3ServerContext(options, users, ownerOf, local, holders, pop3Failures, loggers, time, certificate, meters);
             var pop3 = new Pop3ConnectionHandler(pop3Context);
             List<(string Name, IPEndPoint EndPoint)> pop3Endpoints = ListenSockets.Parse("Pop3:Listen", options.Pop3.Listen ?? []);
             List<(string Name, IPEndPoint EndPoint)> pop3TlsEndpoints = ListenSockets.Parse("Pop3:ListenTls", options.Pop3.ListenTls ?? []);
@@ -175,7 +176,7 @@ public sealed class FastSpoolServer : IAsyncDisposable
             {
                 Relay = relay,
                 OwnLoggers = ownLoggers,
-                Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases),
+                Reloadable = new ReloadableParts(options, loggers, context, domains, users, aliases, certificate),
                 Certificate = certificate,
                 Pickup = pickup,
             };
@@ -338,6 +339,9 @@ public sealed class FastSpoolServer : IAsyncDisposable
     private RelayTransport? Relay { get; init; }
 
     private ReloadableParts Reloadable { get; init; } = null!;
+
+    /// <summary>The configuration in effect, reloads included.</summary>
+    internal FastSpoolOptions RunningOptions => Reloadable.Running;
 
     /// <summary>The certificate of the TLS listeners, read again when its files change.</summary>
     internal ServerCertificate? Certificate { get; init; }

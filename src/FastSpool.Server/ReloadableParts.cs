@@ -1,16 +1,18 @@
 using FastSpool.Configuration;
 using FastSpool.Server.Logging;
 using FastSpool.Server.Smtp;
+using FastSpool.Server.Tls;
 using FastSpool.Users;
 using Microsoft.Extensions.Logging;
 
 namespace FastSpool.Server;
 
-/// <summary>What SIGHUP changes in a running server: the log level, the local domains, the SMTP limits, Relay:Networks, and the users
-/// and aliases (which are also reread within a second of a change). Every other key is logged as changed but takes
-/// effect at the next start. <see cref="Running"/> is the configuration in effect.</summary>
+/// <summary>What SIGHUP changes in a running server: the log level, the local domains, the SMTP limits, Relay:Networks,
+/// the certificate's paths (where TLS was on at start), and the users and aliases (which are also reread within a
+/// second of a change). Every other key is logged as changed but takes effect at the next start. <see cref="Running"/>
+/// is the configuration in effect.</summary>
 internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory loggers, SmtpServerContext smtp, DomainSet domains,
-    UserStore users, AliasTable aliases)
+    UserStore users, AliasTable aliases, ServerCertificate? certificate = null)
 {
     private readonly Lock _gate = new();
     private HashSet<string> _users = [.. users.List()];
@@ -18,9 +20,11 @@ internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory l
 
     public FastSpoolOptions Running { get; private set; } = running;
 
-    /// <summary>Keys a reload applies; prefixes end with a colon.</summary>
-    private static bool IsLive(string key) =>
+    /// <summary>Keys a reload applies; prefixes end with a colon. The certificate's paths only where TLS was on at
+    /// start: turning it on or off changes what the listeners offer, which takes a restart.</summary>
+    private bool IsLive(string key, FastSpoolOptions fresh) =>
         key is "LogLevel" or "LocalDomains" or "Relay:Networks"
+        || (key is "Tls:Certificate" or "Tls:Key" && certificate is not null && fresh.Tls.Enabled && fresh.Tls.Key is not null)
         || (key.StartsWith("Smtp:", StringComparison.Ordinal) && key is not ("Smtp:Listen" or "Smtp:Hostname")
             && !key.StartsWith("Smtp:Submission", StringComparison.Ordinal));
 
@@ -41,7 +45,7 @@ internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory l
                 if (before.TryGetValue(key, out string? old) && old == value)
                     continue;
                 changes++;
-                log.LogInformation("reload: {Key}: {Old} -> {New}{Later}", key, old, value, IsLive(key) ? "" : " (takes effect at restart)");
+                log.LogInformation("reload: {Key}: {Old} -> {New}{Later}", key, old, value, IsLive(key, fresh) ? "" : " (takes effect at restart)");
             }
 
             fresh.Smtp.Listen = Running.Smtp.Listen;
@@ -56,6 +60,8 @@ internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory l
             smtp.Relay = new RelayPolicy(Running.Relay, domains);
             smtp.Options = fresh.Smtp;
 
+            ChangeCertificatePaths(fresh.Tls);
+
             users.Refresh();
             aliases.Refresh();
             changes += LogNames("users", ref _users, users.List(), log) + LogNames("aliases", ref _aliases, aliases.Names, log);
@@ -64,6 +70,18 @@ internal sealed class ReloadableParts(FastSpoolOptions running, ILoggerFactory l
             if (LogLevelSwitch.Of(loggers) is { } level)
                 level.Minimum = Enum.Parse<LogLevel>(fresh.LogLevel);
         }
+    }
+
+    /// <summary>Takes a certificate pair at new paths; one that does not load leaves the running pair and its paths.</summary>
+    private void ChangeCertificatePaths(TlsOptions fresh)
+    {
+        if (certificate is null || fresh.Certificate is not { } certificatePath || fresh.Key is not { } keyPath
+            || (certificatePath == Running.Tls.Certificate && keyPath == Running.Tls.Key))
+        {
+            return;
+        }
+        if (certificate.TryChangePaths(certificatePath, keyPath))
+            (Running.Tls.Certificate, Running.Tls.Key) = (certificatePath, keyPath);
     }
 
     /// <summary>Logs the names that came and went since the last reload (the files are also reread on their own

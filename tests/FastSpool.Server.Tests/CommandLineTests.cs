@@ -229,6 +229,28 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void UserVerbStoresThePasswordInItsSaslPrepFormAndRefusesOneSaslPrepRefuses()
+    {
+        // U+2168 ROMAN NUMERAL NINE and a no-break space: stored as "IX pass" (RFC 4013 §2.1, §2.2).
+        Assert.Equal(0, User("\u2168\u00A0pass\n", "add", "carol", "--password-stdin").Code);
+        var store = new FastSpool.Users.UserStore(_dir);
+        Assert.True(store.TryGetPasswordHash("carol", out string? hash));
+        Assert.True(FastSpool.Users.PasswordHasher.Verify("IX pass", hash));
+        Assert.False(FastSpool.Users.PasswordHasher.Verify("\u2168\u00A0pass", hash));
+
+        CliResult prohibited = User("bad\u0007bell\n", "passwd", "carol", "--password-stdin");
+        Assert.Equal(65, prohibited.Code);
+        Assert.Equal("fastspool: the password cannot be used: prohibited character U+0007 (RFC 3454 C.2.1) (SASLprep, RFC 4013)\n", prohibited.Error);
+        CliResult unassigned = User("pw\u0221\n", "passwd", "carol", "--password-stdin");
+        Assert.Equal(65, unassigned.Code);
+        Assert.Contains("code point U+0221 unassigned in Unicode 3.2 (RFC 3454 A.1)", unassigned.Error, StringComparison.Ordinal);
+        Assert.Equal(65, User("\u00AD\n", "passwd", "carol", "--password-stdin").Code); // nothing left after mapping
+        store.Refresh();
+        Assert.True(store.TryGetPasswordHash("carol", out string? unchanged));
+        Assert.Equal(hash, unchanged);
+    }
+
+    [Fact]
     public void UserVerbRefusesBadInputWithSysexitsCodes()
     {
         Assert.Equal(0, User("", "add", "erin").Code);

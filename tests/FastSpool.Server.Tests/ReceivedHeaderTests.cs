@@ -11,7 +11,7 @@ public sealed class ReceivedHeaderTests
 {
     private static readonly DateTimeOffset Time = new(2026, 11, 24, 17, 2, 50, TimeSpan.Zero);
 
-    private static string Write(string helo, string recipient = "alice@localhost", string authenticated = "", string protocol = "ESMTP")
+    private static string Write(string helo, string recipient = "alice@localhost", string authenticated = "", string protocol = "ESMTP", string tls = "")
     {
         var buffer = new byte[ReceivedHeader.MaxLength];
         int n = ReceivedHeader.Write(buffer, new ReceivedHeader.Fields
@@ -24,6 +24,7 @@ public sealed class ReceivedHeaderTests
             Recipient = Encoding.UTF8.GetBytes(recipient),
             Time = Time,
             AuthenticatedSender = Encoding.UTF8.GetBytes(authenticated),
+            Tls = Encoding.ASCII.GetBytes(tls),
         });
         return Encoding.UTF8.GetString(buffer, 0, n);
     }
@@ -98,6 +99,27 @@ public sealed class ReceivedHeaderTests
         Assert.Equal(["from", "laptop.example.org", "by", "mx.example.test", "with", "ESMTPSA", "id", "6B05C71800001", "for", "<alice@localhost>"], words);
         Assert.Equal(["[192.0.2.7]", "Authenticated sender: alice", "FastSpool"], comments);
     }
+
+    [Fact]
+    public void TheTlsCipherIsWrittenAsPostfixWritesItBeforeTheAuthenticatedSender()
+    {
+        string header = Write("laptop.example.org", authenticated: "alice", protocol: "ESMTPSA", tls: "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)");
+        Assert.StartsWith("Received: from laptop.example.org ([192.0.2.7])\r\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits))\r\n\t(Authenticated sender: alice)\r\n\tby mx.example.test (FastSpool) with ESMTPSA id 6B05C71800001\r\n\tfor <alice@localhost>; ", header);
+        Header received = Assert.Single(Parse(header), h => h.Id == HeaderId.Received);
+        (List<string> words, _) = TraceClauses(received.Value, Time);
+        Assert.Equal(["from", "laptop.example.org", "by", "mx.example.test", "with", "ESMTPSA", "id", "6B05C71800001", "for", "<alice@localhost>"], words);
+    }
+
+    [Theory]
+    [InlineData(System.Net.Security.TlsCipherSuite.TLS_AES_256_GCM_SHA384, 256, 256)]
+    [InlineData(System.Net.Security.TlsCipherSuite.TLS_AES_128_GCM_SHA256, 128, 128)]
+    [InlineData(System.Net.Security.TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, 256, 256)]
+    [InlineData(System.Net.Security.TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, 256, 256)]
+    [InlineData(System.Net.Security.TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, 128, 128)]
+    [InlineData(System.Net.Security.TlsCipherSuite.TLS_RSA_WITH_3DES_EDE_CBC_SHA, 112, 168)]
+    [InlineData(System.Net.Security.TlsCipherSuite.TLS_RSA_WITH_NULL_SHA256, 0, 0)]
+    public void TheCipherBitsComeFromTheSuitesBulkCipher(System.Net.Security.TlsCipherSuite suite, int used, int total) =>
+        Assert.Equal((used, total), FastSpool.Server.Tls.TlsConnection.CipherBits(suite));
 
     [Theory]
     [InlineData("client.example.org")]

@@ -31,7 +31,7 @@ public sealed class StartTlsTests
         await raw.ExpectAsync("503 5.5.1 Error: send HELO/EHLO first");
         List<string> after = await raw.EhloAsync();
         Assert.DoesNotContain(after, l => l.Contains("STARTTLS", StringComparison.Ordinal));
-        Assert.Contains("250-AUTH PLAIN LOGIN SCRAM-SHA-256", after);
+        Assert.Contains("250-AUTH PLAIN LOGIN SCRAM-SHA-256 SCRAM-SHA-256-PLUS", after); // channel binding: over TLS only
         await raw.SendAsync("STARTTLS\r\n");
         await raw.ExpectAsync("554 5.5.1 Error: TLS already active");
     }
@@ -170,6 +170,37 @@ public sealed class StartTlsTests
             return ssl.RemoteCertificate?.GetCertHashString() == expected;
         }, TimeSpan.FromSeconds(15), "the renewed certificate to be served");
         Assert.Contains(tls.Log.Lines, l => l.Contains("tls: certificate reloaded from", StringComparison.Ordinal));
+    }
+
+    /// <summary>The certificate a TLS handshake with the implicit-TLS port is served now, one of <paramref name="known"/>.</summary>
+    private static async Task<string> ServedAsync(TlsServer tls, params X509Certificate2[] known)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", tls.ImplicitTlsPort);
+        using var ssl = new SslStream(tcp.GetStream(), false, (_, c, _, _) => c is not null && known.Any(k => k.GetCertHashString() == c.GetCertHashString()));
+        await ssl.AuthenticateAsClientAsync("localhost");
+        return ssl.RemoteCertificate!.GetCertHashString();
+    }
+
+    [Fact]
+    public async Task NewCertificatePathsAreTakenAtAReloadAndAPairThatDoesNotLoadLeavesTheOldOne()
+    {
+        await using TlsServer tls = await TlsServer.StartAsync(logLevel: Microsoft.Extensions.Logging.LogLevel.Information);
+        using X509Certificate2 other = TestCertificates.SelfSigned("localhost");
+        string certificate = Path.Combine(tls.Directory, "other-cert.pem"), key = Path.Combine(tls.Directory, "other-key.pem");
+        TestCertificates.WritePem(other, certificate, key);
+
+        tls.Server.Reload(o => (o.Tls.Certificate, o.Tls.Key) = (certificate, key));
+        Assert.Equal(other.GetCertHashString(), await ServedAsync(tls, tls.Certificate, other)); // the next handshake, no wait
+        Assert.Contains(tls.Log.Lines, l => l == $"reload: Tls:Certificate: {tls.CertificatePath} -> {certificate}");
+        Assert.Contains(tls.Log.Lines, l => l.StartsWith($"tls: certificate loaded from {certificate}: subject CN=localhost", StringComparison.Ordinal));
+
+        // Back to the first paths, but the key there is no longer a key: the pair in use stays, paths and all.
+        File.WriteAllText(tls.KeyPath, "not a key\n");
+        tls.Server.Reload(o => { });
+        Assert.Contains(tls.Log.Lines, l => l.StartsWith($"tls: the certificate at the new paths was not taken, the one in use stays: Tls:Certificate: {tls.CertificatePath} with Tls:Key {tls.KeyPath}: not a PEM certificate and its private key", StringComparison.Ordinal));
+        Assert.Equal(other.GetCertHashString(), await ServedAsync(tls, tls.Certificate, other));
+        Assert.Equal(certificate, tls.Server.Server.RunningOptions.Tls.Certificate);
     }
 
     [Fact]

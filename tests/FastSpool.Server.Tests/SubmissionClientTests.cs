@@ -48,7 +48,12 @@ public sealed class SubmissionClientTests : IAsyncLifetime
         Assert.Contains("(Authenticated sender: alice)", received, StringComparison.Ordinal);
         Assert.Contains("with ESMTPSA id", received, StringComparison.Ordinal);
         Assert.Contains(_tls.Log.Lines, l => l.Contains($"sasl_method={mechanism}, sasl_username=alice", StringComparison.Ordinal));
-        Assert.Contains(_tls.Log.Lines, l => l.Contains("TLS connection established from [127.0.0.1]: TLSv1.", StringComparison.Ordinal));
+        // Postfix's log line and Received comment, with the suite this handshake chose.
+        string line = Assert.Single(_tls.Log.Lines, l => l.Contains("Anonymous TLS connection established from [127.0.0.1]: ", StringComparison.Ordinal));
+        System.Text.RegularExpressions.Match tls = System.Text.RegularExpressions.Regex.Match(line, @": (TLSv1\.[23] with cipher TLS_\w+ \((128|256)/\2 bits\))$");
+        Assert.True(tls.Success, line);
+        Assert.Contains($"(Authenticated sender: alice)", received, StringComparison.Ordinal);
+        Assert.Contains($"(using {tls.Groups[1].Value})", message.Headers[HeaderId.Received], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,9 +72,13 @@ public sealed class SubmissionClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheReceivedHeaderLeavesTheNameOutWhenToldTo()
+    public async Task TheReceivedHeaderLeavesTheNameAndTheCipherOutWhenToldTo()
     {
-        await using TlsServer tls = await TlsServer.StartAsync(o => o.Smtp.ReceivedAuthenticatedSender = false);
+        await using TlsServer tls = await TlsServer.StartAsync(o =>
+        {
+            o.Smtp.ReceivedAuthenticatedSender = false;
+            o.Smtp.ReceivedTlsCipher = false;
+        });
         using (SmtpClient client = await tls.ConnectAsync(tls.SubmissionPort, SecureSocketOptions.StartTls))
         {
             await client.AuthenticateAsync(Mechanism("PLAIN"));
@@ -78,6 +87,7 @@ public sealed class SubmissionClientTests : IAsyncLifetime
         }
         var (_, message) = Assert.Single(await tls.Server.DeliveredAsync("bob", 1));
         Assert.DoesNotContain("Authenticated sender", message.Headers[HeaderId.Received], StringComparison.Ordinal);
+        Assert.DoesNotContain("(using TLS", message.Headers[HeaderId.Received], StringComparison.Ordinal);
         Assert.Contains("with ESMTPSA id", message.Headers[HeaderId.Received], StringComparison.Ordinal);
     }
 

@@ -33,6 +33,10 @@ public sealed class SmtpOptions
     /// client, as Postfix does.</summary>
     public bool ReceivedAuthenticatedSender { get; set; } = true;
 
+    /// <summary>Write <c>(using TLSv1.3 with cipher ... (256/256 bits))</c> into the Received header of mail that came
+    /// over TLS, as Postfix does with smtpd_tls_received_header.</summary>
+    public bool ReceivedTlsCipher { get; set; } = true;
+
     /// <summary>Name in the greeting, EHLO reply and Received headers.</summary>
     public string? Hostname { get; set; }
 

@@ -41,6 +41,13 @@ public static class PasswordHasher
         return result;
     }
 
+    /// <summary>Checks a password a client sent: its SASLprep form <paramref name="prepared"/> (RFC 4013, the form
+    /// <c>user add</c> and <c>user passwd</c> store), and when that fails and the client's form
+    /// <paramref name="typed"/> differs, that form too: a non-ASCII password stored before passwords were prepared
+    /// was stored as typed. Printable ASCII is its own SASLprep form, so it costs one check.</summary>
+    public static bool VerifyEither(ReadOnlySpan<char> prepared, ReadOnlySpan<char> typed, string stored) =>
+        Verify(prepared, stored) || (!typed.SequenceEqual(prepared) && Verify(typed, stored));
+
     /// <summary>True when <paramref name="password"/> matches <paramref name="stored"/>; false for any malformed
     /// stored value (including the empty hash of a receive-only user).</summary>
     public static bool Verify(ReadOnlySpan<char> password, string stored)

@@ -36,7 +36,13 @@ public sealed class PasswordVerifier
     public UserStore Users => _users;
 
     /// <summary>Whether <paramref name="user"/> exists, has a password, and <paramref name="password"/> is it.</summary>
-    public bool Verify(string user, ReadOnlySpan<char> password)
+    public bool Verify(string user, ReadOnlySpan<char> password) => Verify(user, password, password);
+
+    /// <summary>As <see cref="Verify(string, ReadOnlySpan{char})"/> for a password a client sent: its SASLprep form
+    /// (RFC 4013) <paramref name="password"/> is checked, and if that fails the form <paramref name="typed"/> as
+    /// sent, which a password stored before FastSpool prepared passwords may be in (see
+    /// <see cref="PasswordHasher.VerifyEither"/>).</summary>
+    public bool Verify(string user, ReadOnlySpan<char> password, ReadOnlySpan<char> typed)
     {
         if (password.IsEmpty || password.Length > MaxPasswordChars || !_users.TryGetPasswordHash(user, out string? stored))
             return false;
@@ -50,7 +56,7 @@ public sealed class PasswordVerifier
                 return true;
             }
         }
-        if (!PasswordHasher.Verify(password, stored))
+        if (!PasswordHasher.VerifyEither(password, typed, stored))
             return false;
         lock (_lock)
         {

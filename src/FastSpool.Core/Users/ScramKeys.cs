@@ -32,8 +32,8 @@ public sealed class ScramKeys
 
     public byte[] ServerKey { get; }
 
-    /// <summary>Derives the keys of <paramref name="password"/> (UTF-8; no SASLprep, so non-ASCII passwords must be
-    /// typed in the same normalisation form by every client).</summary>
+    /// <summary>Derives the keys of <paramref name="password"/> (UTF-8), which the caller has prepared with SASLprep
+    /// (RFC 5802 §2.2, RFC 4013), as a SCRAM client does before it derives its own.</summary>
     public static ScramKeys Derive(ReadOnlySpan<char> password, ReadOnlySpan<byte> salt, int iterations)
     {
         byte[] storedKey = new byte[KeySize];

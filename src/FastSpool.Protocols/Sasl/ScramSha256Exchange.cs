@@ -1,5 +1,6 @@
-// RFC 5802 (SCRAM) §3, §5 and §7, with SHA-256 (RFC 7677), server side, without channel binding: the messages are
-// the SASL payloads that SMTP AUTH (RFC 4954 §4) and POP3 AUTH (RFC 5034) carry base64-encoded.
+// RFC 5802 (SCRAM) §3, §5, §6 (channel binding and the gs2 header) and §7, with SHA-256 (RFC 7677), server side:
+// SCRAM-SHA-256 and SCRAM-SHA-256-PLUS with the tls-server-end-point binding (RFC 5929 §4). The messages are the
+// SASL payloads that SMTP AUTH (RFC 4954 §4) and POP3 AUTH (RFC 5034) carry base64-encoded.
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -12,41 +13,58 @@ namespace FastSpool.Protocols.Sasl;
 public sealed class ScramSha256Exchange
 {
     public const string Mechanism = "SCRAM-SHA-256";
+    public const string PlusMechanism = "SCRAM-SHA-256-PLUS";
+
+    /// <summary>The one channel binding type offered (RFC 5929 §4): the hash of the server's certificate.</summary>
+    public const string EndPointBinding = "tls-server-end-point";
 
     private const int KeySize = 32;
     private const int ServerNonceSize = 18;
 
     private readonly string? _serverNonce;
+    private readonly bool _plus;
+    private readonly byte[]? _channelBinding;
     private byte[] _gs2Header = [];
+    private bool _bound;
     private byte[] _clientFirstBare = [];
     private byte[] _serverFirst = [];
     private byte[] _nonce = [];
 
-    public ScramSha256Exchange()
+    /// <summary>An exchange of SCRAM-SHA-256 (<paramref name="plus"/> false) or SCRAM-SHA-256-PLUS.</summary>
+    /// <param name="channelBinding">The tls-server-end-point data of this connection when the server offers
+    /// SCRAM-SHA-256-PLUS on it (over TLS), else null. A non-PLUS exchange needs it too: a client that could bind
+    /// but thinks the server cannot ('y') has had the -PLUS mechanism taken out of what it saw (§6).</param>
+    public ScramSha256Exchange(bool plus = false, byte[]? channelBinding = null)
     {
+        if (plus && channelBinding is null)
+            throw new ArgumentException("SCRAM-SHA-256-PLUS needs the channel binding data", nameof(channelBinding));
+        _plus = plus;
+        _channelBinding = channelBinding;
     }
 
     /// <summary>With a fixed server nonce: the RFC's test vectors.</summary>
-    internal ScramSha256Exchange(string serverNonce) => _serverNonce = serverNonce;
+    internal ScramSha256Exchange(string serverNonce, bool plus = false, byte[]? channelBinding = null)
+        : this(plus, channelBinding) => _serverNonce = serverNonce;
 
     /// <summary>The authentication identity (<c>n=</c>), decoded; set by a well-formed first message.</summary>
     public string UserName { get; private set; } = "";
 
-    /// <summary>Reads client-first-message: <c>gs2-header n=user,r=nonce[,ext]</c>. An authzid (<c>a=</c>) other than
-    /// the user itself is refused as malformed: no one may act as another.</summary>
+    /// <summary>Reads client-first-message: <c>gs2-header n=user,r=nonce[,ext]</c>, where gs2-header is
+    /// <c>gs2-cbind-flag "," [authzid] ","</c>. An authzid (<c>a=</c>) other than the user itself is refused as
+    /// malformed: no one may act as another.</summary>
     public ScramStatus ReadClientFirst(ReadOnlySpan<byte> message)
     {
-        if (message.IsEmpty)
+        int flagEnd = message.IndexOf((byte)',');
+        if (flagEnd <= 0)
             return ScramStatus.Malformed;
-        if (message[0] == (byte)'p')
-            return ScramStatus.ChannelBindingNotSupported;
-        if (message.Length < 3 || message[0] is not ((byte)'n' or (byte)'y') || message[1] != (byte)',')
-            return ScramStatus.Malformed;
-        int authzidEnd = message[2..].IndexOf((byte)',');
+        ScramStatus binding = CheckBindingFlag(message[..flagEnd]);
+        if (binding != ScramStatus.Ok)
+            return binding;
+        int authzidEnd = message[(flagEnd + 1)..].IndexOf((byte)',');
         if (authzidEnd < 0)
             return ScramStatus.Malformed;
-        ReadOnlySpan<byte> authzid = message.Slice(2, authzidEnd);
-        int bareStart = 2 + authzidEnd + 1;
+        ReadOnlySpan<byte> authzid = message.Slice(flagEnd + 1, authzidEnd);
+        int bareStart = flagEnd + 1 + authzidEnd + 1;
         ReadOnlySpan<byte> bare = message[bareStart..];
         if (!bare.StartsWith("n="u8))
             return ScramStatus.Malformed;
@@ -67,11 +85,30 @@ public sealed class ScramSha256Exchange
         }
         UserName = user;
         _gs2Header = message[..bareStart].ToArray();
+        _bound = message[0] == (byte)'p';
         _clientFirstBare = bare.ToArray();
         Span<byte> random = stackalloc byte[ServerNonceSize];
         RandomNumberGenerator.Fill(random);
         _nonce = [.. clientNonce, .. Encoding.ASCII.GetBytes(_serverNonce ?? Convert.ToBase64String(random))];
         return ScramStatus.Ok;
+    }
+
+    /// <summary>RFC 5802 §6, gs2-cbind-flag: <c>p=cb-name</c> (the client binds: only with -PLUS, and only to
+    /// tls-server-end-point here), <c>y</c> (the client could bind but thinks the server cannot: refused where the
+    /// server offers -PLUS, a downgrade), <c>n</c> (the client cannot bind: not with -PLUS).</summary>
+    private ScramStatus CheckBindingFlag(ReadOnlySpan<byte> flag)
+    {
+        if (flag.StartsWith("p="u8))
+        {
+            if (!_plus)
+                return ScramStatus.ChannelBindingNotSupported;
+            return flag[2..].SequenceEqual("tls-server-end-point"u8) ? ScramStatus.Ok : ScramStatus.UnsupportedChannelBindingType;
+        }
+        if (flag.Length != 1 || flag[0] is not ((byte)'n' or (byte)'y'))
+            return ScramStatus.Malformed;
+        if (_plus)
+            return ScramStatus.Malformed; // -PLUS is channel binding: RFC 5802 §6 "p" is the only flag it takes
+        return flag[0] == (byte)'y' && _channelBinding is not null ? ScramStatus.Downgraded : ScramStatus.Ok;
     }
 
     /// <summary>server-first-message: <c>r=nonce,s=salt,i=iterations</c>.</summary>
@@ -95,16 +132,18 @@ public sealed class ScramSha256Exchange
         ReadOnlySpan<byte> withoutProof = message[..proofAt];
         ReadOnlySpan<byte> proofText = message[(proofAt + 3)..];
 
-        // c= must be the base64 of the gs2 header the client sent first.
+        // c= must be the base64 of the gs2 header the client sent first, followed with "p" by the binding data of
+        // this connection (RFC 5802 §7, cbind-input).
         if (!withoutProof.StartsWith("c="u8))
             return ScramStatus.Malformed;
         int comma = withoutProof.IndexOf((byte)',');
         if (comma < 0)
             return ScramStatus.Malformed;
-        Span<byte> binding = stackalloc byte[Base64.GetMaxEncodedToUtf8Length(_gs2Header.Length)];
-        Base64.EncodeToUtf8(_gs2Header, binding, out _, out int bindingLength);
+        byte[] input = _bound ? [.. _gs2Header, .. _channelBinding!] : _gs2Header;
+        Span<byte> binding = stackalloc byte[Base64.GetMaxEncodedToUtf8Length(input.Length)];
+        Base64.EncodeToUtf8(input, binding, out _, out int bindingLength);
         if (!withoutProof[2..comma].SequenceEqual(binding[..bindingLength]))
-            return ScramStatus.Malformed;
+            return _bound ? ScramStatus.ChannelBindingMismatch : ScramStatus.Malformed;
         ReadOnlySpan<byte> rest = withoutProof[(comma + 1)..];
         if (!rest.StartsWith("r="u8))
             return ScramStatus.Malformed;

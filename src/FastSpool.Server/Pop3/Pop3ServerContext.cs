@@ -13,7 +13,7 @@ namespace FastSpool.Server.Pop3;
 internal sealed class Pop3ServerContext
 {
     public Pop3ServerContext(FastSpoolOptions options, UserStore users, Func<string, MailboxOwner> ownerOf, LocalTransport? local,
-        MailboxHolders holders, LoginFailures loginFailures, ILoggerFactory loggers, TimeProvider time, ServerCertificate? certificate = null,
+        MailboxHolders holders, LoginFailureLimit loginFailures, ILoggerFactory loggers, TimeProvider time, ServerCertificate? certificate = null,
         System.Diagnostics.Metrics.IMeterFactory? meters = null)
     {
         Certificate = certificate;
@@ -58,7 +58,9 @@ internal sealed class Pop3ServerContext
     /// <summary>Delivery's local transport: interrupted appends are checked before a maildrop is opened.</summary>
     public LocalTransport? Local { get; }
     public MailboxHolders Holders { get; }
-    public LoginFailures LoginFailures { get; }
+    /// <summary>Failed logins per client address, SMTP AUTH's and POP3's in one count, under POP3's limits
+    /// (<c>Pop3:MaxLoginFailures</c>, <c>Pop3:LoginFailureDelay</c>).</summary>
+    public LoginFailureLimit LoginFailures { get; }
     public ILogger Logger { get; }
     public TimeProvider Time { get; }
     public string MailDirectory { get; }

@@ -7,6 +7,7 @@ using FastSpool.Delivery.Mbox;
 using FastSpool.Logging;
 using FastSpool.Protocols.Pop3;
 using FastSpool.Protocols.Sasl;
+using FastSpool.Sasl;
 using FastSpool.Users;
 using Microsoft.Extensions.Logging;
 
@@ -97,11 +98,20 @@ internal sealed partial class Pop3Session
         return LoginAsync(verified, mailbox, "PLAIN");
     }
 
-    /// <summary>Checks a password against the users file (only through UserStore and PasswordHasher).</summary>
+    /// <summary>Checks a password against the users file (only through UserStore and PasswordHasher), both the name and
+    /// the password prepared with SASLprep (RFC 4013) first; a password stored before passwords were prepared is
+    /// also tried as sent.</summary>
     private bool Verify(string user, ReadOnlySpan<byte> password, out string? mailbox)
     {
         mailbox = null;
-        if (!UserName.TryNormalize(user, out string? name) || !_server.Users.TryGetPasswordHash(name, out string? hash))
+        Span<char> prepared = stackalloc char[PreparedLength];
+        SaslPrepResult result = SaslPrep.Prepare(user, prepared);
+        if (!result.Succeeded)
+        {
+            LogSaslPrepRefused("user name", result);
+            return false;
+        }
+        if (!UserName.TryNormalize(prepared[..result.Length], out string? name) || !_server.Users.TryGetPasswordHash(name, out string? hash))
             return false;
         Span<char> chars = stackalloc char[SaslPlain.MaxDecodedLength];
         int count;
@@ -113,18 +123,29 @@ internal sealed partial class Pop3Session
         {
             return false; // longer than any password a user can have set
         }
-        bool ok;
+        bool ok = false;
         try
         {
-            ok = PasswordHasher.Verify(chars[..count], hash);
+            result = SaslPrep.Prepare(chars[..count], prepared);
+            if (result.Succeeded)
+                ok = PasswordHasher.VerifyEither(prepared[..result.Length], chars[..count], hash);
+            else
+                LogSaslPrepRefused("password", result);
         }
         finally
         {
             chars.Clear();
+            prepared.Clear();
         }
         mailbox = ok ? name : null;
         return ok;
     }
+
+    /// <summary>Room for a user name or password after SASLprep (NFKC can make a string longer).</summary>
+    private const int PreparedLength = 1024;
+
+    private void LogSaslPrepRefused(string what, SaslPrepResult result) =>
+        _server.Logger.Line(LogLevel.Warning, $"[{_client}]: the {what} was refused by SASLprep (RFC 4013): {result.ToString()}");
 
     private async ValueTask<bool> LoginAsync(bool verified, string? mailbox, string method)
     {

@@ -310,7 +310,7 @@ internal sealed partial class Pop3Session
         _user = null;
         _awaitingSaslResponse = false;
         _lineReader.Reset();
-        _server.Logger.Line(LogLevel.Information, $"TLS connection established from [{_client}]: {_tls.Description}");
+        _server.Logger.Line(LogLevel.Information, $"Anonymous TLS connection established from [{_client}]: {_tls.Description}");
         return true;
     }
 

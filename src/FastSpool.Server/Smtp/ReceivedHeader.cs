@@ -5,7 +5,7 @@ using FastSpool.Queue;
 namespace FastSpool.Server.Smtp;
 
 /// <summary>The trace header prepended to every message (RFC 5321 §4.4), in Postfix's layout:
-/// <c>Received: from helo ([1.2.3.4])\r\n\t(Authenticated sender: alice)\r\n\tby host (FastSpool) with ESMTP id ID\r\n\tfor &lt;rcpt&gt;; date</c>.
+/// <c>Received: from helo ([1.2.3.4])\r\n\t(using TLSv1.3 with cipher ...)\r\n\t(Authenticated sender: alice)\r\n\tby host (FastSpool) with ESMTP id ID\r\n\tfor &lt;rcpt&gt;; date</c>.
 /// The HELO name is the client's word: it stands as the From-domain only when it is a host name or an address
 /// literal. Anything else goes into the comment as <c>from [1.2.3.4] (helo=name)</c> with every octet that could end
 /// the comment, quote, or start another clause replaced by <c>?</c>, so it cannot forge the trace.</summary>
@@ -22,6 +22,10 @@ internal static class ReceivedHeader
         public required QueueId Id { get; init; }
         public required ReadOnlySpan<byte> Recipient { get; init; }
         public required DateTimeOffset Time { get; init; }
+
+        /// <summary>The TLS of the connection, written as Postfix does: <c>(using TLSv1.3 with cipher
+        /// TLS_AES_256_GCM_SHA384 (256/256 bits))</c>; empty: none.</summary>
+        public ReadOnlySpan<byte> Tls { get; init; }
 
         /// <summary>The SMTP AUTH name, written as Postfix does: <c>(Authenticated sender: alice)</c>; empty: none.</summary>
         public ReadOnlySpan<byte> AuthenticatedSender { get; init; }
@@ -44,6 +48,13 @@ internal static class ReceivedHeader
             w.Write(f.ClientAddress);
             w.Write("] (helo="u8);
             w.WriteReplacingUnsafe(f.Helo);
+            w.Write(")"u8);
+        }
+        if (!f.Tls.IsEmpty)
+        {
+            // Made by the server from the protocol and cipher suite names: no octet of it comes from the client.
+            w.Write("\r\n\t(using "u8);
+            w.Write(f.Tls);
             w.Write(")"u8);
         }
         if (!f.AuthenticatedSender.IsEmpty)

@@ -1,5 +1,6 @@
 // RFC 4954 (SMTP AUTH) §4 (the AUTH command, 334 continuations, "*" to cancel), §5 (MAIL AUTH=), §6 (status codes);
-// RFC 4616 (PLAIN); the LOGIN mechanism (draft-murchison-sasl-login); RFC 5802 and RFC 7677 (SCRAM-SHA-256).
+// RFC 4616 (PLAIN); the LOGIN mechanism (draft-murchison-sasl-login); RFC 5802 and RFC 7677 (SCRAM-SHA-256, and
+// SCRAM-SHA-256-PLUS with the tls-server-end-point binding of RFC 5929).
 using System.Buffers;
 using System.Buffers.Text;
 using System.Net;
@@ -8,6 +9,7 @@ using System.Text;
 using System.Text.Unicode;
 using FastSpool.Logging;
 using FastSpool.Protocols.Sasl;
+using FastSpool.Sasl;
 using FastSpool.Server.Logging;
 using FastSpool.Users;
 using Microsoft.Extensions.Logging;
@@ -33,6 +35,7 @@ internal sealed partial class SmtpSession
     private string? _loginUser;
     private string _failedUser = "";
     private ScramSha256Exchange? _scram;
+    private string _scramUser = "";
     private byte[] _scramStoredKey = [];
     private byte[] _scramServerKey = [];
     private bool _scramKnown;
@@ -43,6 +46,10 @@ internal sealed partial class SmtpSession
     /// <c>Smtp:AllowPlaintextAuth</c> says so.</summary>
     private bool AuthOffered => _server.Credentials is not null
         && (Secure || _server.Options.AllowPlaintextAuth || (_localIsLoopback && _server.PlaintextAuthOnLoopback));
+
+    /// <summary>SCRAM-SHA-256-PLUS is offered and accepted: over TLS, with a certificate whose signature algorithm
+    /// defines the tls-server-end-point binding (RFC 5929 §4.1).</summary>
+    private bool PlusOffered => _tls?.EndPointBinding is not null;
 
     private void ForgetAuthentication()
     {
@@ -97,9 +104,10 @@ internal sealed partial class SmtpSession
             _authStep = AuthStep.LoginUser;
             return hasInitial ? AuthResponse(initial) : Reply(SmtpReplies.LoginUsername);
         }
-        if (Ascii.EqualsIgnoreCase(mechanism, "SCRAM-SHA-256"u8))
+        bool plus = Ascii.EqualsIgnoreCase(mechanism, "SCRAM-SHA-256-PLUS"u8) && PlusOffered;
+        if (plus || Ascii.EqualsIgnoreCase(mechanism, "SCRAM-SHA-256"u8))
         {
-            _authMechanism = "SCRAM-SHA-256";
+            _authMechanism = plus ? ScramSha256Exchange.PlusMechanism : ScramSha256Exchange.Mechanism;
             _authStep = AuthStep.ScramFirst;
             return hasInitial ? AuthResponse(initial) : Reply(SmtpReplies.ContinueEmpty);
         }
@@ -138,7 +146,7 @@ internal sealed partial class SmtpSession
             case AuthStep.ScramFinal:
                 return ScramFinal(response);
             default: // ScramDone: the client's empty answer to the server's signature
-                return Succeeded(_scram!.UserName);
+                return Succeeded(_scramUser);
         }
     }
 
@@ -169,21 +177,52 @@ internal sealed partial class SmtpSession
             return Failed(user);
         int nameLength = Encoding.UTF8.GetChars(user, name);
         int secretLength = Encoding.UTF8.GetChars(password, secret);
-        bool ok = UserName.TryNormalize(name[..nameLength], out string? normalized)
-            && _server.Credentials!.Verify(normalized, secret[..secretLength]);
+        // RFC 4013 (SASLprep) on both, as RFC 4616 §2 asks of a PLAIN server; NFKC can make a string longer.
+        Span<char> preparedName = stackalloc char[PreparedLength];
+        Span<char> prepared = stackalloc char[PreparedLength];
+        SaslPrepResult nameResult = SaslPrep.Prepare(name[..nameLength], preparedName);
+        SaslPrepResult secretResult = nameResult.Succeeded ? SaslPrep.Prepare(secret[..secretLength], prepared) : nameResult;
+        string? normalized = null;
+        bool ok = false;
+        if (!nameResult.Succeeded)
+            LogSaslPrepRefused("user name", nameResult);
+        else if (!secretResult.Succeeded)
+            LogSaslPrepRefused("password", secretResult);
+        else
+            ok = UserName.TryNormalize(preparedName[..nameResult.Length], out normalized)
+                && _server.Credentials!.Verify(normalized, prepared[..secretResult.Length], secret[..secretLength]);
         secret.Clear();
+        prepared.Clear();
         return ok ? Succeeded(normalized!) : Failed(user);
     }
 
+    /// <summary>Room for a user name or password after SASLprep.</summary>
+    private const int PreparedLength = 1024;
+
+    private void LogSaslPrepRefused(string what, SaslPrepResult result) =>
+        _server.Logger.Line(LogLevel.Warning, $"[{_clientAddress}]: SASL {_authMechanism}: the {what} was refused by SASLprep (RFC 4013): {result.ToString()}");
+
     private Step ScramFirst(ReadOnlySpan<byte> message)
     {
-        _scram = new ScramSha256Exchange();
-        if (_scram.ReadClientFirst(message) != ScramStatus.Ok)
+        // The binding goes to a non-PLUS exchange too: where -PLUS is offered, a client's 'y' is a downgrade.
+        _scram = new ScramSha256Exchange(_authMechanism == ScramSha256Exchange.PlusMechanism, PlusOffered ? _tls!.EndPointBinding : null);
+        ScramStatus status = _scram.ReadClientFirst(message);
+        if (status != ScramStatus.Ok)
+        {
+            LogScramRefused(status);
             return Failed(default);
-        string user = _scram.UserName;
+        }
+        // RFC 5802 §5.1: the name is SASLprep'd (the client should have; the server does it again to find the user).
+        if (SaslPrep.Prepare(_scram.UserName, out SaslPrepResult prepared) is not { } user)
+        {
+            LogSaslPrepRefused("user name", prepared);
+            return Failed(default);
+        }
         byte[] salt;
         int iterations;
-        if (UserName.TryNormalize(user, out string? normalized) && _server.Credentials!.Users.TryGetPasswordHash(normalized, out string? stored)
+        UserName.TryNormalize(user, out string? normalized);
+        _scramUser = normalized ?? user;
+        if (normalized is not null && _server.Credentials!.Users.TryGetPasswordHash(normalized, out string? stored)
             && ScramKeys.TryParse(stored, out ScramKeys? keys))
         {
             (salt, iterations, _scramStoredKey, _scramServerKey, _scramKnown) = (keys.Salt, keys.Iterations, keys.StoredKey, keys.ServerKey, true);
@@ -205,12 +244,29 @@ internal sealed partial class SmtpSession
         ScramStatus status = _scram!.ReadClientFinal(message, _scramStoredKey, _scramServerKey, out byte[] serverFinal);
         if (status != ScramStatus.Ok || !_scramKnown)
         {
-            if (!_scramKnown && _server.Credentials!.Users.TryGetPasswordHash(_scram.UserName, out _))
-                _server.Logger.Line(LogLevel.Warning, $"SASL SCRAM-SHA-256: user {_scram.UserName} has a password hash of the older form, which serves PLAIN and LOGIN only; set the password again (fastspool user passwd) for SCRAM");
-            return Failed(Encoding.UTF8.GetBytes(_scram.UserName));
+            LogScramRefused(status);
+            if (!_scramKnown && _server.Credentials!.Users.TryGetPasswordHash(_scramUser, out _))
+                _server.Logger.Line(LogLevel.Warning, $"SASL {_authMechanism}: user {_scramUser} has a password hash of the older form, which serves PLAIN and LOGIN only; set the password again (fastspool user passwd) for SCRAM");
+            return Failed(Encoding.UTF8.GetBytes(_scramUser));
         }
         _authStep = AuthStep.ScramDone;
         return Challenge(serverFinal);
+    }
+
+    /// <summary>Names what was wrong with a SCRAM exchange beyond a wrong password: its channel binding above all.</summary>
+    private void LogScramRefused(ScramStatus status)
+    {
+        string? why = status switch
+        {
+            ScramStatus.Malformed => "malformed message",
+            ScramStatus.ChannelBindingNotSupported => "the client asked for channel binding without -PLUS",
+            ScramStatus.UnsupportedChannelBindingType => "the client asked for a channel binding other than tls-server-end-point",
+            ScramStatus.Downgraded => "the client can bind but was told the server cannot ('y' where SCRAM-SHA-256-PLUS is offered): a downgrade",
+            ScramStatus.ChannelBindingMismatch => "the channel binding is not this connection's",
+            _ => null,
+        };
+        if (why is not null)
+            _server.Logger.Line(LogLevel.Warning, $"[{_clientAddress}]: SASL {_authMechanism}: {why}");
     }
 
     /// <summary><c>334 base64(data)</c>.</summary>

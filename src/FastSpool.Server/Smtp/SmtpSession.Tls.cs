@@ -57,7 +57,7 @@ internal sealed partial class SmtpSession
         }
         _input = _tls.Input;
         _output = _tls.Output;
-        _server.Logger.Line(LogLevel.Information, $"TLS connection established from [{_clientAddress}]: {_tls.Description}");
+        _server.Logger.Line(LogLevel.Information, $"Anonymous TLS connection established from [{_clientAddress}]: {_tls.Description}");
         ResetTransaction();
         _lineReader.Reset();
         _greeted = false;

@@ -478,7 +478,7 @@ internal sealed partial class SmtpSession
         _heloLength = argument.Length;
         _greeted = true;
         _extended = extended;
-        _output.Write(extended ? _server.EhloReply(StartTlsOffered, AuthOffered) : _server.HeloReply);
+        _output.Write(extended ? _server.EhloReply(StartTlsOffered, AuthOffered, PlusOffered) : _server.HeloReply);
         return Step.Continue;
     }
 
@@ -643,6 +643,7 @@ internal sealed partial class SmtpSession
         Id = _writer.Id,
         Recipient = _recipients.Count == 1 ? _recipients[0] : default,
         Time = _writer.Arrival,
+        Tls = _tls is not null && _server.Options.ReceivedTlsCipher ? _tls.DescriptionBytes : default,
         AuthenticatedSender = _server.Options.ReceivedAuthenticatedSender ? _authenticatedUserBytes : default,
     };
 

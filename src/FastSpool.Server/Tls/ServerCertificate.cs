@@ -9,15 +9,16 @@ namespace FastSpool.Server.Tls;
 
 /// <summary>The server's certificate (<c>Tls:Certificate</c>, <c>Tls:Key</c>, PEM) as the options of a TLS handshake,
 /// shared by every listener and protocol that speaks TLS: SMTP's STARTTLS and implicit-TLS submission, and POP3's
-/// STLS and port 995 when they come. TLS 1.2 and 1.3 only. <see cref="CheckFiles"/> reads the files again when
-/// either changed (a renewed certificate is used for new handshakes without a restart); a pair that does not load is
-/// logged and the one in use kept.</summary>
+/// STLS and port 995. TLS 1.2 and 1.3 only. <see cref="CheckFiles"/> reads the files again when either changed (a
+/// renewed certificate is used for new handshakes without a restart), <see cref="TryChangePaths"/> takes a pair at
+/// other paths (a reload); a pair that does not load is logged and the one in use kept.</summary>
 public sealed class ServerCertificate
 {
-    private readonly string _certificatePath;
-    private readonly string _keyPath;
+    private readonly Lock _gate = new();
+    private string _certificatePath;
+    private string _keyPath;
     private readonly ILogger _log;
-    private volatile SslServerAuthenticationOptions _options;
+    private volatile Loaded _loaded;
     private (DateTime, long, DateTime, long) _files;
 
     private ServerCertificate(string certificatePath, string keyPath, ILogger log, SslServerAuthenticationOptions options, (DateTime, long, DateTime, long) files)
@@ -25,15 +26,27 @@ public sealed class ServerCertificate
         _certificatePath = certificatePath;
         _keyPath = keyPath;
         _log = log;
-        _options = options;
+        _loaded = new Loaded(options);
         _files = files;
     }
 
+    /// <summary>One loaded pair: the handshake options and the tls-server-end-point binding data of its certificate
+    /// (null when its signature algorithm defines none), taken together by a handshake.</summary>
+    public sealed class Loaded(SslServerAuthenticationOptions options)
+    {
+        public SslServerAuthenticationOptions Options { get; } = options;
+
+        public byte[]? EndPointBinding { get; } = TlsServerEndPoint.Compute(options.ServerCertificateContext!.TargetCertificate);
+    }
+
+    /// <summary>The pair for the next handshake.</summary>
+    public Loaded Current => _loaded;
+
     /// <summary>The options for the next handshake (<see cref="SslStream.AuthenticateAsServerAsync(SslServerAuthenticationOptions, CancellationToken)"/>).</summary>
-    public SslServerAuthenticationOptions Options => _options;
+    public SslServerAuthenticationOptions Options => _loaded.Options;
 
     /// <summary>The certificate in use.</summary>
-    public X509Certificate2 Certificate => _options.ServerCertificateContext!.TargetCertificate;
+    public X509Certificate2 Certificate => _loaded.Options.ServerCertificateContext!.TargetCertificate;
 
     /// <summary>Reads the pair at start; a file that is missing, unreadable or not a certificate with its key stops the
     /// start with a message naming the key.</summary>
@@ -53,19 +66,42 @@ public sealed class ServerCertificate
     /// <summary>Reads the pair again if either file changed since the last look (called about once a second).</summary>
     public void CheckFiles()
     {
-        (DateTime, long, DateTime, long) files = Stat(_certificatePath, _keyPath);
-        if (files == _files)
-            return;
-        // Remembered even when the pair does not load: a certificate written before its new key is tried again
-        // when the key comes, not every second meanwhile.
-        _files = files;
-        if (!TryRead(_certificatePath, _keyPath, out SslServerAuthenticationOptions? options, out string? error))
+        lock (_gate)
         {
-            _log.LogWarning("tls: the changed certificate was not taken, the one in use stays: {Error}", error);
-            return;
+            (DateTime, long, DateTime, long) files = Stat(_certificatePath, _keyPath);
+            if (files == _files)
+                return;
+            // Remembered even when the pair does not load: a certificate written before its new key is tried again
+            // when the key comes, not every second meanwhile.
+            _files = files;
+            if (!TryRead(_certificatePath, _keyPath, out SslServerAuthenticationOptions? options, out string? error))
+            {
+                _log.LogWarning("tls: the changed certificate was not taken, the one in use stays: {Error}", error);
+                return;
+            }
+            _loaded = new Loaded(options);
+            LogLoaded("reloaded");
         }
-        _options = options;
-        LogLoaded("reloaded");
+    }
+
+    /// <summary>Takes the pair at other paths (<c>Tls:Certificate</c> or <c>Tls:Key</c> changed at a reload): used for
+    /// the next handshake and watched from then on. A pair that does not load is logged and the one in use kept, at
+    /// its old paths; false then.</summary>
+    public bool TryChangePaths(string certificatePath, string keyPath)
+    {
+        lock (_gate)
+        {
+            (DateTime, long, DateTime, long) files = Stat(certificatePath, keyPath);
+            if (!TryRead(certificatePath, keyPath, out SslServerAuthenticationOptions? options, out string? error))
+            {
+                _log.LogWarning("tls: the certificate at the new paths was not taken, the one in use stays: {Error}", error);
+                return false;
+            }
+            (_certificatePath, _keyPath, _files) = (certificatePath, keyPath, files);
+            _loaded = new Loaded(options);
+            LogLoaded("loaded");
+            return true;
+        }
     }
 
     private void LogLoaded(string what)

@@ -10,9 +10,14 @@ internal sealed class TlsConnection : IAsyncDisposable
 {
     private readonly SslStream _stream;
 
-    private TlsConnection(SslStream stream)
+    private TlsConnection(SslStream stream, byte[]? endPointBinding)
     {
         _stream = stream;
+        EndPointBinding = endPointBinding;
+        (int used, int total) = CipherBits(stream.NegotiatedCipherSuite);
+        Description = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{ProtocolName(stream.SslProtocol)} with cipher {stream.NegotiatedCipherSuite} ({used}/{total} bits)");
+        DescriptionBytes = System.Text.Encoding.ASCII.GetBytes(Description);
         // Buffers from the shared pool, as Kestrel's; a TLS record is at most 16 KiB.
         Input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
         Output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 4 * 1024, leaveOpen: true));
@@ -22,8 +27,16 @@ internal sealed class TlsConnection : IAsyncDisposable
 
     public PipeWriter Output { get; }
 
-    /// <summary><c>TLSv1.3 with cipher TLS_AES_256_GCM_SHA384</c>, for the log.</summary>
-    public string Description => $"{ProtocolName(_stream.SslProtocol)} with cipher {_stream.NegotiatedCipherSuite}";
+    /// <summary>The tls-server-end-point channel binding data (RFC 5929 §4) of the certificate this handshake used;
+    /// null when it defines none.</summary>
+    public byte[]? EndPointBinding { get; }
+
+    /// <summary><c>TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)</c>, as Postfix writes it in its log line
+    /// and Received header (the cipher's IANA name, as .NET gives it, where Postfix writes OpenSSL's).</summary>
+    public string Description { get; }
+
+    /// <summary><see cref="Description"/> in UTF-8, made once at the handshake for the Received header of each message.</summary>
+    public byte[] DescriptionBytes { get; }
 
     /// <summary>The handshake, as the server, over <paramref name="transport"/>; throws what the handshake throws
     /// (<see cref="System.Security.Authentication.AuthenticationException"/>, <see cref="IOException"/>, cancellation)
@@ -31,16 +44,33 @@ internal sealed class TlsConnection : IAsyncDisposable
     public static async Task<TlsConnection> AcceptAsync(IDuplexPipe transport, ServerCertificate certificate, CancellationToken cancellationToken)
     {
         var stream = new SslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: true);
+        ServerCertificate.Loaded loaded = certificate.Current;
         try
         {
-            await stream.AuthenticateAsServerAsync(certificate.Options, cancellationToken).ConfigureAwait(false);
-            return new TlsConnection(stream);
+            await stream.AuthenticateAsServerAsync(loaded.Options, cancellationToken).ConfigureAwait(false);
+            return new TlsConnection(stream, loaded.EndPointBinding);
         }
         catch
         {
             await stream.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The cipher's secret bits: those in use and those of the algorithm (Postfix's "256/256 bits"), from the
+    /// bulk cipher the suite names. TLS 1.2 and 1.3 leave AES, ChaCha20, Camellia and ARIA; 3DES has 112 of its 168.</summary>
+    internal static (int Used, int Total) CipherBits(TlsCipherSuite suite)
+    {
+        string name = suite.ToString();
+        if (name.Contains("_WITH_NULL_", StringComparison.Ordinal))
+            return (0, 0);
+        if (name.Contains("3DES_EDE", StringComparison.Ordinal))
+            return (112, 168);
+        if (name.Contains("_256_", StringComparison.Ordinal) || name.Contains("CHACHA20", StringComparison.Ordinal))
+            return (256, 256);
+        if (name.Contains("_128_", StringComparison.Ordinal))
+            return (128, 128);
+        return (0, 0);
     }
 
     private static string ProtocolName(System.Security.Authentication.SslProtocols protocol) => protocol switch

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
 using FastSpool.Configuration;
 using FastSpool.Posix;
+using FastSpool.Sasl;
 using FastSpool.Users;
 
 namespace FastSpool.Cli;
@@ -124,7 +125,20 @@ internal static class UserCommand
             "" => context.Fail(ExitCode.DataError, "empty password on standard input"),
             _ => ExitCode.Ok,
         };
-        return exitCode == ExitCode.Ok;
+        if (exitCode != ExitCode.Ok)
+            return false;
+        // Stored in its SASLprep form (RFC 4013), as SCRAM clients derive their keys from it and the server prepares
+        // what PLAIN, LOGIN and POP3 clients send; as a stored string, unassigned code points are refused (RFC 3454 §7).
+        password = SaslPrep.Prepare(password!, out SaslPrepResult prepared, stored: true);
+        if (password is null || password.Length == 0)
+        {
+            exitCode = context.Fail(ExitCode.DataError, password is null
+                ? $"the password cannot be used: {prepared} (SASLprep, RFC 4013)"
+                : "the password is empty after SASLprep (RFC 4013): it has only characters that are mapped to nothing");
+            password = null;
+            return false;
+        }
+        return true;
     }
 
     private static void CreateDataDirectory(string dataDirectory)

@@ -68,10 +68,76 @@ public sealed class ScramSha256ExchangeTests
     }
 
     [Fact]
-    public void ChannelBindingIsRefusedAsNotOffered()
+    public void ChannelBindingIsRefusedWithoutPlus()
     {
         Assert.Equal(ScramStatus.ChannelBindingNotSupported, new ScramSha256Exchange().ReadClientFirst(B("p=tls-unique,,n=user,r=abc")));
+        Assert.Equal(ScramStatus.ChannelBindingNotSupported,
+            new ScramSha256Exchange(plus: false, Binding).ReadClientFirst(B("p=tls-server-end-point,,n=user,r=abc")));
     }
+
+    // The tls-server-end-point data of some connection (RFC 5929 §4.1: a certificate's SHA-256).
+    private static readonly byte[] Binding = System.Security.Cryptography.SHA256.HashData("a certificate"u8);
+
+    /// <summary>The client's side of RFC 5802 §3 for the final message: <c>c=...,r=...,p=proof</c>.</summary>
+    private static string ClientFinalFor(string password, ScramKeys keys, string clientFirstBare, string serverFirst, byte[] cbindInput)
+    {
+        string nonce = serverFirst.Split(',')[0][2..];
+        string withoutProof = $"c={Convert.ToBase64String(cbindInput)},r={nonce}";
+        byte[] authMessage = B($"{clientFirstBare},{serverFirst},{withoutProof}");
+        byte[] salted = System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2(B(password), keys.Salt, keys.Iterations,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, 32);
+        byte[] clientKey = System.Security.Cryptography.HMACSHA256.HashData(salted, "Client Key"u8.ToArray());
+        byte[] signature = System.Security.Cryptography.HMACSHA256.HashData(System.Security.Cryptography.SHA256.HashData(clientKey), authMessage);
+        for (int i = 0; i < clientKey.Length; i++)
+            clientKey[i] ^= signature[i];
+        return $"{withoutProof},p={Convert.ToBase64String(clientKey)}";
+    }
+
+    [Fact]
+    public void PlusWithThisConnectionsBindingSucceedsAndWithAnotherIsRefused()
+    {
+        const string gs2 = "p=tls-server-end-point,,";
+        const string bare = "n=user,r=fyko+d2lbbFgONRv9qkxdawL";
+        foreach ((byte[] sent, ScramStatus expected) in new[] { (Binding, ScramStatus.Ok), (System.Security.Cryptography.SHA256.HashData("another"u8), ScramStatus.ChannelBindingMismatch) })
+        {
+            var exchange = new ScramSha256Exchange(plus: true, Binding);
+            Assert.Equal(ScramStatus.Ok, exchange.ReadClientFirst(B(gs2 + bare)));
+            string serverFirst = Encoding.ASCII.GetString(exchange.WriteServerFirst(Pencil.Salt, Pencil.Iterations));
+            string final = ClientFinalFor("pencil", Pencil, bare, serverFirst, [.. B(gs2), .. sent]);
+            Assert.Equal(expected, exchange.ReadClientFinal(B(final), Pencil.StoredKey, Pencil.ServerKey, out byte[] serverFinal));
+            Assert.Equal(expected == ScramStatus.Ok, serverFinal.Length > 0);
+        }
+    }
+
+    [Fact]
+    public void PlusRefusesAFinalMessageThatLeavesTheBindingDataOut()
+    {
+        const string gs2 = "p=tls-server-end-point,,";
+        const string bare = "n=user,r=abcdef";
+        var exchange = new ScramSha256Exchange(plus: true, Binding);
+        exchange.ReadClientFirst(B(gs2 + bare));
+        string serverFirst = Encoding.ASCII.GetString(exchange.WriteServerFirst(Pencil.Salt, Pencil.Iterations));
+        string final = ClientFinalFor("pencil", Pencil, bare, serverFirst, B(gs2));
+        Assert.Equal(ScramStatus.ChannelBindingMismatch, exchange.ReadClientFinal(B(final), Pencil.StoredKey, Pencil.ServerKey, out _));
+    }
+
+    [Theory]
+    [InlineData(true, "n,,n=user,r=abc", ScramStatus.Malformed)]          // -PLUS without binding
+    [InlineData(true, "y,,n=user,r=abc", ScramStatus.Malformed)]
+    [InlineData(true, "p=tls-unique,,n=user,r=abc", ScramStatus.UnsupportedChannelBindingType)]
+    [InlineData(true, "p=tls-exporter,,n=user,r=abc", ScramStatus.UnsupportedChannelBindingType)]
+    [InlineData(true, "p=,,n=user,r=abc", ScramStatus.UnsupportedChannelBindingType)]
+    [InlineData(false, "y,,n=user,r=abc", ScramStatus.Downgraded)]         // -PLUS was offered: 'y' is a downgrade
+    [InlineData(false, "n,,n=user,r=abc", ScramStatus.Ok)]                 // a client that cannot bind
+    [InlineData(true, "p=tls-server-end-point,,n=user,r=abc", ScramStatus.Ok)]
+    public void TheGs2HeaderRulesOfRfc5802Section6AreKeptWherePlusIsOffered(bool plus, string first, ScramStatus expected)
+    {
+        Assert.Equal(expected, new ScramSha256Exchange(plus, Binding).ReadClientFirst(B(first)));
+    }
+
+    [Fact]
+    public void YIsTakenWherePlusIsNotOffered() =>
+        Assert.Equal(ScramStatus.Ok, new ScramSha256Exchange().ReadClientFirst(B("y,,n=user,r=abc")));
 
     [Fact]
     public void SaslNamesAreDecodedAndTheUsersOwnAuthzidIsAccepted()

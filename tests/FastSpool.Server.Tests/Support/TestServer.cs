@@ -23,6 +23,17 @@ internal sealed class TestServer : IAsyncDisposable
 
     public FastSpoolServer Server { get; }
 
+    private Func<FastSpoolOptions> _build = null!;
+
+    /// <summary>What SIGHUP does: the configuration the server started with, read again with <paramref name="change"/>.</summary>
+    public void Reload(Action<FastSpoolOptions> change) => Server.Reload(() =>
+    {
+        FastSpoolOptions fresh = _build();
+        change(fresh);
+        fresh.ApplyDefaults();
+        return (fresh, null);
+    });
+
     public FastSpoolOptions Options { get; }
 
     public int Port { get; }
@@ -80,17 +91,24 @@ internal sealed class TestServer : IAsyncDisposable
         LogLevel logLevel = LogLevel.Warning)
     {
         int port = FreePort();
-        var options = new FastSpoolOptions
+        int pop3Port = FreePort();
+        string data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "fastspool-it-" + Guid.NewGuid().ToString("N"));
+        FastSpoolOptions Build()
         {
-            DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "fastspool-it-" + Guid.NewGuid().ToString("N")),
-            LocalDomains = ["localhost", "example.test"],
-            Users = { System = false },
-            Smtp = { Listen = [$"127.0.0.1:{port}"], Hostname = "mx.example.test" },
-            Pop3 = { Listen = [$"127.0.0.1:{FreePort()}"] },
-            Delivery = { RetryDelay = TimeSpan.FromMilliseconds(200), MaxRetryDelay = TimeSpan.FromSeconds(1), LockTimeout = TimeSpan.FromMilliseconds(200) },
-            Queue = { PageSizeBits = 20, MemorySizeBits = 24, SegmentSizeBits = 22, RecoveryInterval = TimeSpan.FromMilliseconds(100) },
-        };
-        configure?.Invoke(options);
+            var built = new FastSpoolOptions
+            {
+                DataDirectory = data,
+                LocalDomains = ["localhost", "example.test"],
+                Users = { System = false },
+                Smtp = { Listen = [$"127.0.0.1:{port}"], Hostname = "mx.example.test" },
+                Pop3 = { Listen = [$"127.0.0.1:{pop3Port}"] },
+                Delivery = { RetryDelay = TimeSpan.FromMilliseconds(200), MaxRetryDelay = TimeSpan.FromSeconds(1), LockTimeout = TimeSpan.FromMilliseconds(200) },
+                Queue = { PageSizeBits = 20, MemorySizeBits = 24, SegmentSizeBits = 22, RecoveryInterval = TimeSpan.FromMilliseconds(100) },
+            };
+            configure?.Invoke(built);
+            return built;
+        }
+        FastSpoolOptions options = Build();
         options.ApplyDefaults();
         Assert.Empty(OptionsValidator.Validate(options));
         Directory.CreateDirectory(options.DataDirectory);
@@ -104,7 +122,7 @@ internal sealed class TestServer : IAsyncDisposable
         var log = new CapturedLog();
         loggers.AddProvider(log);
         FastSpoolServer server = await FastSpoolServer.StartAsync(options, loggers, decorateLog);
-        return new TestServer(server, options, port, log);
+        return new TestServer(server, options, port, log) { _build = Build };
     }
 
     private static int s_nextPort = 10_000 + Random.Shared.Next(PortRange);
