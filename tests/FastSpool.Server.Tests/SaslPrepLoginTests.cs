@@ -29,6 +29,9 @@ public sealed class SaslPrepLoginTests : IAsyncLifetime
     // dave's was stored before passwords were prepared: as typed, with a no-break space.
     private const string Legacy = "old\u00A0p\u00E4ss";
 
+    // erin's too, and SASLprep refuses it (right-to-left text ending in left-to-right digits, RFC 3454 §6).
+    private const string LegacyRefused = "\u05E9\u05DC\u05D5\u05DD123";
+
     private TlsServer _tls = null!;
 
     public async Task InitializeAsync()
@@ -37,7 +40,9 @@ public sealed class SaslPrepLoginTests : IAsyncLifetime
         var users = new UserStore(_tls.Server.Options.DataDirectory);
         users.Add("carol", PasswordHasher.Hash(Prepared));
         users.Add("dave", PasswordHasher.Hash(Legacy));
+        users.Add("erin", PasswordHasher.Hash(LegacyRefused));
         await _tls.Server.WaitUntilDeliverableAsync("dave");
+        await _tls.Server.WaitUntilDeliverableAsync("erin");
     }
 
     public async Task DisposeAsync() => await _tls.DisposeAsync();
@@ -70,6 +75,26 @@ public sealed class SaslPrepLoginTests : IAsyncLifetime
         using Pop3Client pop = await Pop3Async();
         await pop.AuthenticateAsync("dave", Legacy);
         await pop.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task APasswordStoredBeforePreparationThatSaslPrepRefusesStillLogsInAsTypedAndTheRefusalIsLogged()
+    {
+        using (SmtpClient client = await _tls.ConnectAsync(_tls.SubmissionPort, SecureSocketOptions.StartTls))
+        {
+            await client.AuthenticateAsync(new SaslMechanismPlain(new NetworkCredential("erin", LegacyRefused)));
+            Assert.True(client.IsAuthenticated);
+            await client.DisconnectAsync(true);
+        }
+        Assert.Contains(_tls.Log.Lines, l => l.Contains("SASL PLAIN: the password was refused by SASLprep (RFC 4013)", StringComparison.Ordinal));
+        using (Pop3Client pop = await Pop3Async())
+        {
+            pop.AuthenticationMechanisms.Clear(); // USER and PASS
+            await pop.AuthenticateAsync("erin", LegacyRefused);
+            Assert.True(pop.IsAuthenticated);
+            await pop.DisconnectAsync(true);
+        }
+        Assert.Contains(_tls.Log.Lines, l => l.Contains("login: user=<erin>, method=USER", StringComparison.Ordinal));
     }
 
     [Theory]

@@ -43,6 +43,10 @@ public sealed class ScramPlusTests : IAsyncLifetime
         await Assert.ThrowsAsync<AuthenticationException>(() => client.AuthenticateAsync(new SaslMechanismScramSha256Plus(new NetworkCredential("alice", "wrong"))));
         await client.AuthenticateAsync("alice", TlsServer.Password); // MailKit's choice among what EHLO offers
         Assert.True(client.IsAuthenticated);
+        await client.SendAsync(TestMessage.Create("bound", to: "bob@localhost", from: "alice@localhost"));
+        await client.DisconnectAsync(true);
+        await _tls.Server.DeliveredAsync("bob", 1);
+        Assert.Contains(_tls.Log.Lines, l => l.Contains("sasl_method=SCRAM-SHA-256-PLUS, sasl_username=alice", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -33,8 +33,8 @@ public sealed class LoginFailures(TimeProvider time)
             return _clients.TryGetValue(client, out Entry entry) ? Current(entry, now, window) : 0;
     }
 
-    /// <summary>Counts a failure of <paramref name="client"/>, with the failures within <paramref name="window"/>
-    /// before it; returns the count.</summary>
+    /// <summary>Counts a failure of <paramref name="client"/> (its protocol's window is <paramref name="window"/>),
+    /// with the failures before it that the longest window of any protocol still holds; returns the count.</summary>
     public int Add(IPAddress client, TimeSpan window)
     {
         long now = Time.GetTimestamp();
@@ -43,7 +43,9 @@ public sealed class LoginFailures(TimeProvider time)
             if (window.Ticks > _longestWindowTicks)
                 _longestWindowTicks = window.Ticks;
             _clients.TryGetValue(client, out Entry entry);
-            int count = Current(entry, now, window) + 1;
+            // The count carries on while any protocol's window still holds it: a failure at a protocol with a shorter
+            // window must not start the count afresh for one whose limit it has reached.
+            int count = Current(entry, now, TimeSpan.FromTicks(_longestWindowTicks)) + 1;
             if (!_clients.ContainsKey(client) && _clients.Count >= MaxClients)
                 MakeRoom(now);
             _clients[client] = new Entry { Count = count, Last = now };

@@ -56,8 +56,12 @@ public sealed class PasswordVerifier
                 return true;
             }
         }
-        if (!PasswordHasher.VerifyEither(password, typed, stored))
-            return false;
+        if (!PasswordHasher.Verify(password, stored))
+        {
+            // A password stored before passwords were prepared was stored as typed. Such a match is not cached: the
+            // cache is looked up by the prepared form, which may stand for other typed forms than this one.
+            return !typed.SequenceEqual(password) && PasswordHasher.Verify(typed, stored);
+        }
         lock (_lock)
         {
             if (_entries.Count >= MaxEntries)

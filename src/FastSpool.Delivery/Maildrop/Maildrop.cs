@@ -66,21 +66,22 @@ public sealed class Maildrop : IDisposable
     private const long ScanWindow = 1 << 20;
 
     /// <summary>Gives back the resident pages of the first <paramref name="length"/> octets of message
-    /// <paramref name="index"/> once they are sent, and of up to <see cref="ReleaseBehind"/> before it: a session
-    /// reading a large maildrop keeps no more of it in its resident set than about the message it is sending (the
-    /// pages stay in the page cache). The part before is for the kernel's fault-around, which maps the neighbours of
-    /// a page read (a whole large folio of a file written by ordinary writes), so that reading one message maps the
-    /// one before it again.</summary>
+    /// <paramref name="index"/> once they are sent, and of up to <see cref="ReleaseAround"/> on either side: a
+    /// session reading a large maildrop keeps no more of it in its resident set than about the message it is sending
+    /// (the pages stay in the page cache). The parts around are for the kernel's fault-around, which maps the
+    /// neighbours of a page read (a whole large folio of a file written by ordinary writes), so that reading one
+    /// message maps its neighbours again, whichever order a client reads in.</summary>
     public unsafe void Release(int index, int length)
     {
         if (_map == 0 || length <= 0)
             return;
-        long start = Math.Max(0, _messages[index].ContentStart - ReleaseBehind);
-        long end = _messages[index].ContentStart + length;
-        _ = Libc.MAdviseDontNeed(_map + (nint)start, (nuint)(end - start));
+        long start = Math.Max(0, _messages[index].ContentStart - ReleaseAround);
+        long end = Math.Min(_length, _messages[index].ContentStart + length + ReleaseAround);
+        if (end > start)
+            _ = Libc.MAdviseDontNeed(_map + (nint)start, (nuint)(end - start));
     }
 
-    private const long ReleaseBehind = 2 << 20;
+    private const long ReleaseAround = 2 << 20;
 
     /// <summary>Writes the UIDL of message <paramref name="index"/> (<c>PREFIX.N</c>, at most 40 octets) into
     /// <paramref name="destination"/>.</summary>
@@ -320,7 +321,9 @@ public sealed class Maildrop : IDisposable
     {
         while (length > 0)
         {
-            int n = (int)Math.Min(length, 1 << 30);
+            // A block at a time, each given back once written: a session's QUIT keeps no more of the mailbox resident
+            // than one block, however much of it stays.
+            int n = (int)Math.Min(length, CopyBlock);
             try
             {
                 RandomAccess.Write(output, new ReadOnlySpan<byte>((byte*)_map + from, n), at);
@@ -329,6 +332,7 @@ public sealed class Maildrop : IDisposable
             {
                 throw new IOException($"{path}: write: {e.Message}", e);
             }
+            _ = Libc.MAdviseDontNeed(_map + (nint)from, (nuint)n);
             from += n;
             at += n;
             length -= n;

@@ -128,9 +128,15 @@ internal sealed partial class Pop3Session
         {
             result = SaslPrep.Prepare(chars[..count], prepared);
             if (result.Succeeded)
+            {
                 ok = PasswordHasher.VerifyEither(prepared[..result.Length], chars[..count], hash);
+            }
             else
+            {
+                // Refused as a new password would be, but one stored before passwords were prepared is checked as sent.
                 LogSaslPrepRefused("password", result);
+                ok = PasswordHasher.Verify(chars[..count], hash);
+            }
         }
         finally
         {

@@ -185,9 +185,16 @@ internal sealed partial class SmtpSession
         string? normalized = null;
         bool ok = false;
         if (!nameResult.Succeeded)
+        {
             LogSaslPrepRefused("user name", nameResult);
+        }
         else if (!secretResult.Succeeded)
+        {
+            // Refused as a new password would be, but one stored before passwords were prepared is checked as sent.
             LogSaslPrepRefused("password", secretResult);
+            ok = UserName.TryNormalize(preparedName[..nameResult.Length], out normalized)
+                && _server.Credentials!.Verify(normalized, secret[..secretLength], secret[..secretLength]);
+        }
         else
             ok = UserName.TryNormalize(preparedName[..nameResult.Length], out normalized)
                 && _server.Credentials!.Verify(normalized, prepared[..secretResult.Length], secret[..secretLength]);

@@ -89,4 +89,21 @@ public sealed class LoginFailuresTests
         _time.Advance(TimeSpan.FromMinutes(5));
         Assert.False(pop3.IsLockedOut(Client));
     }
+
+    [Fact]
+    public void AFailureAtTheProtocolWithTheShorterWindowDoesNotStartTheCountAfreshForTheOther()
+    {
+        var shared = new LoginFailures(_time);
+        var smtp = new LoginFailureLimit(shared, 3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(16), TimeSpan.FromMinutes(10));
+        var pop3 = new LoginFailureLimit(shared, 5, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(15));
+        for (int i = 0; i < 5; i++)
+            pop3.Record(Client);
+        Assert.True(pop3.IsLockedOut(Client));
+
+        // Past SMTP's window, within POP3's: one more failure at SMTP adds to the five; it does not count from 1.
+        _time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(6, smtp.Record(Client).Count);
+        Assert.True(pop3.IsLockedOut(Client));
+        Assert.True(smtp.IsLockedOut(Client));
+    }
 }
