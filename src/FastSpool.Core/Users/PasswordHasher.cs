@@ -26,6 +26,21 @@ public static class PasswordHasher
     }
 
     /// <summary>The older form, <c>$pbkdf2-sha256$...</c> (no SCRAM).</summary>
+    /// <summary>Takes as long as checking <paramref name="password"/> against a stored hash, and fails: for a user who
+    /// does not exist or has no password, so that how long a failed login takes does not tell which users exist.</summary>
+    public static bool VerifyNobody(ReadOnlySpan<char> password)
+    {
+        _ = Verify(password, s_nobody.Value);
+        return false;
+    }
+
+    private static readonly Lazy<string> s_nobody = new(() =>
+    {
+        Span<byte> random = stackalloc byte[24];
+        RandomNumberGenerator.Fill(random);
+        return Hash(Convert.ToBase64String(random));
+    });
+
     public static string HashPbkdf2(ReadOnlySpan<char> password)
     {
         Span<byte> salt = stackalloc byte[SaltSize];

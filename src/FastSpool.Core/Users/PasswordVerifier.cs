@@ -44,8 +44,10 @@ public sealed class PasswordVerifier
     /// <see cref="PasswordHasher.VerifyEither"/>).</summary>
     public bool Verify(string user, ReadOnlySpan<char> password, ReadOnlySpan<char> typed)
     {
-        if (password.IsEmpty || password.Length > MaxPasswordChars || !_users.TryGetPasswordHash(user, out string? stored))
+        if (password.IsEmpty || password.Length > MaxPasswordChars)
             return false;
+        if (!_users.TryGetPasswordHash(user, out string? stored))
+            return PasswordHasher.VerifyNobody(password);
         Span<byte> mac = stackalloc byte[32];
         Mac(user, password, mac);
         lock (_lock)

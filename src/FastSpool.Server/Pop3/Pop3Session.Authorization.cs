@@ -111,8 +111,8 @@ internal sealed partial class Pop3Session
             LogSaslPrepRefused("user name", result);
             return false;
         }
-        if (!UserName.TryNormalize(prepared[..result.Length], out string? name) || !_server.Users.TryGetPasswordHash(name, out string? hash))
-            return false;
+        string? hash = null;
+        bool known = UserName.TryNormalize(prepared[..result.Length], out string? name) && _server.Users.TryGetPasswordHash(name, out hash);
         Span<char> chars = stackalloc char[SaslPlain.MaxDecodedLength];
         int count;
         try
@@ -127,15 +127,20 @@ internal sealed partial class Pop3Session
         try
         {
             result = SaslPrep.Prepare(chars[..count], prepared);
-            if (result.Succeeded)
+            if (!known)
             {
-                ok = PasswordHasher.VerifyEither(prepared[..result.Length], chars[..count], hash);
+                // As long as a wrong password: the time of the reply does not tell whether the user exists.
+                ok = PasswordHasher.VerifyNobody(chars[..count]);
+            }
+            else if (result.Succeeded)
+            {
+                ok = PasswordHasher.VerifyEither(prepared[..result.Length], chars[..count], hash!);
             }
             else
             {
                 // Refused as a new password would be, but one stored before passwords were prepared is checked as sent.
                 LogSaslPrepRefused("password", result);
-                ok = PasswordHasher.Verify(chars[..count], hash);
+                ok = PasswordHasher.Verify(chars[..count], hash!);
             }
         }
         finally
