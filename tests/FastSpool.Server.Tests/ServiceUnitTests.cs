@@ -49,8 +49,9 @@ public sealed class ServiceUnitTests
         Match command = Regex.Match(execStart, "^(?<binary>\\S+) serve --config (?<config>\\S+) --data (?<data>\\S+)$");
         Assert.True(command.Success, execStart);
         string binary = command.Groups["binary"].Value, config = command.Groups["config"].Value, data = command.Groups["data"].Value;
-        Assert.Contains($"-o {Path.GetDirectoryName(binary)}\n", readme);
-        Assert.Contains("dotnet publish src/FastSpool -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true", readme);
+        // Both programs, native, into the unit's directory.
+        Assert.Contains($"dotnet publish src/FastSpool -c Release -r linux-x64 -o {Path.GetDirectoryName(binary)} ", readme);
+        Assert.Contains($"dotnet publish src/FastSpool.Sendmail -c Release -r linux-x64 -o {Path.GetDirectoryName(binary)} ", readme);
         Assert.Contains($"install -d -o fastspool -g fastspool -m 0700 {data} ", readme);
         Assert.Contains($"cp fastspool.json {Path.GetDirectoryName(config)}/", readme);
         // The data directory, and the shared maildrop beside it (Sendmail:SharedMaildrop's default), which must exist
