@@ -25,7 +25,6 @@ public static class PasswordHasher
         return ScramKeys.Derive(password, salt, Iterations).Format();
     }
 
-    /// <summary>The older form, <c>$pbkdf2-sha256$...</c> (no SCRAM).</summary>
     /// <summary>Takes as long as checking <paramref name="password"/> against a stored hash, and fails: for a user who
     /// does not exist or has no password, so that how long a failed login takes does not tell which users exist.</summary>
     public static bool VerifyNobody(ReadOnlySpan<char> password)
@@ -41,6 +40,7 @@ public static class PasswordHasher
         return Hash(Convert.ToBase64String(random));
     });
 
+    /// <summary>The older form, <c>$pbkdf2-sha256$...</c> (no SCRAM).</summary>
     public static string HashPbkdf2(ReadOnlySpan<char> password)
     {
         Span<byte> salt = stackalloc byte[SaltSize];
